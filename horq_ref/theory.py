@@ -1,0 +1,253 @@
+"""The approximation-error guarantee as executable statements (HORQ_NOTES §3, ``docs/theory.md``).
+
+For one group of ``n`` entries, ``beta = ||R||_1 / n`` and ``H = sign(R)`` give::
+
+    ||R - beta H||^2 = ||R||^2 - 2 beta ||R||_1 + n beta^2 = ||R||^2 - n beta^2.
+
+From this one line follow, for every input:
+
+* the energy identity       ``||R_K||^2 = ||X||^2 - n sum_{i<=K} beta_i^2``;
+* the per-order contraction ``||R_i||^2 / ||R_{i-1}||^2 = 1 - ||R_{i-1}||_1^2 / (n ||R_{i-1}||_2^2)``;
+* the worst-case bound      ``||R_K||^2 <= (1 - 1/n)^K ||X||^2``  (from ``||r||_1 >= ||r||_2``).
+
+Derived in this project (proofs in ``docs/theory.md``; not stated in the paper):
+
+* after the first order a residual has ``||R_i||_1^2 >= 2 ||R_i||_2^2``, so every later order removes
+  at least ``2/n`` of the energy: ``||R_K||^2 <= (1 - 1/n)(1 - 2/n)^(K-1) ||X||^2`` (``sharp_bound``).
+  Hence ``(1 - 1/n)^K`` is reached for ``K = 1`` (1-sparse inputs) but never for ``K >= 2``.
+* the scales need not decrease: ``x = (1, 0, 0)`` gives ``beta_2 = 4/9 > beta_1 = 1/3``. What does hold is
+  ``beta_{i+1} <= 2 (1 - 1/n) beta_i`` (``beta_growth_bound``), attained by 1-sparse inputs.
+
+Energies are computed after dividing each group by its largest magnitude, so the ratios are exact to
+rounding even for entries whose squares would overflow or underflow. A group that is entirely zero has
+nothing to approximate: its ratios are defined as 0.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral
+
+import numpy as np
+
+from .quantize import Expansion, residual_quantize
+
+__all__ = [
+    "LAWS",
+    "sample_law",
+    "relative_errors",
+    "identity_prediction",
+    "contraction_ratios",
+    "worst_case_bound",
+    "sharp_bound",
+    "beta_growth_bound",
+    "closed_form_ratio",
+    "bound_report",
+]
+
+#: Input laws with a sampler; ``closed_form_ratio`` knows the ``n -> inf`` ratio for some of them.
+LAWS = ("normal", "uniform", "laplace", "relu-normal")
+
+
+def sample_law(law, shape, rng):
+    """Draw i.i.d. entries of ``law`` with the given ``shape`` from generator ``rng``.
+
+    ``normal``: N(0, 1); ``uniform``: U[-1, 1]; ``laplace``: Laplace(0, 1); ``relu-normal``:
+    max(0, N(0, 1)), the input of a layer that follows a ReLU.
+    """
+    if law == "normal":
+        return rng.standard_normal(shape)
+    if law == "uniform":
+        return rng.uniform(-1.0, 1.0, shape)
+    if law == "laplace":
+        return rng.laplace(0.0, 1.0, shape)
+    if law == "relu-normal":
+        return np.maximum(rng.standard_normal(shape), 0.0)
+    raise ValueError(f"law must be one of {LAWS}, got {law!r}")
+
+
+def _group_scale(e: Expansion):
+    """Largest |x| per group (shape G); 1 where the group is all zero (its ratios become 0)."""
+    s = np.max(np.abs(e.x), axis=e.axis, keepdims=True)
+    return np.where(s > 0, s, 1.0)
+
+
+def _check_expansion(e):
+    if not isinstance(e, Expansion):
+        raise TypeError(f"expansion must be an Expansion from residual_quantize, got {type(e)}")
+
+
+def relative_errors(expansion):
+    """Measured ``||R_k||^2 / ||X||^2`` for ``k = 0..K``.
+
+    Returns
+    -------
+    ndarray, shape (K + 1,) + G
+        Entry 0 is 1 (0 for an all-zero group).
+    """
+    _check_expansion(expansion)
+    s = _group_scale(expansion)
+    energy = np.sum((expansion.residuals / s) ** 2, axis=_shifted(expansion.axis, expansion.x.ndim),
+                    keepdims=True)  # (K+1,) + G
+    x_energy = energy[0]
+    return np.where(x_energy > 0, energy / np.where(x_energy > 0, x_energy, 1.0), 0.0)
+
+
+def identity_prediction(expansion):
+    """The identity's prediction ``1 - n sum_{i<=k} beta_i^2 / ||X||^2`` for ``k = 0..K``.
+
+    Returns
+    -------
+    ndarray, shape (K + 1,) + G
+        Equal to :func:`relative_errors` up to float rounding, for every input.
+    """
+    _check_expansion(expansion)
+    s = _group_scale(expansion)
+    x_energy = np.sum((expansion.x / s) ** 2, axis=expansion.axis, keepdims=True)  # G
+    removed = expansion.n * np.cumsum((expansion.betas / s) ** 2, axis=0)  # (K,) + G
+    safe = np.where(x_energy > 0, x_energy, 1.0)
+    pred = np.concatenate([np.ones_like(removed[:1]), 1.0 - removed / safe])
+    return np.where(x_energy > 0, pred, 0.0)
+
+
+def contraction_ratios(expansion):
+    """Per-order ratios ``||R_i||^2 / ||R_{i-1}||^2 = 1 - ||R_{i-1}||_1^2 / (n ||R_{i-1}||_2^2)``.
+
+    Computed from the norms of ``R_{i-1}`` alone (the right-hand side), so they do not depend on how
+    ``R_i`` was rounded. A residual that is already zero has ratio 0.
+
+    Returns
+    -------
+    ndarray, shape (K,) + G, entries in ``[0, 1 - 1/n]``.
+    """
+    _check_expansion(expansion)
+    R = expansion.residuals[:-1]  # (K,) + x.shape
+    ax = _shifted(expansion.axis, expansion.x.ndim)
+    s = np.max(np.abs(R), axis=ax, keepdims=True)
+    s = np.where(s > 0, s, 1.0)
+    l1 = np.sum(np.abs(R) / s, axis=ax, keepdims=True)
+    l2sq = np.sum((R / s) ** 2, axis=ax, keepdims=True)
+    safe = np.where(l2sq > 0, l2sq, 1.0)
+    return np.where(l2sq > 0, 1.0 - l1**2 / (expansion.n * safe), 0.0)
+
+
+def _shifted(axis, ndim):
+    """Axes of ``x`` shifted by one, for arrays with a leading order axis."""
+    return tuple(range(1, ndim + 1)) if axis is None else tuple(a + 1 for a in axis)
+
+
+def _check_n_order(n, order):
+    if isinstance(n, bool) or not isinstance(n, Integral) or n < 1:
+        raise ValueError(f"n must be an integer >= 1, got {n!r}")
+    if isinstance(order, bool) or not isinstance(order, Integral) or order < 0:
+        raise ValueError(f"order must be an integer >= 0, got {order!r}")
+
+
+def worst_case_bound(n, order):
+    """The guarantee ``(1 - 1/n)^K``: no input keeps more of its energy after K orders.
+
+    Examples
+    --------
+    >>> worst_case_bound(4, 2)
+    0.5625
+    """
+    _check_n_order(n, order)
+    return (1.0 - 1.0 / n) ** order
+
+
+def sharp_bound(n, order):
+    """The sharper bound ``(1 - 1/n)(1 - 2/n)^(K-1)`` for ``K >= 1`` (1 for ``K = 0``).
+
+    Derived in ``docs/theory.md``: after the first order, each residual's positive and negative
+    deviations carry equal l1 mass, hence ``||R||_1^2 >= 2 ||R||_2^2``. For ``n = 2`` two orders are exact.
+
+    Examples
+    --------
+    >>> sharp_bound(4, 2)
+    0.375
+    """
+    _check_n_order(n, order)
+    if order == 0:
+        return 1.0
+    return (1.0 - 1.0 / n) * max(0.0, 1.0 - 2.0 / n) ** (order - 1)
+
+
+def beta_growth_bound(n):
+    """Largest possible ``beta_{i+1} / beta_i``: ``2 (1 - 1/n)``, above 1 for every ``n >= 3``.
+
+    Examples
+    --------
+    >>> beta_growth_bound(3)   # reached by x = (1, 0, 0): beta = 1/3, then 4/9
+    1.3333333333333333
+    """
+    _check_n_order(n, 0)
+    return 2.0 * (1.0 - 1.0 / n)
+
+
+def closed_form_ratio(law, order):
+    """``E||R_K||^2 / E||X||^2`` in the limit ``n -> inf`` where a closed form is known, else None.
+
+    * uniform on [-a, a]: ``4^-K`` (each order leaves a uniform law on half the interval);
+    * normal, order 1: ``1 - 2/pi``; Laplace, order 1: ``1/2``; ReLU of a normal, order 1: ``1 - 1/pi``
+      (all from ``1 - (E|X|)^2 / E[X^2]``).
+
+    Examples
+    --------
+    >>> round(closed_form_ratio("normal", 1), 4)
+    0.3634
+    >>> closed_form_ratio("uniform", 3)
+    0.015625
+    >>> closed_form_ratio("normal", 2) is None
+    True
+    """
+    if isinstance(order, bool) or not isinstance(order, Integral) or order < 0:
+        raise ValueError(f"order must be an integer >= 0, got {order!r}")
+    if law not in LAWS and law != "mnist":
+        raise ValueError(f"law must be one of {LAWS + ('mnist',)}, got {law!r}")
+    if order == 0:
+        return 1.0
+    if law == "uniform":
+        return 0.25**order
+    first = {"normal": 1 - 2 / math.pi, "laplace": 0.5, "relu-normal": 1 - 1 / math.pi}
+    if order == 1 and law in first:
+        return first[law]
+    return None
+
+
+def bound_report(X, order, axis=-1, law=None):
+    """Everything ``horq-ref bound`` prints, for groups of ``X`` along ``axis``.
+
+    Parameters
+    ----------
+    X : ndarray, shape (M, n) for the default ``axis=-1`` (any shape with ``axis`` naming the group)
+    order : int >= 1
+    law : str, optional
+        Name of the input law, for the closed form.
+
+    Returns
+    -------
+    list of dict, one per order ``k = 1..K`` with keys ``order``, ``measured_mean``, ``measured_max``,
+    ``identity_mean``, ``identity_max_abs_gap``, ``closed_form`` (or None), ``worst_case_bound``,
+    ``sharp_bound``, ``n``.
+    """
+    if not isinstance(order, Integral) or isinstance(order, bool):
+        raise TypeError(f"order must be an integer >= 1, got {order!r}")
+    e = residual_quantize(X, order, axis=axis)
+    meas = relative_errors(e).reshape(order + 1, -1)  # (K+1, M)
+    pred = identity_prediction(e).reshape(order + 1, -1)  # (K+1, M)
+    rows = []
+    for k in range(1, order + 1):
+        rows.append(
+            dict(
+                order=k,
+                n=e.n,
+                measured_mean=float(meas[k].mean()),
+                measured_max=float(meas[k].max()),
+                identity_mean=float(pred[k].mean()),
+                identity_max_abs_gap=float(np.max(np.abs(pred[k] - meas[k]))),
+                closed_form=None if law is None else closed_form_ratio(law, k),
+                worst_case_bound=worst_case_bound(e.n, k),
+                sharp_bound=sharp_bound(e.n, k),
+            )
+        )
+    return rows
