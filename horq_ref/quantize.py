@@ -122,7 +122,8 @@ def _check_order(order):
 
 def _mean_abs(r, axis):
     """``mean |r|`` over ``axis`` (keepdims), immune to overflow of the intermediate sum."""
-    beta = np.mean(np.abs(r), axis=axis, keepdims=True)
+    with np.errstate(over="ignore"):  # an overflow is detected and handled just below
+        beta = np.mean(np.abs(r), axis=axis, keepdims=True)
     if np.all(np.isfinite(beta)):
         return beta
     # The plain sum overflowed (entries near the float maximum): rescale each group by its max.

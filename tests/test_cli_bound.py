@@ -1,0 +1,47 @@
+"""``horq-ref bound`` and the command-line plumbing (``python -m horq_ref`` is the same program)."""
+
+import subprocess
+import sys
+
+import pytest
+
+from horq_ref.cli import main
+
+
+def test_bound_prints_table_and_writes_plot(tmp_path, capsys):
+    png = tmp_path / "sub" / "bound.png"
+    assert main(["bound", "--law", "uniform", "--n", "64", "--orders", "3", "--groups", "50",
+                 "--plot", str(png)]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if line.strip()[:1].isdigit()]
+    assert [int(r[0]) for r in rows] == [1, 2, 3]
+    for k, r in enumerate(rows, start=1):
+        measured, identity, closed, sharp, worst = map(float, (r[1], r[3], r[5], r[6], r[7]))
+        assert measured <= sharp <= worst
+        assert closed == pytest.approx(0.25**k, abs=5e-5)  # printed with 4 decimals
+        assert abs(measured - identity) < 1e-12
+    assert "all groups within the bounds" in out
+    assert png.stat().st_size > 1000 and png.read_bytes()[:4] == b"\x89PNG"
+    assert not [p for p in png.parent.iterdir() if p.name.startswith(".tmp")]
+
+
+def test_bound_on_embedded_mnist(capsys):
+    assert main(["bound", "--law", "mnist", "--orders", "2", "--groups", "20"]) == 0
+    assert "n=784" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flag, value", [("--n", "0"), ("--orders", "0"), ("--groups", "-1")])
+def test_bound_rejects_bad_arguments(flag, value, capsys):
+    assert main(["bound", flag, value]) == 2
+    assert flag in capsys.readouterr().err
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().out
+
+
+def test_python_dash_m_is_the_same_program():
+    out = subprocess.run([sys.executable, "-m", "horq_ref", "--version"], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.startswith("horq-ref ")
