@@ -177,8 +177,8 @@ def beta_growth_bound(n):
 
     Examples
     --------
-    >>> beta_growth_bound(3)   # reached by x = (1, 0, 0): beta = 1/3, then 4/9
-    1.3333333333333333
+    >>> round(beta_growth_bound(3), 6)   # reached by x = (1, 0, 0): beta = 1/3, then 4/9
+    1.333333
     """
     _check_n_order(n, 0)
     return 2.0 * (1.0 - 1.0 / n)
