@@ -1,0 +1,292 @@
+"""Downloads of MNIST, Fashion-MNIST and CIFAR-10, verified by SHA-256 and moved into place atomically.
+
+This module is plumbing, not part of the paper. It is only needed on a machine with internet access;
+everything else in :mod:`horq_ref` runs on the embedded MNIST subset or on files the user already has.
+
+How a file is fetched (:func:`fetch_verified`)
+----------------------------------------------
+1. The response is streamed into a temporary file in the destination directory while its SHA-256 is
+   computed, so nothing is read twice and a large file is never held in memory.
+2. The byte count is compared with the announced ``Content-Length`` (and the registry's size): a
+   connection closed early gives a :class:`DownloadError`, never a short file.
+3. The digest is compared with the expected one: a mismatch gives a :class:`ChecksumError` naming both.
+4. Only then is the temporary file renamed onto its name (:func:`os.replace`); on any failure it is
+   removed, so the destination holds either the verified file or nothing new.
+
+The registry
+------------
+:data:`REGISTRY` lists, per data set, a base URL and the files under it with their SHA-256 and size, as
+recorded for these URLs in the ``url_checksums`` of TensorFlow Datasets. A mirror may be used with
+``base_url``; its files must have the same bytes. An entry whose ``sha256`` is None is refused unless
+verification is switched off explicitly. CIFAR-10 comes as one ``tar.gz``; :func:`extract_tar` unpacks
+it after checking every member (no absolute paths, no ``..``, no links or device files).
+Only :mod:`urllib` is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import re
+import shutil
+import tarfile
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from .idx import atomic_output
+
+__all__ = ["RemoteFile", "Source", "REGISTRY", "DownloadError", "ChecksumError", "file_sha256",
+           "fetch_verified", "extract_tar", "download"]
+
+_CHUNK = 1 << 16
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One file of a data set: its name under the base URL, SHA-256 (hex) and size in bytes."""
+
+    filename: str
+    sha256: str | None
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a data set lives: a base URL, its files, and whether they are archives to unpack."""
+
+    base_url: str
+    files: tuple
+    extract: bool = False
+
+
+REGISTRY = {
+    "mnist": Source("https://storage.googleapis.com/cvdf-datasets/mnist/", (
+        RemoteFile("train-images-idx3-ubyte.gz",
+                   "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", 9912422),
+        RemoteFile("train-labels-idx1-ubyte.gz",
+                   "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", 28881),
+        RemoteFile("t10k-images-idx3-ubyte.gz",
+                   "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", 1648877),
+        RemoteFile("t10k-labels-idx1-ubyte.gz",
+                   "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", 4542),
+    )),
+    "fashion-mnist": Source("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/", (
+        RemoteFile("train-images-idx3-ubyte.gz",
+                   "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84", 26421880),
+        RemoteFile("train-labels-idx1-ubyte.gz",
+                   "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845", 29515),
+        RemoteFile("t10k-images-idx3-ubyte.gz",
+                   "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073", 4422102),
+        RemoteFile("t10k-labels-idx1-ubyte.gz",
+                   "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5", 5148),
+    )),
+    "cifar10": Source("https://www.cs.toronto.edu/~kriz/", (
+        RemoteFile("cifar-10-binary.tar.gz",
+                   "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd", 170052171),
+    ), extract=True),
+}
+
+
+class DownloadError(OSError):
+    """A transfer failed: no connection, an HTTP error, or fewer bytes than announced."""
+
+
+class ChecksumError(DownloadError):
+    """The bytes received do not have the expected SHA-256."""
+
+
+def file_sha256(path):
+    """The SHA-256 of a file's bytes, as 64 lowercase hex digits."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _check_sha256(sha256):
+    if sha256 is None:
+        return None
+    if not isinstance(sha256, str) or not _HEX64.fullmatch(sha256.lower()):
+        raise ValueError(f"sha256 must be 64 hex digits, got {sha256!r}")
+    return sha256.lower()
+
+
+def _open_url(url, timeout):
+    """The HTTP response for ``url``, or a :class:`DownloadError` saying why not."""
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise ValueError(f"url must be http:// or https://, got {url!r}")
+    opener = urllib.request.build_opener()  # reads the proxy settings of the environment now
+    try:
+        return opener.open(urllib.request.Request(url, headers={"User-Agent": "horq-ref"}),
+                           timeout=timeout)
+    except urllib.error.HTTPError as exc:
+        raise DownloadError(f"{url}: HTTP {exc.code} {exc.reason}") from None
+    except urllib.error.URLError as exc:
+        raise DownloadError(f"{url}: cannot connect ({exc.reason})") from None
+    except (http.client.HTTPException, OSError) as exc:
+        raise DownloadError(f"{url}: cannot connect ({exc!r})") from None
+
+
+def _stream(response, fh, url):
+    """Copy ``response`` into ``fh``; return ``(sha256 hex, byte count)``."""
+    h, n = hashlib.sha256(), 0
+    while True:
+        try:
+            chunk = response.read(_CHUNK)
+        except (http.client.HTTPException, OSError) as exc:
+            raise DownloadError(f"{url}: transfer failed after {n} bytes ({exc!r})") from None
+        if not chunk:
+            return h.hexdigest(), n
+        h.update(chunk)
+        fh.write(chunk)
+        n += len(chunk)
+
+
+def _check_received(url, n, digest, announced, sha256, size):
+    """Raise unless ``n`` bytes with this digest are the whole announced, expected file."""
+    if announced is not None:
+        if not announced.strip().isdigit():
+            raise DownloadError(f"{url}: invalid Content-Length {announced!r}")
+        if n != int(announced):
+            raise DownloadError(f"{url}: truncated transfer: received {n} of the {int(announced)} "
+                                f"bytes announced (connection closed early)")
+    if sha256 is not None and digest != sha256:
+        sizes = f"{n} bytes" + (f", expected {size}" if size is not None else "")
+        raise ChecksumError(f"{url}: SHA-256 mismatch: expected {sha256}, got {digest} "
+                            f"({sizes}); the file was not saved")
+    if size is not None and n != size:
+        raise DownloadError(f"{url}: received {n} bytes, expected a file of {size} bytes")
+
+
+def fetch_verified(url, dest, sha256, size=None, timeout=60.0):
+    """Download ``url`` to ``dest`` if and only if its bytes have the given SHA-256.
+
+    Parameters
+    ----------
+    url : str
+        ``http://`` or ``https://``.
+    dest : str or os.PathLike
+        The final path; its directory is created if needed.
+    sha256 : str or None
+        The expected digest (64 hex digits). None skips the comparison (the digest is still returned).
+    size : int, optional
+        The expected size in bytes.
+    timeout : float
+        Seconds to wait for the connection and for each read.
+
+    Returns
+    -------
+    str
+        The SHA-256 of the file now at ``dest``.
+
+    Raises
+    ------
+    ChecksumError
+        Naming the expected and the actual digest.
+    DownloadError
+        If the connection fails, the server answers with an HTTP error, or fewer bytes arrive than
+        announced. In every failure ``dest`` is left as it was and no temporary file remains.
+    """
+    sha256 = _check_sha256(sha256)
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with _open_url(url, timeout) as response, atomic_output(dest) as fh:
+        digest, n = _stream(response, fh, url)
+        _check_received(url, n, digest, response.headers.get("Content-Length"), sha256, size)
+    return digest
+
+
+def _member_target(root, member, archive):
+    """Where ``member`` goes under ``root``; ValueError if that is outside it or not a plain file."""
+    if not (member.isfile() or member.isdir()):
+        raise ValueError(f"{archive}: refusing member {member.name!r}: only regular files and "
+                         f"directories are extracted (no links or special files)")
+    parts = PurePosixPath(member.name).parts
+    if not parts or PurePosixPath(member.name).is_absolute() or ".." in parts or "\\" in member.name:
+        raise ValueError(f"{archive}: refusing member {member.name!r}: path leaves the destination")
+    target = (root / Path(*parts)).resolve()
+    if root != target and root not in target.parents:
+        raise ValueError(f"{archive}: refusing member {member.name!r}: resolves to {target}, "
+                         f"outside {root}")
+    return target
+
+
+def extract_tar(archive, dest_dir):
+    """Unpack a (compressed) tar archive into ``dest_dir`` after checking every member.
+
+    Every member must be a regular file or directory whose path stays inside ``dest_dir``; one bad
+    member refuses the whole archive before anything is written. Files are written atomically.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    root = Path(dest_dir).resolve()
+    written = []
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            members = tar.getmembers()
+            targets = [_member_target(root, m, archive) for m in members]
+            for member, target in zip(members, targets):
+                if member.isdir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with tar.extractfile(member) as src, atomic_output(target) as fh:
+                    shutil.copyfileobj(src, fh, _CHUNK)
+                written.append(target)
+    except (tarfile.TarError, EOFError) as exc:
+        raise ValueError(f"{archive}: damaged or not a tar archive ({exc})") from None
+    return written
+
+
+def download(name, data_dir, base_url=None, timeout=60.0, verify=True, log=None):
+    """Fetch a data set of :data:`REGISTRY` into ``data_dir``, verified, skipping files already there.
+
+    Parameters
+    ----------
+    name : {"mnist", "fashion-mnist", "cifar10"}
+    data_dir : str or os.PathLike
+        The files land here (CIFAR-10 unpacks into ``data_dir/cifar-10-batches-bin/``), where
+        :func:`horq_ref.data.datasets.load_dataset` finds them.
+    base_url : str, optional
+        A mirror holding the same files under the same names.
+    timeout : float
+    verify : bool
+        Compare SHA-256 digests (default). False downloads without comparing.
+    log : callable, optional
+        Called with one line of progress per file (e.g. ``print``).
+
+    Returns
+    -------
+    list of Path
+        The data files now in place (for CIFAR-10 the archive and the unpacked batches).
+    """
+    if name not in REGISTRY:
+        raise ValueError(f"name must be one of {', '.join(REGISTRY)}, got {name!r}")
+    source, log = REGISTRY[name], log or (lambda line: None)
+    if verify and any(f.sha256 is None for f in source.files):
+        raise ValueError(f"{name}: no SHA-256 is recorded for its files; download with "
+                         f"verify=False (--no-verify) only if you trust the source")
+    base = (base_url or source.base_url).rstrip("/") + "/"
+    paths = []
+    for remote in source.files:
+        dest = Path(data_dir) / remote.filename
+        if verify and dest.is_file() and file_sha256(dest) == remote.sha256:
+            log(f"{dest}: present, SHA-256 verified")
+        else:
+            log(f"{dest}: fetching {base + remote.filename}")
+            digest = fetch_verified(base + remote.filename, dest, remote.sha256 if verify else None,
+                                    remote.size if verify else None, timeout)
+            log(f"{dest}: {'verified' if verify else 'NOT verified'}, SHA-256 {digest}")
+        paths.append(dest)
+        if source.extract:
+            paths += extract_tar(dest, data_dir)
+            log(f"{dest}: unpacked into {data_dir}")
+    return paths
