@@ -20,3 +20,15 @@ def load_embedded_mnist():
     with resources.files(__name__).joinpath("mnist_5k.npz").open("rb") as fh:
         with np.load(fh, allow_pickle=False) as z:
             return z["images"], z["labels"]
+
+
+from .datasets import Dataset, load_dataset, normalize_images, stratified_split  # noqa: E402
+
+__all__ = [
+    "EMBEDDED_MNIST_SHA256",
+    "load_embedded_mnist",
+    "Dataset",
+    "load_dataset",
+    "normalize_images",
+    "stratified_split",
+]
