@@ -1,0 +1,208 @@
+"""Convolution, HORQ convolution and max-pooling as forward/backward pairs (HORQ_NOTES §1, §4, §5).
+
+A convolution is one GEMM on im2col rows (:mod:`horq_ref.im2col`): with ``cols`` of shape
+``(N, P, D)``, ``P = Ho*Wo``, ``D = C*kh*kw`` and ``W_r = W.reshape(F, D)``::
+
+    Y[n, f, p] = cols[n, p] . W_r[f] + b[f].
+
+In a HORQ convolution each im2col row is one input group (its own ``beta_i``, zero padding
+included, HORQ_NOTES §1) and each filter is binarized at order one, ``Wt_f = alpha_f sign(W_f)``.
+The backward pass is the adjoint: ``dW_r = sum_{n,p} dY[n, :, p] cols[n, p]``,
+``dcols = dY^T W_r``, then :func:`horq_ref.im2col.col2im` adds overlapping rows back into the image
+and the quantizer's straight-through rule (:mod:`horq_ref.ste`) maps ``dcols_t`` to ``dcols``.
+
+Max-pooling routes the gradient to the first maximum of each window (``np.argmax``): where a
+window holds ties (common after ReLU) exactly one entry receives it, a choice the paper does not
+make for us.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .im2col import check_conv_args, col2im, im2col
+from .layers import BITS_CACHE, check_backend, quantize_operands, unquantize_grads
+from .ste import SIGN_STE
+
+__all__ = [
+    "conv2d_forward",
+    "conv2d_backward",
+    "horq_conv2d_forward",
+    "horq_conv2d_backward",
+    "maxpool_forward",
+    "maxpool_backward",
+]
+
+
+def _check_bias(W, b):
+    if np.shape(b) != (W.shape[0],):
+        raise ValueError(f"b must have shape ({W.shape[0]},), got {np.shape(b)}")
+
+
+def _gemm(cols, Wr, b, Ho, Wo):
+    """``Y`` (N, F, Ho, Wo) from ``cols`` (N, P, D), ``Wr`` (F, D) and ``b`` (F,)."""
+    N, P, D = cols.shape
+    Y = cols.reshape(N * P, D) @ Wr.T + b  # (N*P, F)
+    Y = Y.reshape(N, Ho, Wo, -1).transpose(0, 3, 1, 2)  # (N, F, Ho, Wo), a view
+    return np.ascontiguousarray(Y)
+
+
+def _gemm_backward(dY, cols, Wr):
+    """``(dcols (N, P, D), dWr (F, D), db (F,))`` from ``dY`` (N, F, Ho, Wo)."""
+    N, P, D = cols.shape
+    dYr = dY.transpose(0, 2, 3, 1).reshape(N * P, -1)  # (N*P, F)
+    dWr = dYr.T @ cols.reshape(N * P, D)  # (F, D)
+    dcols = (dYr @ Wr).reshape(N, P, D)  # (N, P, D)
+    return dcols, dWr, dY.sum(axis=(0, 2, 3))
+
+
+def conv2d_forward(x, W, b, stride=1, padding=0):
+    """Full-precision 2-D convolution (cross-correlation, as in every deep learning library).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    W : ndarray, shape (F, C, kh, kw)
+    b : ndarray, shape (F,)
+    stride, padding : int
+
+    Returns
+    -------
+    Y : ndarray, shape (N, F, Ho, Wo)
+    cache : opaque
+
+    Examples
+    --------
+    >>> Y, _ = conv2d_forward(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2)), np.zeros(1))
+    >>> Y[0, 0]
+    array([[4., 4.],
+           [4., 4.]])
+    """
+    Ho, Wo = check_conv_args(x, W, stride, padding)
+    _check_bias(W, b)
+    F, C, kh, kw = W.shape
+    cols = im2col(x, kh, kw, stride, padding)  # (N, P, D)
+    Wr = W.reshape(F, -1)  # (F, D)
+    return _gemm(cols, Wr, b, Ho, Wo), (x.shape, W.shape, stride, padding, cols, Wr)
+
+
+def conv2d_backward(dY, cache):
+    """Gradients ``(dx (N, C, H, W), dW (F, C, kh, kw), db (F,))`` from ``dY`` (N, F, Ho, Wo)."""
+    x_shape, W_shape, stride, padding, cols, Wr = cache
+    dcols, dWr, db = _gemm_backward(dY, cols, Wr)
+    dx = col2im(dcols, x_shape, W_shape[2], W_shape[3], stride, padding)
+    return dx, dWr.reshape(W_shape), db
+
+
+def horq_conv2d_forward(
+    x, W, b, order, stride=1, padding=0, *, sign_fn=SIGN_STE, ste="chain", backend="float",
+    binary_weights=True,
+):
+    """HORQ convolution: order-K im2col rows against order-one filters (order one: XNOR-Net).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    W : ndarray, shape (F, C, kh, kw)
+        Real-valued latent filters.
+    b : ndarray, shape (F,)
+    order : int >= 1 or None
+        K for each im2col row (one group, ``D = C*kh*kw`` entries); None keeps the input in float.
+    stride, padding : int
+    sign_fn, ste, backend, binary_weights
+        As in :func:`horq_ref.layers.horq_dense_forward`.
+
+    Returns
+    -------
+    Y : ndarray, shape (N, F, Ho, Wo)
+    cache : opaque
+
+    Notes
+    -----
+    ``Y[n, f, p] = sum_i beta_i[n, p] alpha_f (H_i[n, p] . B_f) + b_f``, ``B_f = sign(W_f)``.
+    """
+    Ho, Wo = check_conv_args(x, W, stride, padding)
+    _check_bias(W, b)
+    check_backend(backend, order, binary_weights, sign_fn)
+    if backend == "bits":
+        from .conv import horq_conv2d  # imported here: the bit kernels are a separate module
+
+        Y = horq_conv2d(x, W, order, stride=stride, padding=padding, backend="bits")
+        return Y + b[:, None, None], (BITS_CACHE,)
+    F, C, kh, kw = W.shape
+    cols = im2col(x, kh, kw, stride, padding)  # (N, P, D)
+    Xt, Wt, qcache, wcache = quantize_operands(
+        cols, W.reshape(F, -1), order, -1, binary_weights, sign_fn, ste
+    )  # (N, P, D), (F, D)
+    return _gemm(Xt, Wt, b, Ho, Wo), (x.shape, W.shape, stride, padding, Xt, Wt, qcache, wcache)
+
+
+def horq_conv2d_backward(dY, cache):
+    """Gradients ``(dx (N, C, H, W), dW (F, C, kh, kw), db (F,))`` from ``dY`` (N, F, Ho, Wo)."""
+    if cache[0] is BITS_CACHE:
+        raise ValueError("backend='bits' is inference only; train with backend='float'")
+    x_shape, W_shape, stride, padding, Xt, Wt, qcache, wcache = cache
+    dXt, dWt, db = _gemm_backward(dY, Xt, Wt)
+    dcols, dWr = unquantize_grads(dXt, dWt, qcache, wcache)
+    dx = col2im(dcols, x_shape, W_shape[2], W_shape[3], stride, padding)
+    return dx, dWr.reshape(W_shape), db
+
+
+def _pair(value, name):
+    if isinstance(value, Integral):
+        value = (value, value)
+    if not isinstance(value, (tuple, list)) or len(value) != 2 or any(isinstance(v, bool) or not isinstance(v, Integral) for v in value):
+        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
+    if min(value) < 1:
+        raise ValueError(f"{name} must be >= 1, got {value!r}")
+    return int(value[0]), int(value[1])
+
+
+def maxpool_forward(x, kernel=2, stride=None):
+    """Max-pooling over ``kernel`` windows with ``stride`` (default: ``kernel``), no padding.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    kernel, stride : int or (int, int)
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, Ho, Wo), ``Ho = (H - kh) // sh + 1``
+    cache : opaque
+
+    Examples
+    --------
+    >>> out, _ = maxpool_forward(np.arange(16.0).reshape(1, 1, 4, 4))
+    >>> out[0, 0]
+    array([[ 5.,  7.],
+           [13., 15.]])
+    """
+    if np.ndim(x) != 4:
+        raise ValueError(f"x must be 4-D (N, C, H, W), got shape {np.shape(x)}")
+    kh, kw = _pair(kernel, "kernel")
+    sh, sw = _pair(kernel if stride is None else stride, "stride")
+    if kh > x.shape[2] or kw > x.shape[3]:
+        raise ValueError(f"kernel {(kh, kw)} is larger than the input {x.shape[2:]}")
+    Ho, Wo = (x.shape[2] - kh) // sh + 1, (x.shape[3] - kw) // sw + 1
+    win = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw][:, :, :Ho, :Wo]
+    win = win.reshape(x.shape[:2] + (Ho, Wo, kh * kw))  # (N, C, Ho, Wo, kh*kw), a copy
+    idx = np.argmax(win, axis=-1)  # (N, C, Ho, Wo), first maximum of each window
+    out = np.take_along_axis(win, idx[..., None], axis=-1)[..., 0]
+    return out, (x.shape, x.dtype, kh, kw, sh, sw, idx)
+
+
+def maxpool_backward(dout, cache):
+    """``dx`` (N, C, H, W) of :func:`maxpool_forward` from ``dout`` (N, C, Ho, Wo)."""
+    x_shape, dtype, kh, kw, sh, sw, idx = cache
+    Ho, Wo = idx.shape[2:]
+    dx = np.zeros(x_shape, dtype=np.result_type(dout, dtype))
+    for k in range(kh * kw):  # one strided add per window offset
+        i, j = divmod(k, kw)
+        hs, ws = slice(i, i + sh * (Ho - 1) + 1, sh), slice(j, j + sw * (Wo - 1) + 1, sw)
+        dx[:, :, hs, ws] += np.where(idx == k, dout, 0)
+    return dx
+
