@@ -66,8 +66,13 @@ def check_bounds(quantize, x, order, axis=None):
     for k in range(1, order + 1):
         assert np.all(err[k] <= sharp_bound(n, k) + tol), f"order {k} above the sharp bound"
         assert sharp_bound(n, k) <= worst_case_bound(n, k)
-    assert np.all(rho[0] <= 1 - 1 / n + tol), "order one contracted less than 1 - 1/n"
-    assert np.all(rho[1:] <= max(0.0, 1 - 2 / n) + tol), "a later order contracted less than 1 - 2/n"
+    # Per-order contraction, stated in units of ||X||^2: a residual that is already at rounding
+    # level (e.g. R_2 for n = 2, exactly zero in exact arithmetic) need not keep the exact-arithmetic
+    # structure behind 1 - 2/n, so the step bounds carry the same absolute tolerance as the identity.
+    assert np.all(err[1] <= (1 - 1 / n) + tol), "order one contracted less than 1 - 1/n"
+    step = max(0.0, 1 - 2 / n)
+    assert np.all(err[2:] <= step * err[1:-1] + tol), "a later order contracted less than 1 - 2/n"
+    assert np.all(np.abs(rho * err[:-1] - err[1:]) <= tol), "contraction ratios disagree with errors"
 
 
 def check_binary_planes(quantize, x, order, axis=None):
@@ -104,6 +109,9 @@ def test_error_strictly_falls_until_zero(xa, order):
 
 @example(np.array([[1.0, 0.0, 0.0]]), 1)  # order one is tight on 1-sparse input
 @example(np.array([[3.0, 1.0]]), 2)  # n = 2: two orders are exact
+# Found by the thorough profile: for n = 2, R_2 is zero in exact arithmetic but rounding noise in
+# floats, and the third order on noise contracts by only 1 - 1/n. Bounds hold up to that noise.
+@example(np.array([[6.0, 1.9]]), 3)
 @given(groups(), st.integers(1, 4))
 def test_worst_case_bound_with_target(X, order):
     """Hypothesis steers towards inputs closest to the bound (hypothesis.target)."""
