@@ -1,0 +1,139 @@
+"""Bit packing, XOR + popcount dot products and the binary GEMM (horq_ref.bits).
+
+Every integer result is checked for exact equality against a float dot product of ±1 values or a
+pure-Python bit oracle; the fast tiled GEMM is checked against the broadcast reference.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+from horq_ref import bits
+from horq_ref.bits import (binary_gemm, binary_gemm_reference, mismatch_counts, n_words, pack_signs,
+                           parallel_map, popcount_dot, unpack_signs)
+
+VALUES = st.one_of(st.just(0.0), st.just(-0.0), st.integers(-3, 3).map(float),
+                   st.floats(-1e6, 1e6, allow_nan=False))
+
+
+def python_words(row):
+    """Oracle for the documented layout, in Python integers: bit j%64 of word j//64 is (row[j] < 0)."""
+    out = []
+    for start in range(0, len(row), 64):
+        out.append(sum(1 << (j - start) for j in range(start, min(start + 64, len(row))) if row[j] < 0))
+    return out
+
+
+def pm1(rng, shape):
+    return np.where(rng.random(shape) < 0.5, -1, 1).astype(np.int8)
+
+
+@given(hnp.arrays(np.float64, st.integers(1, 200), elements=VALUES))
+def test_layout_matches_python_integer_oracle(row):
+    words = pack_signs(row)
+    assert words.dtype == np.uint64 and words.shape == (n_words(len(row)),)
+    assert [int(v) for v in words] == python_words(row)  # same integers on every byte order
+
+
+def test_layout_known_word():
+    row = np.ones(130)
+    row[[0, 63, 64, 129]] = -1.0
+    assert [int(v) for v in pack_signs(row)] == [1 | 1 << 63, 1, 1 << 1]
+
+
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=70), elements=VALUES),
+       st.data())
+def test_round_trip_any_axis(x, data):
+    axis = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    n = x.shape[axis]
+    back = unpack_signs(pack_signs(x, axis=axis), n, axis=axis)
+    expected = np.where(x >= 0, 1, -1)  # sign(0) = sign(-0.0) = +1
+    assert back.dtype == np.int8 and back.shape == x.shape
+    np.testing.assert_array_equal(back, expected)
+
+
+@pytest.mark.parametrize("n", range(1, 201))
+def test_tail_bits_are_clear_and_never_change_a_dot(n):
+    rng = np.random.default_rng(n)
+    a, b = pm1(rng, (3, n)), pm1(rng, (4, n))
+    A, B = pack_signs(a), pack_signs(b)
+    if n % 64:
+        assert not np.any(A[:, -1] >> np.uint64(n % 64)) and not np.any(B[:, -1] >> np.uint64(n % 64))
+    exact = a.astype(np.int64) @ b.T.astype(np.int64)
+    np.testing.assert_array_equal(binary_gemm_reference(A, B, n), exact)
+    np.testing.assert_array_equal(binary_gemm(A, B, n, threads=1), exact)
+    if n % 64:  # set the same padding bits in both operands: they XOR to zero
+        pad = np.uint64(~((1 << (n % 64)) - 1) & (2**64 - 1))
+        A2, B2 = A.copy(), B.copy()
+        A2[:, -1] |= pad
+        B2[:, -1] |= pad
+        np.testing.assert_array_equal(binary_gemm(A2, B2, n, threads=1), exact)
+
+
+@settings(max_examples=40)
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(1, 300), st.integers(1, 2),
+       st.integers(0, 2**32 - 1))
+def test_binary_gemm_equals_float_dot_exactly(M, F, n, threads, seed):
+    rng = np.random.default_rng(seed)
+    a, b = pm1(rng, (M, n)), pm1(rng, (F, n))
+    exact = a.astype(np.float64) @ b.T.astype(np.float64)  # integers, exact in float64
+    A, B = pack_signs(a), pack_signs(b)
+    ref = binary_gemm_reference(A, B, n)
+    fast = binary_gemm(A, B, n, threads=threads)
+    assert ref.dtype == np.int64 and fast.dtype == np.int64
+    np.testing.assert_array_equal(ref, exact)
+    np.testing.assert_array_equal(fast, ref)
+
+
+def test_gemm_spans_several_tiles(rng):
+    # more columns than one tile row and more filters than one tile: every tile edge is crossed
+    M, F, n = bits._MAX_TILE_COLS + 37, 9, 130
+    a, b = pm1(rng, (M, n)), pm1(rng, (F, n))
+    exact = a.astype(np.int64) @ b.T.astype(np.int64)
+    np.testing.assert_array_equal(binary_gemm(pack_signs(a), pack_signs(b), n, threads=2), exact)
+
+
+@pytest.mark.parametrize("n", [256 * 8, 256 * 8 + 3, 70_000])
+def test_popcount_sums_do_not_overflow(n):
+    # all bits different: the count is n, beyond uint8 (2048) and beyond uint16 (70_000)
+    A, B = pack_signs(np.ones((1, n))), pack_signs(-np.ones((1, n)))
+    assert int(popcount_dot(A, B, n)[0]) == -n
+    assert int(binary_gemm_reference(A, B, n)[0, 0]) == -n
+    assert int(binary_gemm(A, B, n, threads=1)[0, 0]) == -n
+    assert int(mismatch_counts(A.T.copy(), B.T.copy(), 1)[0, 0]) == n
+
+
+def test_naive_uint8_sum_would_overflow():
+    # negative control: the regression above is real -- summing popcounts in uint8 wraps around
+    n = 256 * 8
+    A, B = pack_signs(np.ones(n)), pack_signs(-np.ones(n))
+    assert int(np.bitwise_count(A ^ B).sum(dtype=np.uint8)) != n
+
+
+def test_popcount_dot_broadcasts(rng):
+    a, b = pm1(rng, (5, 1, 70)), pm1(rng, (1, 3, 70))
+    expected = (a.astype(np.int64) * b).sum(-1)
+    np.testing.assert_array_equal(popcount_dot(pack_signs(a), pack_signs(b), 70), expected)
+
+
+def test_threads_do_not_change_results(rng):
+    A, B = pack_signs(pm1(rng, (300, 200))), pack_signs(pm1(rng, (70, 200)))
+    np.testing.assert_array_equal(binary_gemm(A, B, 200, threads=1), binary_gemm(A, B, 200, threads=2))
+
+
+def test_bad_input_names_the_argument():
+    with pytest.raises(ValueError, match="x must not contain NaN"):
+        pack_signs([1.0, np.nan])
+    with pytest.raises(TypeError, match="x must be a real numeric array"):
+        pack_signs(np.array(["a"]))
+    with pytest.raises(ValueError, match="words"):
+        unpack_signs(pack_signs(np.ones(70)), 200)
+    with pytest.raises(TypeError, match="words must be an array of uint64"):
+        unpack_signs(np.zeros(2, np.int64), 100)
+    with pytest.raises(ValueError, match="A .* and B"):
+        binary_gemm(pack_signs(np.ones((2, 70))), pack_signs(np.ones((2, 140))), 70)
+    with pytest.raises(ValueError, match="threads"):
+        parallel_map(abs, [1, 2], threads=0)
+    with pytest.raises(ValueError, match="n must be"):
+        n_words(-1)
