@@ -20,6 +20,7 @@ def save_figure(fig, path, dpi=120):
     try:
         with os.fdopen(fd, "wb") as fh:
             fig.savefig(fh, dpi=dpi, bbox_inches="tight", format=ext.lstrip("."))
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a figure is meant to be read by others
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
