@@ -1,0 +1,243 @@
+"""The training loop, evaluation and resumable checkpoints (HORQ_NOTES §5, §7).
+
+Training keeps real-valued latent weights, updates them with the straight-through gradient and clips
+the latent weights of binarized layers to ``[-1, 1]`` after every step (XNOR-Net, BinaryConnect; the
+optimizer does the clipping for ``model.binarized``). The paper gives neither optimizer, schedule nor
+epochs; the choices made here:
+
+* Mini-batches are drawn without replacement from a permutation of the training set per epoch, made
+  by a generator seeded from ``seed`` (a stream separate from the model's initialization), and the
+  last, smaller batch is kept. The loss is the mean softmax cross-entropy of
+  :func:`horq_ref.losses.softmax_cross_entropy`.
+* The learning rate is set at the start of each epoch from a schedule, a function of the 0-based
+  epoch (:mod:`horq_ref.optim`).
+* Training loss and accuracy are the running means over the epoch's batches, in training mode;
+  test accuracy is measured in evaluation mode (batch norm on its running statistics) in batches.
+* At the end of every epoch a checkpoint holds the model (``state_dict``), the optimizer, the shuffling
+  generator's state, the epoch, the history and the training configuration (:mod:`horq_ref.checkpoint`).
+  Resuming restores all of it, so an interrupted and resumed run ends with the same weights, bit for
+  bit, as a run that was never interrupted. ``KeyboardInterrupt`` makes sure the last finished epoch
+  is on disk, then propagates.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from numbers import Integral
+
+import numpy as np
+
+from .checkpoint import load_state, save_state
+from .losses import softmax_cross_entropy
+from .optim import make_optimizer, make_schedule
+
+__all__ = ["train", "evaluate", "predict", "logits", "load_checkpoint", "CHECKPOINT_KIND",
+           "OPTIMIZERS", "SCHEDULES"]
+
+CHECKPOINT_KIND = "checkpoint"
+OPTIMIZERS = ("adam", "sgd")
+SCHEDULES = ("cosine", "constant", "step")
+_SHUFFLE_STREAM = 0x5348  # second word of the shuffling generator's seed: not the model's stream
+
+
+def logits(model, x, batch_size=500):
+    """Class scores of ``model`` in evaluation mode, computed ``batch_size`` images at a time.
+
+    Parameters
+    ----------
+    model : Model
+    x : ndarray, shape (N, C, H, W)
+    batch_size : int
+
+    Returns
+    -------
+    ndarray, shape (N, K)
+    """
+    _positive(batch_size, "batch_size")
+    if np.ndim(x) < 2 or len(x) == 0:
+        raise ValueError(f"x must hold at least one sample, got shape {np.shape(x)}")
+    return np.concatenate([model.forward(x[i:i + batch_size], train=False)
+                           for i in range(0, len(x), batch_size)])
+
+
+def predict(model, x, batch_size=500):
+    """Predicted labels ``argmax logits``, int64 of shape (N,), for images ``x`` (N, C, H, W)."""
+    return np.argmax(logits(model, x, batch_size), axis=1).astype(np.int64)
+
+
+def evaluate(model, x, y, batch_size=500):
+    """``(loss, accuracy)`` of ``model`` in evaluation mode on images ``x`` (N, C, H, W), labels ``y`` (N,).
+
+    ``accuracy`` is the fraction of correct labels in ``[0, 1]``.
+    """
+    z = logits(model, x, batch_size)  # (N, K)
+    loss, _ = softmax_cross_entropy(z, np.asarray(y))
+    return loss, float(np.mean(np.argmax(z, axis=1) == y))
+
+
+def _positive(value, name):
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def _config(dataset, epochs, batch_size, optimizer, lr, schedule, seed, weight_decay):
+    """The settings a resumed run must share with the run that wrote the checkpoint."""
+    return {"dataset": dataset.name, "n_train": int(dataset.n_train), "batch_size": batch_size,
+            "optimizer": optimizer, "lr": float(lr), "schedule": schedule, "seed": int(seed),
+            "weight_decay": float(weight_decay), "epochs": epochs}
+
+
+def _train_state(model, opt, rng, epoch, history, config, model_config):
+    return {"model": model.state_dict(), "optimizer": opt.state_dict(),
+            "rng": rng.bit_generator.state, "epoch": epoch, "history": history,
+            "config": config, "model_config": model_config or {}}
+
+
+def load_checkpoint(path):
+    """The state dict of a training checkpoint: ``model``, ``optimizer``, ``rng``, ``epoch``,
+    ``history``, ``config``, ``model_config`` (see :mod:`horq_ref.checkpoint`)."""
+    state = load_state(path, kind=CHECKPOINT_KIND)
+    missing = {"model", "optimizer", "rng", "epoch", "history", "config"} - set(state)
+    if missing:
+        raise ValueError(f"{os.fspath(path)} lacks {sorted(missing)}: not a training checkpoint")
+    return state
+
+
+def _resume(path, model, opt, rng, config, log):
+    """Restore model, optimizer and generator from ``path``; return ``(epoch, history)``."""
+    state = load_checkpoint(path)
+    old = {k: v for k, v in state["config"].items() if k != "epochs"}
+    new = {k: v for k, v in config.items() if k != "epochs"}
+    if old != new:
+        diff = sorted(k for k in new if old.get(k) != new[k])
+        raise ValueError(f"checkpoint {os.fspath(path)} was written with other settings "
+                         f"({', '.join(f'{k}: {old.get(k)!r} != {new[k]!r}' for k in diff)})")
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    rng.bit_generator.state = state["rng"]
+    _emit(log, f"resumed from {os.fspath(path)} after epoch {state['epoch']}")
+    return int(state["epoch"]), list(state["history"])
+
+
+def _emit(log, line):
+    if log is not None:
+        log(line)
+
+
+def _train_epoch(model, opt, x, y, batch_size, rng, progress):
+    """One pass over ``(x, y)`` in shuffled mini-batches; returns ``(loss, accuracy, seconds)``."""
+    N = len(x)
+    perm = rng.permutation(N)
+    total_loss, correct, t0 = 0.0, 0, time.perf_counter()
+    for b, start in enumerate(range(0, N, batch_size)):
+        idx = perm[start:start + batch_size]
+        z = model.forward(x[idx], train=True)  # (B, K)
+        loss, dz = softmax_cross_entropy(z, y[idx])
+        model.backward(dz)
+        opt.step(model.params, model.grads)
+        total_loss += loss * len(idx)
+        correct += int(np.sum(np.argmax(z, axis=1) == y[idx]))
+        seen = start + len(idx)
+        progress(b + 1, math.ceil(N / batch_size), total_loss / seen, correct / seen,
+                 seen / max(time.perf_counter() - t0, 1e-9))
+    return total_loss / N, correct / N, time.perf_counter() - t0
+
+
+def _progress_printer(log, every_s, epoch, epochs):
+    last = [time.perf_counter()]
+
+    def progress(batch, batches, loss, acc, ips):
+        now = time.perf_counter()
+        if log is not None and now - last[0] >= every_s and batch < batches:
+            last[0] = now
+            log(f"  epoch {epoch}/{epochs}  batch {batch}/{batches}  loss {loss:.4f}  "
+                f"acc {acc:.4f}  {ips:,.0f} img/s")
+    return progress
+
+
+def train(model, dataset, *, epochs, batch_size=100, optimizer="adam", lr=1e-3, schedule="cosine",
+          seed=0, weight_decay=0.0, checkpoint_path=None, resume=False, model_config=None,
+          log=print, progress_every_s=10.0, eval_batch_size=500):
+    """Train ``model`` on ``dataset``; return the history, one dict per epoch.
+
+    Parameters
+    ----------
+    model : Model
+        From :func:`horq_ref.models.build_model`; trained in place.
+    dataset : horq_ref.data.datasets.Dataset
+        ``x_train`` (N, C, H, W), ``y_train`` (N,), ``x_test`` (n, C, H, W), ``y_test`` (n,).
+    epochs, batch_size : int >= 1
+    optimizer : {"adam", "sgd"}
+    lr : float
+        Peak learning rate.
+    schedule : {"cosine", "constant", "step"}
+        ``"step"`` divides the rate by 10 after each third of the epochs.
+    seed : int
+        Seeds the shuffling. (The model's initialization has its own seed.)
+    checkpoint_path : str or os.PathLike, optional
+        Written atomically at the end of each epoch.
+    resume : bool
+        Continue from ``checkpoint_path`` if it exists (same settings; more epochs allowed).
+    model_config : dict, optional
+        The :func:`~horq_ref.models.build_model` arguments, stored in the checkpoint.
+    log : callable or None
+        Receives progress lines (an epoch summary, and a line every ``progress_every_s`` seconds).
+
+    Returns
+    -------
+    list of dict
+        Per epoch: ``epoch`` (1-based), ``lr``, ``train_loss``, ``train_acc``, ``test_loss``,
+        ``test_acc`` (fractions in [0, 1]), ``seconds`` (whole epoch), ``train_seconds``,
+        ``images_per_s`` (training throughput).
+    """
+    epochs, batch_size = _positive(epochs, "epochs"), _positive(batch_size, "batch_size")
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
+    if resume and checkpoint_path is None:
+        raise ValueError("resume needs a checkpoint_path")
+    sched = make_schedule(schedule, lr, epochs=epochs, step_size=max(1, math.ceil(epochs / 3)))
+    opt = make_optimizer(optimizer, lr, weight_decay=weight_decay, clip_names=model.binarized)
+    rng = np.random.default_rng([int(seed), _SHUFFLE_STREAM])
+    config = _config(dataset, epochs, batch_size, optimizer, lr, schedule, seed, weight_decay)
+    start, history = 0, []
+    if resume and os.path.exists(checkpoint_path):
+        start, history = _resume(checkpoint_path, model, opt, rng, config, log)
+    elif resume:
+        _emit(log, f"no checkpoint at {os.fspath(checkpoint_path)}: starting from epoch 1")
+    pending = None  # the state of the last finished epoch while it is not yet on disk
+    try:
+        for epoch in range(start, epochs):
+            history.append(_run_epoch(model, opt, rng, dataset, epoch, epochs, sched, batch_size,
+                                      log, progress_every_s, eval_batch_size))
+            if checkpoint_path is not None:
+                pending = _train_state(model, opt, rng, epoch + 1, history, config, model_config)
+                save_state(checkpoint_path, pending, kind=CHECKPOINT_KIND)
+                pending = None
+    except KeyboardInterrupt:
+        if pending is not None:
+            save_state(checkpoint_path, pending, kind=CHECKPOINT_KIND)
+        if checkpoint_path is not None and history:
+            _emit(log, f"interrupted: epoch {history[-1]['epoch']} is saved in "
+                       f"{os.fspath(checkpoint_path)} (continue with resume)")
+        raise
+    return history
+
+
+def _run_epoch(model, opt, rng, ds, epoch, epochs, sched, batch_size, log, every_s, eval_bs):
+    """Train one epoch, evaluate, log the summary; return the epoch's history entry."""
+    t0 = time.perf_counter()
+    opt.lr = float(sched(epoch))
+    progress = _progress_printer(log, every_s, epoch + 1, epochs)
+    loss, acc, secs = _train_epoch(model, opt, ds.x_train, ds.y_train, batch_size, rng, progress)
+    test_loss, test_acc = evaluate(model, ds.x_test, ds.y_test, eval_bs)
+    row = {"epoch": epoch + 1, "lr": opt.lr, "train_loss": loss, "train_acc": acc,
+           "test_loss": test_loss, "test_acc": test_acc, "seconds": time.perf_counter() - t0,
+           "train_seconds": secs, "images_per_s": ds.n_train / max(secs, 1e-9)}
+    _emit(log, f"epoch {epoch + 1}/{epochs}  lr {opt.lr:.2e}  loss {loss:.4f}  train acc {acc:.4f}  "
+               f"test acc {test_acc:.4f}  {row['seconds']:.1f} s  {row['images_per_s']:,.0f} img/s")
+    return row
