@@ -41,6 +41,7 @@ __all__ = [
     "worst_case_bound",
     "sharp_bound",
     "beta_growth_bound",
+    "effective_sparsity",
     "closed_form_ratio",
     "bound_report",
 ]
@@ -172,16 +173,38 @@ def sharp_bound(n, order):
     return (1.0 - 1.0 / n) * max(0.0, 1.0 - 2.0 / n) ** (order - 1)
 
 
-def beta_growth_bound(n):
-    """Largest possible ``beta_{i+1} / beta_i``: ``2 (1 - 1/n)``, above 1 for every ``n >= 3``.
+def beta_growth_bound(n, first=True):
+    """Largest possible ``beta_{i+1} / beta_i``: ``2 (1 - 1/n)`` at the first step, ``2 (1 - 2/n)`` later.
+
+    ``beta_{i+1}`` is the mean absolute deviation of the magnitudes ``|R_{i-1}|`` around their mean
+    ``beta_i``. The first factor exceeds 1 for every ``n >= 3`` and is reached by 1-sparse inputs
+    (``x = (1, 0, 0)``: ``beta = 1/3``, then ``4/9``); the later one (``first=False``, for
+    ``i >= 2``) exceeds 1 only for ``n >= 5``. Proofs in ``docs/theory.md``.
 
     Examples
     --------
-    >>> round(beta_growth_bound(3), 6)   # reached by x = (1, 0, 0): beta = 1/3, then 4/9
-    1.333333
+    >>> round(beta_growth_bound(3), 6), round(beta_growth_bound(3, first=False), 6)
+    (1.333333, 0.666667)
     """
     _check_n_order(n, 0)
-    return 2.0 * (1.0 - 1.0 / n)
+    return 2.0 * (1.0 - (1.0 if first else 2.0) / n)
+
+
+def effective_sparsity(expansion):
+    """``rho_i = ||R_i||_1^2 / ||R_i||_2^2`` for ``i = 0..K-1``, in ``[1, n]`` (0 for a zero residual).
+
+    Order ``i + 1`` keeps the fraction ``1 - rho_i / n`` of the energy (:func:`contraction_ratios`):
+    ``rho = 1`` (a 1-sparse residual) is the worst case, ``rho = n`` (equal magnitudes) is exact.
+
+    Returns
+    -------
+    ndarray, shape (K,) + G
+    """
+    _check_expansion(expansion)
+    rho = expansion.n * (1.0 - contraction_ratios(expansion))
+    R = expansion.residuals[:-1]
+    zero = np.all(R == 0, axis=_shifted(expansion.axis, expansion.x.ndim), keepdims=True)
+    return np.where(zero, 0.0, rho)
 
 
 def closed_form_ratio(law, order):

@@ -19,6 +19,7 @@ from horq_ref.theory import (
     beta_growth_bound,
     closed_form_ratio,
     contraction_ratios,
+    effective_sparsity,
     identity_prediction,
     relative_errors,
     sample_law,
@@ -304,3 +305,27 @@ def test_positive_control_the_same_harness_passes():
             check(quantize_ok, X, order, -1)
 
         prop()
+
+
+@example(np.array([[1.0, 0.0, 0.0, 0.0, 0.0]]), 4)
+@given(groups(min_n=1), st.integers(2, 5))
+def test_later_scales_grow_at_most_by_two_one_minus_two_over_n(X, order):
+    """For i >= 2, beta_{i+1} <= 2 (1 - 2/n) beta_i: groups of 3 or 4 can only grow at the first step."""
+    b = residual_quantize(X, order, axis=-1).betas
+    n = X.shape[-1]
+    # Same rounding slack as for the first step; plus an absolute term of a few ulps of beta_1 for
+    # residuals that are already rounding noise (n = 2: R_2 is zero in exact arithmetic).
+    slack = 4 * (math.log2(max(n, 2)) + 2) * EPS
+    bound = beta_growth_bound(n, first=False) * b[1:-1] * (1 + slack) + 64 * EPS * b[:1]
+    assert np.all(b[2:] <= bound)
+
+
+def test_effective_sparsity_range(rng):
+    X = rng.standard_normal((50, 7)) * (rng.random((50, 7)) < 0.6)
+    e = residual_quantize(X, 3, axis=-1)
+    rho = effective_sparsity(e)
+    nonzero = np.any(e.residuals[:-1] != 0, axis=-1, keepdims=True)
+    assert np.all((rho[nonzero] >= 1 - 1e-12) & (rho[nonzero] <= 7 + 1e-12))
+    assert np.all(rho[1:][nonzero[1:]] >= 2 - 1e-9)  # Theorem 3: rho >= 2 after the first order
+    one_sparse = residual_quantize(np.eye(1, 7), 1, axis=-1)
+    assert effective_sparsity(one_sparse).item() == pytest.approx(1.0, abs=1e-12)
