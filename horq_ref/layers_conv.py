@@ -154,7 +154,10 @@ def horq_conv2d_backward(dY, cache):
 def _pair(value, name):
     if isinstance(value, Integral):
         value = (value, value)
-    if not isinstance(value, (tuple, list)) or len(value) != 2 or any(isinstance(v, bool) or not isinstance(v, Integral) for v in value):
+    ints = isinstance(value, (tuple, list)) and len(value) == 2 and all(
+        isinstance(v, Integral) and not isinstance(v, bool) for v in value
+    )
+    if not ints:
         raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
     if min(value) < 1:
         raise ValueError(f"{name} must be >= 1, got {value!r}")

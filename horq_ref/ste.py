@@ -34,10 +34,13 @@ XNOR-Net prints ``dW = dWt * (1/n + alpha 1{|W| <= 1})`` (:func:`xnor_paper_weig
 only the diagonal ``j = k`` of the second term and drops the cross terms.
 
 Variant ``"identity"``: the whole expansion is one clipped identity, ``dX = G * 1{|X| <= 1}``
-(BinaryNet style). It ignores the sign function's derivative by design.
+(BinaryNet style); for the weights likewise ``dW = dWt * 1{|W| <= 1}``. It ignores the sign
+function's derivative by design.
 
 Choices made here where the paper is silent: ``d|r|/dr`` at ``r = 0`` is taken as ``+1`` (the
 project's ``sign(0) = +1``); the identity variant's window is ``|X| <= 1`` whatever the sign function.
+``SIGN_STE`` computes the planes with :func:`binary_sign`, equal to :func:`horq_ref.quantize.sign`
+bit for bit (tested) but about four times faster, because training spends its time here.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ from .quantize import as_float_array, expand, group_size, sign
 __all__ = [
     "SignFn",
     "SIGN_STE",
+    "binary_sign",
     "smooth_sign",
     "STE_VARIANTS",
     "quantizer_forward",
@@ -73,7 +77,8 @@ class SignFn(NamedTuple):
     fn : callable
         ``r -> plane``, same shape and dtype as ``r``.
     deriv : callable
-        ``r -> ds/dr``, same shape and dtype as ``r``.
+        ``r -> ds/dr``, a new array of the shape and dtype of ``r`` (the backward pass scales it
+        in place).
     name : str
     """
 
@@ -87,7 +92,21 @@ def _window(r):
     return (np.abs(r) <= 1).astype(r.dtype)
 
 
-SIGN_STE = SignFn(sign, _window, "sign")
+def binary_sign(r):
+    """:func:`horq_ref.quantize.sign` for float arrays, about 4x faster: ``copysign(1, r + 0)``.
+
+    ``-0.0 + 0.0 = +0.0`` in IEEE 754, so both zeros map to ``+1`` exactly as ``sign`` does.
+
+    Examples
+    --------
+    >>> binary_sign(np.array([-2.0, -0.0, 0.0, 3.0]))
+    array([-1.,  1.,  1.,  1.])
+    """
+    one = np.ones((), dtype=r.dtype)
+    return np.copysign(one, r + np.zeros((), dtype=r.dtype))
+
+
+SIGN_STE = SignFn(binary_sign, _window, "sign")
 
 
 def smooth_sign(tau=0.5):
@@ -167,10 +186,10 @@ def quantizer_backward(dXt, cache):
     if cache[0] == "identity":
         return dXt * cache[1]
     _, betas, H, R, axis, sign_fn, n = cache
-    exact = sign_fn.fn is sign  # then H_i = sign(R_{i-1}) is already d|R|/dR
+    exact = sign_fn.fn in (binary_sign, sign)  # then H_i = sign(R_{i-1}) is already d|R|/dR
     u, dX = dXt, None
     for i in reversed(range(len(betas))):
-        S = H[i] if exact else sign(R[i])  # d|R_{i-1}|/dR_{i-1}
+        S = H[i] if exact else binary_sign(R[i])  # d|R_{i-1}|/dR_{i-1}
         through_beta = np.sum(u * H[i], axis=axis, keepdims=True) / n  # G
         c = sign_fn.deriv(R[i])  # a fresh array: the products below are done in place
         c *= betas[i]

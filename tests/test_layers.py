@@ -168,7 +168,8 @@ def test_conv2d_forward_and_gradients(rng, stride, padding):
        order=st.integers(1, 3), seed=st.integers(0, 2**32 - 1))
 def test_horq_conv2d_gradients_with_smooth_sign(stride, padding, k, order, seed):
     rng = np.random.default_rng(seed)
-    x, W, b = rng.standard_normal((2, 2, 4, 4)), 0.7 * rng.standard_normal((3, 2, k, k)), rng.standard_normal(3)
+    x, W = rng.standard_normal((2, 2, 4, 4)), 0.7 * rng.standard_normal((3, 2, k, k))
+    b = rng.standard_normal(3)
     f = lambda x, W, b: horq_conv2d_forward(x, W, b, order, stride, padding, sign_fn=SMOOTH)  # noqa: E731
     assert worst(check_op(f, horq_conv2d_backward, [x, W, b], seed=seed)) < FD_TOL
 

@@ -67,7 +67,7 @@ def test_order_override_and_method_horq():
 
 
 def test_same_seed_same_weights_and_stable_names():
-    a, b, c = build_model("cnn", "horq2", seed=7), build_model("cnn", "horq2", seed=7), build_model("cnn", "horq2", seed=8)
+    a, b, c = (build_model("cnn", "horq2", seed=s) for s in (7, 7, 8))
     assert list(a.params) == list(b.params) == list(c.params)
     for k in a.params:
         np.testing.assert_array_equal(a.params[k], b.params[k])
@@ -102,7 +102,8 @@ def test_cnn_geometry_and_other_inputs():
 
 def test_hidden_block_order_and_the_relu_ablation():
     kinds = [type(l).__name__ for l in build_model("mlp").layers]
-    assert kinds == ["Flatten", "Dense", "Activation", "BatchNorm", "Dense", "Activation", "BatchNorm", "Dense"]
+    block = ["Dense", "Activation", "BatchNorm"]
+    assert kinds == ["Flatten"] + block + block + ["Dense"]
     assert not any(isinstance(l, Activation) for l in build_model("cnn", hidden_relu=False).layers)
     # Without the ReLU the float MLP is affine in eval mode; with it, it is not.
     x1, x2 = batch(4, 1), batch(4, 2)

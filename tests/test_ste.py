@@ -11,11 +11,13 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from horq_ref.gradcheck import eval_numerical_gradient_array, rel_error
 from horq_ref.quantize import residual_quantize, sign
 from horq_ref.ste import (
     SIGN_STE,
+    binary_sign,
     quantizer_backward,
     quantizer_forward,
     quantizer_jacobian,
@@ -38,6 +40,16 @@ def fd_vjp(x, G, order, axis, sign_fn=SMOOTH):
     return eval_numerical_gradient_array(
         lambda x: quantizer_forward(x, order, axis, sign_fn=sign_fn)[0], x, G
     )
+
+
+@given(x=hnp.arrays(st.sampled_from([np.float32, np.float64]), hnp.array_shapes(max_dims=3),
+                   elements=st.floats(allow_nan=False, allow_infinity=False, width=32)))
+def test_binary_sign_is_the_project_sign(x):
+    # The fast sign used in training must agree with the reference bit for bit, zeros included.
+    x = np.concatenate([x.ravel(), np.array([0.0, -0.0, 5e-324, -5e-324], dtype=x.dtype)])
+    out = binary_sign(x)
+    assert out.dtype == x.dtype
+    np.testing.assert_array_equal(out, sign(x))
 
 
 @st.composite
