@@ -1,0 +1,123 @@
+"""Measured speed of the bit backend against a float32 im2col + BLAS convolution (HORQ_NOTES §6).
+
+Both run in one process on the same float32 layer: the baseline is ``im2col(x) @ W.T`` (BLAS, with
+whatever threads the BLAS library uses), the contender ``horq_conv2d(..., backend="bits")`` with a
+NumPy thread pool. Each is timed with :func:`time.perf_counter`, one warm-up call first, best of
+``repeats`` calls. The ratio ``float time / bits time`` is printed next to the model's ``S_K``
+(:func:`horq_ref.cost.speedup`), which assumes 64 binary operations per instruction and free data
+movement; NumPy pays a full pass over memory for each of XOR, popcount and sum, so the measured
+ratios are far below the model. Their decline with the order is the part to compare.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .bits import default_threads
+from .conv import horq_conv2d
+from .cost import speedup
+from .im2col import check_conv_args, im2col
+
+__all__ = ["float_conv2d", "best_time", "run_bench", "BenchResult", "BenchRow", "format_bench"]
+
+
+def float_conv2d(x, w, stride=1, padding=0):
+    """The baseline: ``Y[n, f, p] = cols[n, p] . W_f`` with one BLAS matrix product.
+
+    ``x`` (N, C, H, W), ``w`` (F, C, kh, kw) -> (N, F, Ho, Wo) in the dtype of ``x``.
+    """
+    Ho, Wo = check_conv_args(x, w, stride, padding)
+    N, F = x.shape[0], w.shape[0]
+    cols = im2col(x, w.shape[2], w.shape[3], stride, padding)  # (N, P, D)
+    Y = cols.reshape(N * Ho * Wo, -1) @ w.reshape(F, -1).T.astype(x.dtype)  # (N*P, F)
+    return Y.reshape(N, Ho * Wo, F).transpose(0, 2, 1).reshape(N, F, Ho, Wo)
+
+
+def best_time(fn, repeats=5, warmup=1):
+    """Best wall time of ``repeats`` calls of ``fn()`` after ``warmup`` untimed calls (seconds)."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(max(1, repeats)):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+@dataclass(frozen=True)
+class BenchRow:
+    """One order: times in seconds, ``ratio = float_seconds / bits_seconds``, the model's ``S_K``,
+    and ``max |Y_bits - Y_float| / max |Y_float|`` against the float backend (a correctness check)."""
+
+    order: int
+    bits_seconds: float
+    ratio: float
+    model_speedup: float
+    rel_diff: float
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    """The layer, the settings and the measured rows."""
+
+    layer: dict
+    threads: int
+    repeats: int
+    float_seconds: float
+    rows: list
+
+
+def run_bench(batch=4, channels=256, size=16, filters=256, kernel=3, stride=1, padding=1,
+              orders=(1, 2, 3), repeats=5, threads=None, seed=0):
+    """Time the float32 baseline and the bit backend at each order on one random layer.
+
+    Returns
+    -------
+    BenchResult
+    """
+    threads = default_threads() if threads is None else threads
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, channels, size, size)).astype(np.float32)  # (N, C, H, W)
+    w = rng.standard_normal((filters, channels, kernel, kernel)).astype(np.float32)  # (F, C, k, k)
+    check_conv_args(x, w, stride, padding)
+    t_float = best_time(lambda: float_conv2d(x, w, stride, padding), repeats)
+    rows = []
+    for K in orders:
+        t_bits = best_time(lambda: horq_conv2d(x, w, K, stride, padding, "bits", threads=threads),
+                           repeats)
+        y_bits = horq_conv2d(x, w, K, stride, padding, "bits", threads=threads)
+        y_ref = horq_conv2d(x, w, K, stride, padding, "float")
+        diff = float(np.abs(y_bits - y_ref).max() / max(np.abs(y_ref).max(), np.finfo(np.float32).tiny))
+        rows.append(BenchRow(order=K, bits_seconds=t_bits, ratio=t_float / t_bits,
+                             model_speedup=speedup(channels, kernel, kernel, K), rel_diff=diff))
+    layer = dict(batch=batch, channels=channels, size=size, filters=filters, kernel=kernel,
+                 stride=stride, padding=padding)
+    return BenchResult(layer=layer, threads=threads, repeats=repeats, float_seconds=t_float,
+                       rows=rows)
+
+
+def format_bench(result):
+    """The printed report of :func:`run_bench`: one line per order."""
+    L = result.layer
+    first = result.rows[0] if result.rows else None
+    lines = [
+        f"layer: N={L['batch']} C={L['channels']} {L['size']}x{L['size']} float32, "
+        f"F={L['filters']} {L['kernel']}x{L['kernel']}, stride {L['stride']}, padding {L['padding']}",
+        f"bits threads: {result.threads}; best of {result.repeats} after a warm-up",
+        f"float32 im2col + BLAS: {result.float_seconds * 1e3:.2f} ms",
+        "",
+        f"{'order':>5} {'bits ms':>9} {'ratio':>7} {'model S_K':>10} {'ratio/first':>12} "
+        f"{'model S_K/first':>16} {'rel diff':>9}",
+    ]
+    for r in result.rows:
+        lines.append(f"{r.order:5d} {r.bits_seconds * 1e3:9.2f} {r.ratio:7.2f} {r.model_speedup:10.2f} "
+                     f"{r.ratio / first.ratio:12.2f} {r.model_speedup / first.model_speedup:16.2f} "
+                     f"{r.rel_diff:9.1e}")
+    lines.append("")
+    lines.append("ratio = float time / bits time (> 1: bits faster); model S_K assumes 64 binary ops "
+                 "per instruction")
+    return "\n".join(lines)

@@ -1,0 +1,70 @@
+"""``horq-ref speedup`` and ``horq-ref bench`` through the CLI: structure and values, no timing goals."""
+
+import pytest
+
+from horq_ref.cli import main
+from horq_ref.cost import speedup
+
+
+def table_rows(out):
+    """Lines of the form '<kh>x<kw> <channels> <values...>'."""
+    rows = []
+    for line in out.splitlines():
+        parts = line.split()
+        if parts and "x" in parts[0] and parts[0].replace("x", "").isdigit():
+            rows.append(parts)
+    return rows
+
+
+def test_speedup_prints_the_model_table(capsys):
+    assert main(["speedup"]) == 0
+    out = capsys.readouterr().out
+    assert "model" in out and "not reproduced" in out
+    rows = table_rows(out)
+    assert len(rows) == 3 * 4  # kernels 1, 3, 5 x channels 64..512
+    for parts in rows:
+        kh, kw = map(int, parts[0].split("x"))
+        c = int(parts[1])
+        for K, printed in enumerate(parts[2:], start=1):
+            assert float(printed) == pytest.approx(speedup(c, kh, kw, K), abs=0.005)  # 2 decimals
+    assert "   3x3      256    62.27    31.14" in out
+
+
+def test_speedup_options(capsys):
+    assert main(["speedup", "--orders", "2", "5", "--channels", "32", "--kernels", "7"]) == 0
+    rows = table_rows(capsys.readouterr().out)
+    assert rows == [["7x7", "32", f"{speedup(32, 7, 7, 2):.2f}", f"{speedup(32, 7, 7, 5):.2f}"]]
+
+
+def test_bench_on_a_tiny_layer(capsys):
+    argv = ["bench", "--batch", "1", "--channels", "64", "--size", "6", "--filters", "8",
+            "--orders", "1", "2", "--repeats", "1", "--threads", "1"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "N=1 C=64 6x6" in out and "bits threads: 1" in out
+    float_ms = float(out.split("float32 im2col + BLAS:")[1].split()[0])
+    rows = [line.split() for line in out.splitlines() if line.split()[:1] in (["1"], ["2"])]
+    assert [int(r[0]) for r in rows] == [1, 2]
+    for r in rows:
+        K, bits_ms, ratio, model, rel = int(r[0]), float(r[1]), float(r[2]), float(r[3]), float(r[6])
+        assert bits_ms > 0 and ratio > 0
+        # ratio = float time / bits time; the times are printed to +-0.005 ms and the ratio to
+        # +-0.005, which bounds how far the ratio of the printed times can be from the printed ratio
+        slack = 0.005 * (1 + float_ms / bits_ms) / (bits_ms - 0.005) + 0.005
+        assert abs(ratio - float_ms / bits_ms) <= slack
+        assert model == pytest.approx(speedup(64, 3, 3, K), abs=0.005)
+        # bits against the float backend: rounding only (order one's beta_1 is a box sum, 576 terms)
+        assert rel < 1e-4
+
+
+@pytest.mark.parametrize("flag, value", [("--batch", "0"), ("--threads", "0"), ("--orders", "0"),
+                                         ("--repeats", "0")])
+def test_bench_rejects_bad_arguments(flag, value, capsys):
+    assert main(["bench", flag, value, "--size", "4", "--channels", "8", "--filters", "2"]) == 2
+    assert flag in capsys.readouterr().err
+
+
+def test_bench_rejects_a_kernel_larger_than_the_input(capsys):
+    assert main(["bench", "--size", "2", "--padding", "0", "--kernel", "3", "--channels", "4",
+                 "--filters", "2", "--repeats", "1"]) == 2
+    assert "kernel" in capsys.readouterr().err
