@@ -1,6 +1,6 @@
 """The two networks of the paper's experiments: an MLP for MNIST and a small CNN (HORQ_NOTES §7).
 
-The paper does not give its layer sizes; this project chooses (``docs/`` says so):
+The paper does not give its layer sizes; this project chooses them here:
 
 * ``mlp``: ``flatten -> fc1 784->512 -> [ReLU -> BN -> fc2 512->512] -> ReLU -> BN -> fc3 512->10``
   (``hidden=`` sets the widths: an int for two hidden layers of that width or a tuple).
