@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 WORD_BITS = 64
-_TILE_ELEMS = 16384  # one (filters, columns) tile of uint64: 128 KiB, fits in L2
+_TILE_ELEMS = 65536  # one (filters, columns) tile of uint64: 512 KiB, fits in L2
 _MAX_TILE_COLS = 4096  # long rows keep NumPy's per-row overhead small
 _GROUP = 3  # popcounts of 3 words sum to <= 192 and fit in uint8
 
@@ -238,8 +238,9 @@ def mismatch_counts(aT, bT, threads=None):
         raise ValueError(f"aT has {nw} words per column but bT has {bT.shape[0]}")
     acc_dtype = np.min_scalar_type(WORD_BITS * max(nw, 1))
     out = np.zeros((F, M), np.promote_types(acc_dtype, np.uint16))  # (F, M)
+    threads = default_threads() if threads is None else threads
     mt = min(max(M, 1), _MAX_TILE_COLS)
-    ft = max(1, _TILE_ELEMS // mt)
+    ft = max(1, min(_TILE_ELEMS // mt, -(-F // max(1, threads))))  # at least one tile per thread
     tiles = [(f0, min(f0 + ft, F), m0, min(m0 + mt, M)) for f0 in range(0, F, ft)
              for m0 in range(0, M, mt)]
     if nw:
