@@ -19,6 +19,12 @@ every layer except the first and the last, which stay full precision as in XNOR-
 each such layer is expanded to order K per group (a sample row / an im2col row) and its weights are
 binarized at order one. Initialization: He-normal weights, zero biases, batch norm ``gamma = 1``,
 ``shift = 0``, all from ``np.random.default_rng(seed)`` in layer order.
+
+Speed (batch 100, float32, forward + backward, two shared cores, ``OPENBLAS_NUM_THREADS=1``):
+MLP float ~28,000 images/s, MLP horq2 ~14,000, CNN float ~1,800, CNN horq2 ~400-700; one epoch
+of 4,000 images takes ~2 s (CNN float) and ~6 s (CNN horq2). The HORQ CNN spends its time in
+the quantizer's element-wise passes over the im2col rows, not in the GEMMs. On a loaded machine
+multi-threaded BLAS was 2-5x slower than one thread.
 """
 
 from __future__ import annotations
