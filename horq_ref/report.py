@@ -155,6 +155,8 @@ def _label(ax, xlabel, ylabel, title=None):
 
 def plot_training_curves(runs, path=None):
     """Mean test accuracy (top) and training loss (bottom) per epoch, per model and method."""
+    from matplotlib.ticker import MaxNLocator
+
     from .plots import save_figure
 
     models = list(dict.fromkeys(r["model"] for r in runs))
@@ -165,6 +167,8 @@ def plot_training_curves(runs, path=None):
             label = f"{r['method']} ({len(r['seeds'])} seed{'s' * (len(r['seeds']) > 1)})"
             axes[0, j].plot(e, 100 * np.asarray(r["curve_test_acc"]), "o-", label=label)
             axes[1, j].plot(e, r["curve_train_loss"], "o-", label=label)
+        for ax in axes[:, j]:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         _label(axes[0, j], "epoch", "test accuracy (%)", f"{model}: mean over seeds")
         _label(axes[1, j], "epoch", "training loss")
     if path is not None:
@@ -172,8 +176,12 @@ def plot_training_curves(runs, path=None):
     return fig
 
 
-def plot_accuracy_vs_order(runs, ptq, path=None):
-    """Trained HORQ accuracy against the order K (0 = full precision), with the PTQ curve."""
+def plot_accuracy_vs_order(runs, path=None):
+    """Accuracy of the trained networks against the order K (0 = full precision).
+
+    Dots are the seeds; the line is their mean, with bars of one binomial standard error (what the
+    test split can resolve).
+    """
     from .plots import save_figure
 
     models = list(dict.fromkeys(r["model"] for r in runs))
@@ -181,15 +189,17 @@ def plot_accuracy_vs_order(runs, ptq, path=None):
     for j, model in enumerate(models):
         ax, rows = axes[0, j], sorted((r for r in runs if r["model"] == model),
                                       key=lambda r: r["order"])
-        ax.errorbar([r["order"] for r in rows], [100 * r["test_accuracy"] for r in rows],
-                    yerr=[100 * r["test_accuracy_std"] for r in rows], fmt="o-", capsize=4,
-                    label="trained with HORQ (order 0: float)")
-        pts = [p for p in ptq if p["model"] == model]
-        if pts:
-            ax.plot([p["order"] for p in pts], [100 * p["test_accuracy"] for p in pts], "s--",
-                    label="float weights, inputs quantized after training")
-        ax.set_xticks(range(0, 1 + max([r["order"] for r in rows] + [p["order"] for p in pts])))
-        _label(ax, "order K", "test accuracy (%)", f"{model}: mean ± std over seeds")
+        K = [r["order"] for r in rows]
+        ax.errorbar(K, [100 * r["test_accuracy"] for r in rows],
+                    yerr=[100 * r["binomial_se"] for r in rows], fmt="o-", capsize=4,
+                    label="mean over seeds ± 1 binomial SE")
+        for r in rows:
+            ax.plot([r["order"]] * len(r["seeds"]), 100 * np.asarray(r["test_accuracy_per_seed"]),
+                    "k.", alpha=0.5)
+        ax.set_xticks(K)
+        ax.set_xticklabels(["float" if k == 0 else str(k) for k in K])
+        _label(ax, "order K of the HORQ input expansion", "test accuracy (%)",
+               f"{model}: trained with each method (dots: seeds)")
     if path is not None:
         save_figure(fig, path)
     return fig
@@ -261,8 +271,9 @@ def _runs_table(runs):
            "|---|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
         per = ", ".join(_pct(a, 1) for a in r["test_accuracy_per_seed"])
-        out.append(f"| {r['model']} | {r['method']} | {r['order']} | {len(r['seeds'])} | "
-                   f"{_pct(r['test_accuracy'])} ± {_pct(r['test_accuracy_std'])} | "
+        acc = (f"{_pct(r['test_accuracy'])} ± {_pct(r['test_accuracy_std'])}"
+               if len(r["seeds"]) > 1 else f"{_pct(r['test_accuracy'])} (one seed)")
+        out.append(f"| {r['model']} | {r['method']} | {r['order']} | {len(r['seeds'])} | {acc} | "
                    f"{_pct(1 - r['test_accuracy'])} | {per} | {r['train_seconds']:.1f} | "
                    f"{r['images_per_s']:,.0f} | "
                    f"{paper_reference(r['dataset'], r['model'], r['method']) or '—'} |")
@@ -308,6 +319,14 @@ def _speed_table(speed):
                                  for v in row.values()) + " |" for row in speed])
 
 
+def _checks_lines(checks):
+    if not checks:
+        return []
+    words = {True: "yes", False: "**no**"}
+    return ["Checks of this run: " + "; ".join(f"{k.replace('_', ' ')}: {words[bool(v)]}"
+                                                for k, v in checks.items()) + ".", ""]
+
+
 def render_markdown(results):
     """The text of results.md for a ``results`` dict as written to results.json."""
     runs, ptq, info = results["runs"], results["ptq"], results["info"]
@@ -316,6 +335,7 @@ def render_markdown(results):
           f"Data: {info['data']}. Accuracies are percent of the test set here; `results.json` holds "
           f"the same numbers as fractions in [0, 1] (`test_accuracy` is the mean over seeds, "
           f"`test_accuracy_std` the sample standard deviation over seeds, 0 for one seed).", "",
+          *_checks_lines(results.get("checks", {})),
           "## Trained networks", "", *_settings_lines(runs), "", *_runs_table(runs), "",
           "The paper's numbers (Li et al., ICCV 2017, as summarised in HORQ_NOTES §7) are for full "
           "MNIST (an MLP: HORQ 1.25 % test error, XNOR-Net 1.96 %) and CIFAR-10 (a CNN: HORQ about 2 "

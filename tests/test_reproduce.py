@@ -1,0 +1,128 @@
+"""``horq-ref reproduce`` on a tiny setting: the results.json schema, results.md, the figures."""
+
+import importlib.util
+import json
+import math
+
+import numpy as np
+import pytest
+
+from horq_ref.cli import main
+from horq_ref.commands import reproduce
+from horq_ref.report import binomial_se, render_markdown, summarize_ptq, summarize_runs
+
+TINY = ["--limit-train", "200", "--limit-test", "100", "--epochs", "2", "--hidden", "16",
+        "--channels", "2", "--bound-groups", "20"]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rq")
+    assert main(["reproduce", "--quick", "--out", str(out), "--seeds", "2"] + TINY) == 0
+    return out, json.loads((out / "results.json").read_text())
+
+
+def test_results_json_schema(tiny_run):
+    _, res = tiny_run
+    runs, ptq = res["runs"], res["ptq"]
+    assert [(r["model"], r["method"]) for r in runs] == [
+        (m, meth) for m in ("mlp", "cnn") for meth in ("float", "horq1", "horq2", "horq3")]
+    for r in runs:
+        assert r["dataset"] == "mnist-5k"
+        assert r["order"] == {"float": 0, "horq1": 1, "horq2": 2, "horq3": 3}[r["method"]]
+        assert r["seeds"] == [0, 1] and all(type(s) is int for s in r["seeds"])
+        assert r["epochs"] == 2 and r["train_seconds"] > 0
+        per = r["test_accuracy_per_seed"]
+        assert all(0.0 <= a <= 1.0 for a in per)
+        assert r["test_accuracy"] == pytest.approx(np.mean(per))
+        assert r["test_accuracy_std"] == pytest.approx(np.std(per, ddof=1))
+        assert all(isinstance(r[k], float) for k in ("test_accuracy", "test_accuracy_std"))
+    assert [(p["model"], p["order"]) for p in ptq] == [(m, k) for m in ("mlp", "cnn")
+                                                        for k in (1, 2, 3, 4)]
+    for p in ptq:
+        assert p["dataset"] == "mnist-5k" and 0.0 <= p["test_accuracy"] <= 1.0
+    assert set(res["checks"]) == {"mlp_horq2_above_horq1_and_closer_to_float",
+                                  "mlp_ptq_not_falling_k1_to_k3", "cnn_ptq_not_falling_k1_to_k3"}
+    assert all(row["measured_max"] <= row["sharp_bound"] + 1e-9  # rounding slack, as in bound
+               for b in res["bound"] for row in b["rows"])
+    if importlib.util.find_spec("horq_ref.cost") is not None:
+        speed = res["speed"]
+        assert speed and all(row["K=1"] > row["K=2"] > row["K=3"] > row["K=4"] > 1 for row in speed)
+
+
+def test_results_md_and_figures(tiny_run):
+    out, res = tiny_run
+    md = (out / "results.md").read_text()
+    assert "fractions in [0, 1]" in md
+    assert "1.25 %" in md and "1.96 %" in md and "paper" in md  # the paper's numbers, marked
+    n = res["runs"][0]["n_test"]
+    assert n == 100
+    se = [binomial_se(r["test_accuracy"], n) for r in res["runs"]]
+    assert f"{100 * min(se):.2f}–{100 * max(se):.2f} points" in md
+    assert "| mlp | horq2 | 2 | 2 |" in md
+    assert ("## Speed model" in md) == bool(res["speed"])
+    assert "Checks of this run:" in md
+    for name in reproduce.FIGURES:
+        assert f"![{name}]({name})" in md
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".tmp")]
+
+
+def _records():
+    recs = []
+    for method, order, accs in (("float", 0, [0.96, 0.95]), ("horq1", 1, [0.90, 0.93]),
+                                ("horq2", 2, [0.94, 0.95])):
+        for seed, a in enumerate(accs):
+            hist = [{"epoch": 1, "test_acc": a - 0.1, "train_loss": 1.0},
+                    {"epoch": 2, "test_acc": a, "train_loss": 0.5}]
+            rec = {"model": "mlp", "method": method, "order": order, "seed": seed, "test_acc": a,
+                   "history": hist, "train_seconds": 2.0, "images_per_s": 100.0, "settings": {}}
+            if method == "float":
+                rec["ptq"] = {1: 0.5 + seed / 10, 2: 0.8, 3: 0.9}
+            recs.append(rec)
+    return recs
+
+
+def test_summaries_from_synthetic_records():
+    runs = summarize_runs(_records(), "mnist-5k", 1000)
+    h1 = runs[1]
+    assert h1["method"] == "horq1" and h1["test_accuracy"] == pytest.approx(0.915)
+    assert h1["test_accuracy_std"] == pytest.approx(0.03 / math.sqrt(2))  # |a-b|/sqrt(2), ddof 1
+    assert h1["curve_test_acc"] == pytest.approx([0.815, 0.915])
+    ptq = summarize_ptq(_records(), "mnist-5k")
+    assert [p["order"] for p in ptq] == [1, 2, 3]
+    assert ptq[0]["test_accuracy"] == pytest.approx(0.55)
+    checks = reproduce._checks(runs, ptq)
+    assert checks == {"mlp_horq2_above_horq1_and_closer_to_float": True,
+                      "mlp_ptq_not_falling_k1_to_k3": True}
+    runs[2]["test_accuracy"] = 0.90  # horq2 below horq1: the check must say so
+    ptq[1]["test_accuracy"] = 0.4  # K=2 below K=1
+    assert not any(reproduce._checks(runs, ptq).values())
+
+
+def test_markdown_states_resolution_and_per_seed_signs():
+    runs = summarize_runs(_records(), "mnist-5k", 1000)
+    res = {"runs": runs, "ptq": summarize_ptq(_records(), "mnist-5k"),
+           "info": {"command": "c", "wall_seconds": 1.0, "cpus": 2, "data": "d", "figures": []}}
+    md = render_markdown(res)
+    assert "horq2 − horq1 = +3.00 points; horq2 higher in 2 of 2 seeds" in md
+    # sqrt(p(1-p)/n) at p = 0.915 and 0.955, n = 1000: 0.88 and 0.66 points (by hand)
+    assert "0.66–0.88 points" in md
+
+
+def test_binomial_se():
+    assert binomial_se(0.97, 1000) == pytest.approx(0.0053944, rel=1e-4)  # sqrt(.0291)/sqrt(1000)
+    assert binomial_se(1.0, 10) == 0.0
+    with pytest.raises(ValueError, match="p must"):
+        binomial_se(1.5, 10)
+
+
+@pytest.mark.parametrize("argv, word", [
+    (["--seeds", "0"], "--seeds"), (["--epochs", "-1"], "--epochs"),
+    (["--models", "mlp,rnn"], "--models"), (["--data", "cifar10"], "--data-dir"),
+    (["--limit-test", "0"], "--limit-test"),
+])
+def test_bad_arguments_exit_2(argv, word, tmp_path, capsys):
+    assert main(["reproduce", "--out", str(tmp_path)] + argv) == 2
+    assert word in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())  # nothing written
