@@ -1,0 +1,38 @@
+"""``horq-ref export``: pack a trained checkpoint into a small model file (binarized weights as bits).
+
+Prints the sizes: the binarized layers against their float32 weights (about 32x) and the whole file
+against the whole model in float32 (much less, since the first and last layers stay float).
+"""
+
+from __future__ import annotations
+
+import os
+
+NAME = "export"
+HELP = "pack a training checkpoint's binarized weights as bits into a model file (.npz)"
+
+
+def add_arguments(parser):
+    parser.add_argument("--checkpoint", required=True, metavar="FILE",
+                        help="training checkpoint (from `horq-ref train`)")
+    parser.add_argument("--out", required=True, metavar="MODEL.npz", help="packed model file")
+
+
+def _kib(n):
+    return f"{n / 1024:,.1f} KiB"
+
+
+def run(args):
+    if not os.path.isfile(args.checkpoint):
+        raise ValueError(f"--checkpoint {args.checkpoint}: no such file")
+    from ..export import export_checkpoint
+
+    model, rep = export_checkpoint(args.checkpoint, args.out)
+    print(model.describe())
+    print(f"binarized weights: {_kib(rep['binarized_float32_bytes'])} as float32 -> "
+          f"{_kib(rep['binarized_packed_bytes'])} as bits + alpha  "
+          f"(ratio {rep['binarized_ratio']:.1f}x)")
+    print(f"whole model: {_kib(rep['model_float32_bytes'])} as float32 -> file "
+          f"{_kib(rep['file_bytes'])}  (ratio {rep['file_ratio']:.2f}x)")
+    print(f"wrote {args.out}")
+    return 0

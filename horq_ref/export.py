@@ -1,0 +1,144 @@
+"""Packed model files: binarized weights stored as bits, 32x smaller (HORQ_NOTES §1, §6).
+
+A trained HORQ layer only ever uses its weights as ``alpha_f sign(W_f)`` (one scale per output unit or
+filter, HORQ_NOTES §1), so the latent float weights can be dropped after training: the file keeps the
+sign planes packed 64 to a word (:func:`horq_ref.bits.pack_signs`) and ``alpha`` per filter. The
+first and last layers (full precision, as in XNOR-Net), the biases and the batch-norm parameters and
+running statistics stay float. The file is an ``.npz`` written by :func:`horq_ref.checkpoint.save_state`
+(kind ``"packed-model"``): arrays plus a JSON header with the model's configuration (arch, method,
+order, ...), each packed weight's shape and the bit layout, read back with ``allow_pickle=False``.
+
+Choices made here: a weight ``W`` of shape (F, ...) is packed as its rows ``W.reshape(F, D)``,
+``D = C*kh*kw`` in im2col order; loading rebuilds latent weights ``alpha_f B_f``, which the model
+binarizes back to the same ``B_f`` and to ``alpha_f`` up to the rounding of a mean of ``D`` equal
+numbers (a couple of ulps), the same size as the difference between the "float" and "bits" backends. Sizes: ``F*D*4`` bytes of float32 become ``F*ceil(D/64)*8 + F*4``, a ratio near 32 for
+``D`` a multiple of 64 and large.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .bits import n_words, pack_signs, unpack_signs
+from .checkpoint import load_state, save_state
+from .quantize import binarize
+
+__all__ = ["KIND", "BIT_LAYOUT", "pack_model", "export_model", "export_checkpoint", "load_packed",
+           "size_report"]
+
+KIND = "packed-model"
+BIT_LAYOUT = ("row f of sign(W).reshape(F, D) (D = C*kh*kw, im2col order): entry j in word j // 64, "
+              "bit j % 64 (least significant first), set bit = -1, clear = +1 (sign(0) = +1); "
+              "little-endian uint64; weight = alpha[f] * sign")
+
+
+def pack_model(model):
+    """The packed state of ``model``: ``{"header", "binary", "float"}`` for :func:`save_state`.
+
+    ``binary[name]`` holds ``bits`` (uint64, shape (F, ceil(D/64))) and ``alpha`` (F,) for every
+    name in ``model.binarized``; ``float`` holds every other array of ``model.state_dict()``.
+    """
+    state = model.state_dict()
+    binary, shapes = {}, {}
+    for name in sorted(model.binarized):
+        W = state.pop(name)
+        binary[name] = {"bits": pack_signs(W.reshape(W.shape[0], -1), axis=-1),  # (F, words)
+                        "alpha": _alpha(W)}
+        shapes[name] = list(W.shape)
+    header = {"model_config": model.config, "packed_shapes": shapes, "bit_layout": BIT_LAYOUT}
+    return {"header": header, "binary": binary, "float": state}
+
+
+def size_report(model, path=None):
+    """Sizes in bytes and ratios against float32.
+
+    Returns
+    -------
+    dict
+        ``binarized_float32_bytes`` (the binarized weights as float32), ``binarized_packed_bytes``
+        (their bits + alpha), ``binarized_ratio``, ``model_float32_bytes`` (every array of the model as
+        float32), ``file_bytes`` and ``file_ratio`` (model float32 bytes / file size) if ``path``.
+    """
+    packed = pack_model(model)
+    b32 = sum(4 * int(np.prod(s)) for s in packed["header"]["packed_shapes"].values())
+    bp = sum(v["bits"].nbytes + 4 * v["alpha"].size for v in packed["binary"].values())
+    m32 = 4 * sum(int(v.size) for v in model.state_dict().values())
+    rep = {"binarized_float32_bytes": b32, "binarized_packed_bytes": bp,
+           "binarized_ratio": b32 / bp if bp else 1.0, "model_float32_bytes": m32}
+    if path is not None:
+        rep["file_bytes"] = os.path.getsize(path)
+        rep["file_ratio"] = m32 / rep["file_bytes"]
+    return rep
+
+
+def export_model(model, path):
+    """Write ``model`` packed to ``path`` (atomically); return :func:`size_report` with file sizes."""
+    save_state(path, pack_model(model), kind=KIND)
+    return size_report(model, path)
+
+
+def export_checkpoint(checkpoint_path, path):
+    """Pack the model of a training checkpoint (it must hold ``model_config``); return the sizes."""
+    from .models import build_model
+    from .train import load_checkpoint
+
+    state = load_checkpoint(checkpoint_path)
+    if not state.get("model_config"):
+        raise ValueError(f"{os.fspath(checkpoint_path)} has no model_config (train it with "
+                         f"`horq-ref train` or pass model_config= to horq_ref.train.train)")
+    model = build_model(**state["model_config"])
+    model.load_state_dict(state["model"])
+    return model, export_model(model, path)
+
+
+def _alpha(W):
+    """``alpha_f = mean |W_f|`` (F,), computed exactly as the model's layers compute it."""
+    return binarize(W, axis=tuple(range(1, W.ndim)))[0].reshape(-1)
+
+
+def _unpack(name, entry, shape, dtype, where):
+    bits, alpha = entry.get("bits"), entry.get("alpha")
+    if not isinstance(bits, np.ndarray) or not isinstance(alpha, np.ndarray):
+        raise ValueError(f"{where}: packed weight {name!r} lacks its bits or alpha")
+    F, D = shape[0], int(np.prod(shape[1:]))
+    if bits.dtype != np.uint64 or bits.shape != (F, n_words(D)) or alpha.shape != (F,):
+        raise ValueError(f"{where}: packed weight {name!r} of shape {shape} needs bits uint64 "
+                         f"{(F, n_words(D))} and alpha ({F},), got {bits.dtype} {bits.shape} and "
+                         f"{alpha.shape}")
+    B = unpack_signs(bits, D, dtype=dtype)  # (F, D), ±1
+    return (B * alpha.astype(dtype)[:, None]).reshape(shape)  # latent alpha_f B_f, (F, ...)
+
+
+def load_packed(path, backend="bits"):
+    """Rebuild the model stored in a packed file; HORQ layers run on ``backend`` ("bits" or "float").
+
+    Raises
+    ------
+    ValueError
+        The file is truncated, not a packed model, or its arrays do not fit its header.
+    """
+    from .models import build_model
+
+    where = os.fspath(path)
+    state = load_state(path, kind=KIND)
+    try:
+        header, binary, floats = state["header"], state["binary"], state["float"]
+        config, shapes = dict(header["model_config"]), header["packed_shapes"]
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"{where}: incomplete packed model (missing {exc})") from None
+    config["backend"] = backend
+    try:
+        model = build_model(**config)
+    except TypeError as exc:
+        raise ValueError(f"{where}: unusable model_config ({exc})") from None
+    if set(binary) != set(shapes) or set(binary) != model.binarized:
+        raise ValueError(f"{where}: packed weights {sorted(binary)} do not match the model's "
+                         f"binarized layers {sorted(model.binarized)}")
+    weights = {k: _unpack(k, binary[k], tuple(shapes[k]), model.dtype, where) for k in binary}
+    try:
+        model.load_state_dict({**floats, **weights})
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    return model
