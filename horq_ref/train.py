@@ -160,7 +160,7 @@ def _progress_printer(log, every_s, epoch, epochs):
 
 def train(model, dataset, *, epochs, batch_size=100, optimizer="adam", lr=1e-3, schedule="cosine",
           seed=0, weight_decay=0.0, checkpoint_path=None, resume=False, model_config=None,
-          log=print, progress_every_s=10.0, eval_batch_size=500):
+          log=print, progress_every_s=5.0, eval_batch_size=500):
     """Train ``model`` on ``dataset``; return the history, one dict per epoch.
 
     Parameters
@@ -209,6 +209,8 @@ def train(model, dataset, *, epochs, batch_size=100, optimizer="adam", lr=1e-3, 
         start, history = _resume(checkpoint_path, model, opt, rng, config, log)
     elif resume:
         _emit(log, f"no checkpoint at {os.fspath(checkpoint_path)}: starting from epoch 1")
+    if start >= epochs:
+        _emit(log, f"the checkpoint already holds {start} epochs (>= epochs={epochs}): nothing to do")
     pending = None  # the state of the last finished epoch while it is not yet on disk
     try:
         for epoch in range(start, epochs):

@@ -221,3 +221,13 @@ def test_train_command_bad_choices_exit_2(argv, capsys):
         main(["train"] + argv)
     assert exc.value.code == 2
     assert argv[0] in capsys.readouterr().err
+
+
+def test_resume_of_a_finished_run_changes_nothing(ds, tmp_path):
+    ck, lines = tmp_path / "g.npz", []
+    m = _model()
+    _fit(ds, m, epochs=2, checkpoint_path=ck)
+    again = _model(seed=7)
+    hist = _fit(ds, again, epochs=1, checkpoint_path=ck, resume=True, log=lines.append)
+    assert len(hist) == 2 and "nothing to do" in lines[-1]
+    _assert_states_equal(m.state_dict(), again.state_dict())

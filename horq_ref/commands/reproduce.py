@@ -25,7 +25,7 @@ BOUND_LAWS = ("normal", "uniform", "relu-normal")
 _COMMON = dict(batch_size=100, optimizer="adam", lr=2e-3, schedule="cosine")
 PRESETS = {
     "quick": {"mlp": dict(seeds=3, epochs=5, **_COMMON), "cnn": dict(seeds=1, epochs=3, **_COMMON)},
-    "full": {"mlp": dict(seeds=5, epochs=15, **_COMMON), "cnn": dict(seeds=3, epochs=10, **_COMMON)},
+    "full": {"mlp": dict(seeds=5, epochs=20, **_COMMON), "cnn": dict(seeds=3, epochs=15, **_COMMON)},
 }
 FIGURES = ("training_curves.png", "accuracy_vs_order.png", "ptq.png", "bound.png")
 

@@ -47,8 +47,8 @@ def add_arguments(parser):
                              "with --out)")
     parser.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     parser.add_argument("--out", metavar="DIR", help="write history.json, training.png here")
-    parser.add_argument("--progress-every", type=float, default=10.0, metavar="S",
-                        help="seconds between progress lines within an epoch (default 10)")
+    parser.add_argument("--progress-every", type=float, default=5.0, metavar="S",
+                        help="seconds between progress lines within an epoch (default 5)")
     parser.add_argument("--hidden", type=int, help=argparse.SUPPRESS)  # MLP width, for tests
 
 
