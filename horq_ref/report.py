@@ -21,9 +21,7 @@ from .checkpoint import atomic_write
 
 __all__ = ["write_json", "write_text", "binomial_se", "summarize_runs", "summarize_ptq",
            "paper_reference", "plot_histories", "plot_training_curves", "plot_accuracy_vs_order",
-           "plot_ptq", "render_markdown", "METHOD_ORDER"]
-
-METHOD_ORDER = {"float": 0, "horq1": 1, "horq2": 2, "horq3": 3}
+           "plot_ptq", "render_markdown"]
 
 
 def write_json(path, obj):

@@ -35,9 +35,11 @@ def add_arguments(parser):
                         help="the ~3-minute preset (MLP 3 seeds x 5 epochs, CNN 1 seed x 3 epochs)")
     parser.add_argument("--out", metavar="DIR", default="results",
                         help="folder for results.json, results.md and the figures (default results)")
-    parser.add_argument("--data", choices=("mnist", "fashion-mnist", "cifar10"), default="mnist")
+    parser.add_argument("--data", choices=("mnist", "fashion-mnist", "cifar10"), default="mnist",
+                        help="data set (default mnist)")
     parser.add_argument("--data-dir", metavar="DIR",
-                        help="full data set (default: the embedded 5,000 MNIST digits)")
+                        help="folder with the full data set (default: the embedded 5,000 MNIST "
+                             "digits; full MNIST has 15x the training images and takes 15x longer)")
     parser.add_argument("--seeds", type=int, metavar="N", help="seeds 0..N-1 for every network")
     parser.add_argument("--epochs", type=int, metavar="N", help="epochs for every network")
     parser.add_argument("--models", default="mlp,cnn", help="comma-separated (default mlp,cnn)")
