@@ -2,8 +2,9 @@
 
 Both run in one process on the same float32 layer: the baseline is ``im2col(x) @ W.T`` (BLAS, with
 whatever threads the BLAS library uses), the contender ``horq_conv2d(..., backend="bits")`` with a
-NumPy thread pool. Each is timed with :func:`time.perf_counter`, one warm-up call first, best of
-``repeats`` calls. The ratio ``float time / bits time`` is printed next to the model's ``S_K``
+NumPy thread pool. Both are timed with :func:`time.perf_counter` after a warm-up, taking turns in
+each of ``repeats`` rounds (so a change of machine load hits both), and the best time of each is
+kept. The ratio ``float time / bits time`` is printed next to the model's ``S_K``
 (:func:`horq_ref.cost.speedup`), which assumes 64 binary operations per instruction and free data
 movement; NumPy pays a full pass over memory for each of XOR, popcount and sum, so the measured
 ratios are far below the model. Their decline with the order is the part to compare.
@@ -21,7 +22,7 @@ from .conv import horq_conv2d
 from .cost import speedup
 from .im2col import check_conv_args, im2col
 
-__all__ = ["float_conv2d", "best_time", "run_bench", "BenchResult", "BenchRow", "format_bench"]
+__all__ = ["float_conv2d", "best_times", "run_bench", "BenchResult", "BenchRow", "format_bench"]
 
 
 def float_conv2d(x, w, stride=1, padding=0):
@@ -36,24 +37,31 @@ def float_conv2d(x, w, stride=1, padding=0):
     return Y.reshape(N, Ho * Wo, F).transpose(0, 2, 1).reshape(N, F, Ho, Wo)
 
 
-def best_time(fn, repeats=5, warmup=1):
-    """Best wall time of ``repeats`` calls of ``fn()`` after ``warmup`` untimed calls (seconds)."""
+def best_times(fns, repeats=5, warmup=1):
+    """Best wall time (seconds) of each of ``fns`` over ``repeats`` rounds, after ``warmup`` rounds.
+
+    The functions take turns within each round, so a change in machine load hits all of them alike.
+    """
     for _ in range(warmup):
-        fn()
-    times = []
+        for fn in fns:
+            fn()
+    best = [float("inf")] * len(fns)
     for _ in range(max(1, repeats)):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - t0)
+    return best
 
 
 @dataclass(frozen=True)
 class BenchRow:
-    """One order: times in seconds, ``ratio = float_seconds / bits_seconds``, the model's ``S_K``,
-    and ``max |Y_bits - Y_float| / max |Y_float|`` against the float backend (a correctness check)."""
+    """One order: times in seconds, ``ratio = float_seconds / bits_seconds`` (the baseline timed in
+    the same rounds), the model's ``S_K`` and ``max |Y_bits - Y_float| / max |Y_float|`` against the
+    float backend (a correctness check)."""
 
     order: int
+    float_seconds: float
     bits_seconds: float
     ratio: float
     model_speedup: float
@@ -84,19 +92,22 @@ def run_bench(batch=4, channels=256, size=16, filters=256, kernel=3, stride=1, p
     x = rng.standard_normal((batch, channels, size, size)).astype(np.float32)  # (N, C, H, W)
     w = rng.standard_normal((filters, channels, kernel, kernel)).astype(np.float32)  # (F, C, k, k)
     check_conv_args(x, w, stride, padding)
-    t_float = best_time(lambda: float_conv2d(x, w, stride, padding), repeats)
-    rows = []
-    for K in orders:
-        t_bits = best_time(lambda: horq_conv2d(x, w, K, stride, padding, "bits", threads=threads),
-                           repeats)
+    rows, t_floats = [], []
+    for K in orders:  # the baseline is timed again next to each order
+        t_float, t_bits = best_times(
+            [lambda: float_conv2d(x, w, stride, padding),
+             lambda: horq_conv2d(x, w, K, stride, padding, "bits", threads=threads)], repeats)
+        t_floats.append(t_float)
         y_bits = horq_conv2d(x, w, K, stride, padding, "bits", threads=threads)
         y_ref = horq_conv2d(x, w, K, stride, padding, "float")
-        diff = float(np.abs(y_bits - y_ref).max() / max(np.abs(y_ref).max(), np.finfo(np.float32).tiny))
-        rows.append(BenchRow(order=K, bits_seconds=t_bits, ratio=t_float / t_bits,
+        scale = max(float(np.abs(y_ref).max()), float(np.finfo(np.float32).tiny))
+        diff = float(np.abs(y_bits - y_ref).max()) / scale
+        rows.append(BenchRow(order=K, float_seconds=t_float, bits_seconds=t_bits,
+                             ratio=t_float / t_bits,
                              model_speedup=speedup(channels, kernel, kernel, K), rel_diff=diff))
     layer = dict(batch=batch, channels=channels, size=size, filters=filters, kernel=kernel,
                  stride=stride, padding=padding)
-    return BenchResult(layer=layer, threads=threads, repeats=repeats, float_seconds=t_float,
+    return BenchResult(layer=layer, threads=threads, repeats=repeats, float_seconds=min(t_floats),
                        rows=rows)
 
 
@@ -106,18 +117,19 @@ def format_bench(result):
     first = result.rows[0] if result.rows else None
     lines = [
         f"layer: N={L['batch']} C={L['channels']} {L['size']}x{L['size']} float32, "
-        f"F={L['filters']} {L['kernel']}x{L['kernel']}, stride {L['stride']}, padding {L['padding']}",
-        f"bits threads: {result.threads}; best of {result.repeats} after a warm-up",
-        f"float32 im2col + BLAS: {result.float_seconds * 1e3:.2f} ms",
+        f"F={L['filters']} {L['kernel']}x{L['kernel']}, stride {L['stride']}, "
+        f"padding {L['padding']}",
+        f"bits threads: {result.threads}; best of {result.repeats} rounds after a warm-up",
+        f"float32 im2col + BLAS: {result.float_seconds * 1e3:.2f} ms (best over all rounds)",
         "",
-        f"{'order':>5} {'bits ms':>9} {'ratio':>7} {'model S_K':>10} {'ratio/first':>12} "
-        f"{'model S_K/first':>16} {'rel diff':>9}",
+        f"{'order':>5} {'float ms':>9} {'bits ms':>9} {'ratio':>7} {'model S_K':>10} "
+        f"{'ratio/first':>12} {'model S_K/first':>16} {'rel diff':>9}",
     ]
     for r in result.rows:
-        lines.append(f"{r.order:5d} {r.bits_seconds * 1e3:9.2f} {r.ratio:7.2f} {r.model_speedup:10.2f} "
-                     f"{r.ratio / first.ratio:12.2f} {r.model_speedup / first.model_speedup:16.2f} "
-                     f"{r.rel_diff:9.1e}")
+        lines.append(f"{r.order:5d} {r.float_seconds * 1e3:9.2f} {r.bits_seconds * 1e3:9.2f} "
+                     f"{r.ratio:7.2f} {r.model_speedup:10.2f} {r.ratio / first.ratio:12.2f} "
+                     f"{r.model_speedup / first.model_speedup:16.2f} {r.rel_diff:9.1e}")
     lines.append("")
-    lines.append("ratio = float time / bits time (> 1: bits faster); model S_K assumes 64 binary ops "
-                 "per instruction")
+    lines.append("ratio = float ms / bits ms of the same rounds (> 1: bits faster); model S_K "
+                 "assumes 64 binary ops per instruction")
     return "\n".join(lines)

@@ -33,7 +33,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .bits import (mismatch_counts, n_words, pack_mask, pack_signs, parallel_map, row_buffers,
                    unpack_signs)
 from .im2col import check_conv_args, im2col
-from .quantize import _check_order, as_float_array, binarize, expand
+from .quantize import _check_order, _mean_abs, as_float_array, expand, sign
 
 __all__ = ["horq_conv2d", "horq_linear", "HorqTrace", "BACKENDS"]
 
@@ -106,12 +106,12 @@ def horq_conv2d(x, w, order, stride=1, padding=0, backend="float", return_interm
     X, Wt, K = _prepare(x, w, order, backend, ndim=4)
     Ho, Wo = check_conv_args(X, Wt, stride, padding)
     N, F, (kh, kw) = X.shape[0], Wt.shape[0], Wt.shape[2:]
-    alpha, B = binarize(Wt, axis=(1, 2, 3))  # (F, 1, 1, 1), (F, C, kh, kw); signs of W as given
-    alpha, B = alpha.reshape(F).astype(X.dtype), B.astype(X.dtype)
+    alpha = _mean_abs(Wt, (1, 2, 3)).reshape(F).astype(X.dtype)  # binarize's alpha, (F,)
     keep = return_intermediates
+    B = sign(Wt, X.dtype).reshape(F, -1) if backend == "float" or keep else None  # (F, D)
     if backend == "float":
         cols = im2col(X, kh, kw, stride, padding)  # (N, P, D)
-        dotsf, betas, planes = _float_dots(cols, B.reshape(F, -1), K)
+        dotsf, betas, planes = _float_dots(cols, B, K)
     else:
         dotsf, betas, planes = _bits_conv_dots(X, Wt, K, stride, padding, Ho, Wo, threads, keep)
     betas = betas.reshape(K, N, Ho * Wo)  # (K, N, P)
@@ -119,7 +119,7 @@ def horq_conv2d(x, w, order, stride=1, padding=0, backend="float", return_interm
     if not keep:
         return Y.reshape(N, F, Ho, Wo)
     trace = HorqTrace(planes=planes.reshape(K, N, Ho * Wo, -1).astype(np.int8), betas=betas,
-                      alpha=alpha, B=B.reshape(F, -1).astype(np.int8),
+                      alpha=alpha, B=B.astype(np.int8),
                       dots=np.rint(dotsf).astype(np.int64), Y=Yk.reshape(K, N, F, Ho, Wo),
                       backend=backend)
     return Y.reshape(N, F, Ho, Wo), trace

@@ -42,11 +42,13 @@ def test_bench_on_a_tiny_layer(capsys):
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "N=1 C=64 6x6" in out and "bits threads: 1" in out
-    float_ms = float(out.split("float32 im2col + BLAS:")[1].split()[0])
+    best_float = float(out.split("float32 im2col + BLAS:")[1].split()[0])
     rows = [line.split() for line in out.splitlines() if line.split()[:1] in (["1"], ["2"])]
     assert [int(r[0]) for r in rows] == [1, 2]
+    assert best_float == min(float(r[1]) for r in rows)
     for r in rows:
-        K, bits_ms, ratio, model, rel = int(r[0]), float(r[1]), float(r[2]), float(r[3]), float(r[6])
+        K, float_ms, bits_ms, ratio = int(r[0]), float(r[1]), float(r[2]), float(r[3])
+        model, rel = float(r[4]), float(r[7])
         assert bits_ms > 0 and ratio > 0
         # ratio = float time / bits time; the times are printed to +-0.005 ms and the ratio to
         # +-0.005, which bounds how far the ratio of the printed times can be from the printed ratio
