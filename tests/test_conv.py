@@ -184,6 +184,12 @@ def test_linear_equals_conv_of_1x1_images(seed, N, D, F, order, dtype):
     Yb, tb = horq_linear(x, w, order, "bits", return_intermediates=True)
     np.testing.assert_array_equal(tb.dots, tf.dots)
     assert_close(Yb, Yf, D, dtype)
+    # and the definition, from the library's expansion of each sample and numpy alone
+    e = residual_quantize(x, order, axis=-1)  # betas (K, N, 1), signs (K, N, D)
+    B = np.where(w >= 0, 1, -1)
+    expected = sum(np.abs(w).mean(1) * e.betas[i] * (e.signs[i].astype(np.int64) @ B.T)
+                   for i in range(order))
+    assert_close(Yf, expected, D, dtype)
 
 
 def test_trace_is_the_library_expansion(rng):
