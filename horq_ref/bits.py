@@ -12,9 +12,9 @@ Bit layout (chosen by this project; the paper does not fix one)
 * Entry ``j`` of a row goes to word ``j // 64``, bit ``j % 64`` (bit 0 is the least significant).
 * A set bit means **-1**, a clear bit means **+1** (like an IEEE sign bit). With ``sign(0) = +1`` an
   entry is packed as 1 exactly when it is ``< 0``; ``-0.0`` packs as 0.
-* The last word of a row whose length is not a multiple of 64 is padded with clear bits. Both operands
-  of every XOR are padded the same way, so padding bits XOR to 0 and never change a count; ``n`` is
-  always the true length. Zero words are also what zero padding of an image packs to (0 -> +1).
+* The last word of a row whose length is not a multiple of 64 is padded with clear bits. Both
+  operands of every XOR are padded the same way, so padding bits XOR to 0 and never change a count;
+  ``n`` is always the true length. Zero words are what zero padding of an image packs to (0 = +1).
 * Words are built with ``np.packbits(..., bitorder="little")`` and read as explicit little-endian
   ``'<u8'``, so the integer value of every word is the same on every machine.
 
@@ -24,9 +24,9 @@ Speed (NumPy only)
 :func:`mismatch_counts` is the fast kernel: *word-major*, one XOR + popcount over a cache-sized
 ``(filters, columns)`` tile per 64-bit word, popcounts summed in ``uint8`` for three words at a time
 (3 * 64 < 256) and then in a wide accumulator, tiles spread over a thread pool (NumPy ufuncs release
-the GIL). NumPy's buffer is set to one tile row while a tile runs (:func:`row_buffers`): with the
-default 8192 elements NumPy copies several short broadcast rows into its buffer and the XOR gets about
-three times slower. ``np.bitwise_count`` returns ``uint8``: sums of it are always taken in a wide type.
+the GIL). The XOR runs without NumPy's buffer (:func:`unbuffered`): with the default 8192 elements
+NumPy copies several short broadcast rows into its buffer and the XOR gets about three times slower.
+``np.bitwise_count`` returns ``uint8``: sums of it are always taken in a wide type.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ __all__ = [
     "mismatch_counts",
     "default_threads",
     "parallel_map",
-    "row_buffers",
+    "unbuffered",
 ]
 
 WORD_BITS = 64
@@ -255,27 +255,28 @@ def _count_tile(aT, bT, out, f0, f1, m0, m1):
     c = np.empty(shape, np.uint8)  # its popcount, <= 64
     c3 = np.empty(shape, np.uint8)  # popcounts of up to _GROUP words, <= 192
     acc = np.zeros(shape, out.dtype)  # the running count, wide
-    with row_buffers(shape[1]):
-        for g in range(0, aT.shape[0], _GROUP):
+    for g in range(0, aT.shape[0], _GROUP):
+        with unbuffered():
             for w in range(g, min(g + _GROUP, aT.shape[0])):
                 np.bitwise_xor(bT[w, f0:f1, None], aT[w, None, m0:m1], out=t)
                 np.bitwise_count(t, out=c3 if w == g else c)
                 if w != g:
                     np.add(c3, c, out=c3)
-            np.add(acc, c3, out=acc)
+        np.add(acc, c3, out=acc)  # uint8 -> wide: a cast, which wants NumPy's default buffer
     out[f0:f1, m0:m1] = acc
 
 
 @contextmanager
-def row_buffers(row_length):
-    """Use a NumPy buffer no longer than one row (this thread only).
+def unbuffered():
+    """Run NumPy ufuncs of this thread with the smallest buffer (16 elements).
 
-    NumPy's buffered iterator packs several short rows of a broadcast operation into one buffer
-    (8192 elements by default) and copies them; a buffer no longer than a row avoids the copy,
-    which makes ``(F, 1) op (1, M)`` about three times faster here for ``M`` near 1000.
+    With the default 8192-element buffer NumPy copies several short rows of a broadcast operation
+    such as ``(F, 1) XOR (1, M)`` into its buffer: about three times slower here for ``M`` near
+    1000, and with a buffer of exactly one row the threads stop running in parallel. With a tiny
+    buffer NumPy runs the inner loop on the arrays themselves. Operations that cast need the
+    buffer, so they stay outside this context.
     """
-    size = max(16, min(8192, int(row_length) // 16 * 16))  # NumPy wants a multiple of 16
-    old = np.setbufsize(size)
+    old = np.setbufsize(16)  # NumPy's minimum
     try:
         yield
     finally:

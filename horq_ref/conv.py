@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .bits import (mismatch_counts, n_words, pack_mask, pack_signs, parallel_map, row_buffers,
+from .bits import (mismatch_counts, n_words, pack_mask, pack_signs, parallel_map, unbuffered,
                    unpack_signs)
 from .im2col import check_conv_args, im2col
 from .quantize import _check_order, _mean_abs, as_float_array, expand, sign
@@ -311,7 +311,7 @@ def _residual_planes(X, kh, kw, stride, padding, Ho, Wo, K, first, threads):
             beta = np.mean(E, axis=1, keepdims=True)  # (r, 1)
             betas[i, r0:r1] = beta[:, 0]
             if i + 1 < K:
-                with row_buffers(D):
+                with unbuffered():
                     np.subtract(E, beta, out=E)  # d
                 S = (S & pack_mask(E > 0)) | (~S & pack_mask(E < 0))  # tail bits stay clear
                 np.abs(E, out=E)
