@@ -299,13 +299,13 @@ def _ptq_table(runs, ptq):
 
 
 def _bound_table(bound):
-    out = ["| input | n | K | measured mean | measured max | closed form (n → ∞) | sharp bound | "
+    out = ["| input | n | K | measured mean | measured max | closed form (n → ∞) | refined bound | "
            "(1 − 1/n)^K |", "|---|---|---|---|---|---|---|---|"]
     for b in bound:
         for r in b["rows"]:
             cf = "—" if r["closed_form"] is None else f"{r['closed_form']:.4f}"
             out.append(f"| {b['law']} | {r['n']} | {r['order']} | {r['measured_mean']:.4f} | "
-                       f"{r['measured_max']:.4f} | {cf} | {r['sharp_bound']:.6f} | "
+                       f"{r['measured_max']:.4f} | {cf} | {r['refined_bound']:.6f} | "
                        f"{r['worst_case_bound']:.6f} |")
     return out
 
@@ -348,7 +348,7 @@ def render_markdown(results):
     if results.get("bound"):
         md += ["## The error guarantee, measured", "",
                "Relative residual energy ||R_K||² / ||X||² of groups of n entries (HORQ_NOTES §3): "
-               "measured mean and worst group, the n → ∞ closed form where known, the sharp bound "
+               "measured mean and worst group, the n → ∞ closed form where known, the refined bound "
                "(1 − 1/n)(1 − 2/n)^(K−1) and the paper's worst case (1 − 1/n)^K.", "",
                *_bound_table(results["bound"]), ""]
     if results.get("speed"):

@@ -13,7 +13,7 @@ From this one line follow, for every input:
 Derived in this project (proofs in ``docs/theory.md``; not stated in the paper):
 
 * after the first order a residual has ``||R_i||_1^2 >= 2 ||R_i||_2^2``, so every later order removes
-  at least ``2/n`` of the energy: ``||R_K||^2 <= (1 - 1/n)(1 - 2/n)^(K-1) ||X||^2`` (``sharp_bound``).
+  at least ``2/n`` of the energy: ``||R_K||^2 <= (1 - 1/n)(1 - 2/n)^(K-1) ||X||^2`` (``refined_bound``).
   Hence ``(1 - 1/n)^K`` is reached for ``K = 1`` (1-sparse inputs) but never for ``K >= 2``.
 * the scales need not decrease: ``x = (1, 0, 0)`` gives ``beta_2 = 4/9 > beta_1 = 1/3``. What does hold is
   ``beta_{i+1} <= 2 (1 - 1/n) beta_i`` (``beta_growth_bound``), attained by 1-sparse inputs.
@@ -39,7 +39,7 @@ __all__ = [
     "identity_prediction",
     "contraction_ratios",
     "worst_case_bound",
-    "sharp_bound",
+    "refined_bound",
     "beta_growth_bound",
     "effective_sparsity",
     "closed_form_ratio",
@@ -156,15 +156,17 @@ def worst_case_bound(n, order):
     return (1.0 - 1.0 / n) ** order
 
 
-def sharp_bound(n, order):
-    """The sharper bound ``(1 - 1/n)(1 - 2/n)^(K-1)`` for ``K >= 1`` (1 for ``K = 0``).
+def refined_bound(n, order):
+    """The tighter bound ``(1 - 1/n)(1 - 2/n)^(K-1)`` for ``K >= 1`` (1 for ``K = 0``).
 
-    Derived in ``docs/theory.md``: after the first order, each residual's positive and negative
-    deviations carry equal l1 mass, hence ``||R||_1^2 >= 2 ||R||_2^2``. For ``n = 2`` two orders are exact.
+    Derived in ``docs/theory.md`` (Theorem 3): after the first order, each residual's positive and
+    negative deviations carry equal l1 mass, hence ``||R||_1^2 >= 2 ||R||_2^2``. It equals the
+    worst-case bound at ``K = 1`` and is strictly below it for ``K >= 2``; it is itself not reached for
+    ``n >= 3, K >= 2`` (an upper bound, not the supremum). For ``n = 2`` two orders are exact.
 
     Examples
     --------
-    >>> sharp_bound(4, 2)
+    >>> refined_bound(4, 2)
     0.375
     """
     _check_n_order(n, order)
@@ -251,7 +253,7 @@ def bound_report(X, order, axis=-1, law=None):
     -------
     list of dict, one per order ``k = 1..K`` with keys ``order``, ``measured_mean``, ``measured_max``,
     ``identity_mean``, ``identity_max_abs_gap``, ``closed_form`` (or None), ``worst_case_bound``,
-    ``sharp_bound``, ``n``.
+    ``refined_bound``, ``n``.
     """
     if not isinstance(order, Integral) or isinstance(order, bool):
         raise TypeError(f"order must be an integer >= 1, got {order!r}")
@@ -270,7 +272,7 @@ def bound_report(X, order, axis=-1, law=None):
                 identity_max_abs_gap=float(np.max(np.abs(pred[k] - meas[k]))),
                 closed_form=None if law is None else closed_form_ratio(law, k),
                 worst_case_bound=worst_case_bound(e.n, k),
-                sharp_bound=sharp_bound(e.n, k),
+                refined_bound=refined_bound(e.n, k),
             )
         )
     return rows

@@ -43,7 +43,7 @@ def test_results_json_schema(tiny_run):
         assert p["dataset"] == "mnist-5k" and 0.0 <= p["test_accuracy"] <= 1.0
     assert set(res["checks"]) == {"mlp_horq2_above_horq1_and_closer_to_float",
                                   "mlp_ptq_not_falling_k1_to_k3", "cnn_ptq_not_falling_k1_to_k3"}
-    assert all(row["measured_max"] <= row["sharp_bound"] + 1e-9  # rounding slack, as in bound
+    assert all(row["measured_max"] <= row["refined_bound"] + 1e-9  # rounding slack, as in bound
                for b in res["bound"] for row in b["rows"])
     if importlib.util.find_spec("horq_ref.cost") is not None:
         speed = res["speed"]

@@ -23,7 +23,7 @@ from horq_ref.theory import (
     identity_prediction,
     relative_errors,
     sample_law,
-    sharp_bound,
+    refined_bound,
     worst_case_bound,
 )
 
@@ -60,13 +60,13 @@ def check_strictly_falling(quantize, x, order, axis=None):
 
 
 def check_bounds(quantize, x, order, axis=None):
-    """measured <= sharp bound <= (1 - 1/n)^K, with the contraction ratios in range."""
+    """measured <= refined bound <= (1 - 1/n)^K, with the contraction ratios in range."""
     e = quantize(x, order, axis)
     n, err, rho = e.n, relative_errors(e), contraction_ratios(e)
     tol = identity_tol(order, n)
     for k in range(1, order + 1):
-        assert np.all(err[k] <= sharp_bound(n, k) + tol), f"order {k} above the sharp bound"
-        assert sharp_bound(n, k) <= worst_case_bound(n, k)
+        assert np.all(err[k] <= refined_bound(n, k) + tol), f"order {k} above the refined bound"
+        assert refined_bound(n, k) <= worst_case_bound(n, k)
     # Per-order contraction, stated in units of ||X||^2: a residual that is already at rounding
     # level (e.g. R_2 for n = 2, exactly zero in exact arithmetic) need not keep the exact-arithmetic
     # structure behind 1 - 2/n, so the step bounds carry the same absolute tolerance as the identity.
@@ -174,7 +174,7 @@ def test_bound_reached_at_order_one_on_one_sparse_inputs():
 
 
 def test_bound_never_reached_for_two_or_more_orders(rng):
-    """Question 2: is (1-1/n)^K reached for K >= 2? No: a random hill-climb stays below sharp_bound.
+    """Question 2: is (1-1/n)^K reached for K >= 2? No: a random hill-climb stays below refined_bound.
 
     The climb starts at the order-one extremal input (1-sparse) and perturbs; it keeps any input
     with a larger two-order ratio. Theorem 3 says nothing can exceed (1-1/n)(1-2/n).
@@ -187,12 +187,12 @@ def test_bound_never_reached_for_two_or_more_orders(rng):
             r = relative_errors(residual_quantize(cand, 2, axis=-1))[2].item()
             if r > best:
                 best, best_x = r, cand
-        assert best <= sharp_bound(n, 2) + identity_tol(2, n)
+        assert best <= refined_bound(n, 2) + identity_tol(2, n)
         assert best < worst_case_bound(n, 2)
 
 
 def test_two_orders_are_exact_for_pairs(rng):
-    """n = 2: sharp_bound(2, 2) = 0, so any pair is represented exactly by two planes."""
+    """n = 2: refined_bound(2, 2) = 0, so any pair is represented exactly by two planes."""
     X = rng.standard_normal((200, 2))
     err = relative_errors(residual_quantize(X, 2, axis=-1))
     assert np.all(err[2] <= identity_tol(2, 2))
@@ -230,7 +230,7 @@ def test_closed_form_unknown_is_none_and_bad_law_raises():
         sample_law("cauchy", 3, np.random.default_rng(0))
 
 
-@pytest.mark.parametrize("fn", [worst_case_bound, sharp_bound])
+@pytest.mark.parametrize("fn", [worst_case_bound, refined_bound])
 def test_bound_functions_validate(fn):
     with pytest.raises(ValueError, match="n must be an integer"):
         fn(0, 1)

@@ -3,7 +3,7 @@
 For each input law, draws ``--groups`` groups of ``--n`` entries (or uses the embedded MNIST digits,
 one image of 784 pixels in [0, 1] per group), expands them to orders 1..K and prints per order the
 measured error ratio ``||R_K||^2 / ||X||^2`` (mean and worst group), the energy identity's prediction,
-the closed form where one exists (n -> inf), the sharp bound derived in ``docs/theory.md`` and the
+the closed form where one exists (n -> inf), the refined bound derived in ``docs/theory.md`` and the
 paper's worst-case bound ``(1 - 1/n)^K``. Exits non-zero if any group breaks a bound.
 """
 
@@ -65,13 +65,13 @@ def run(args):
         reports[law] = rows
         print(f"\nlaw={law}  n={rows[0]['n']}  groups={X.shape[0]}  seed={args.seed}")
         print("  K  measured(mean)  measured(max)  identity  |gap|max  closed-form  "
-              "sharp-bound  (1-1/n)^K")
+              "refined-bound  (1-1/n)^K")
         for r in rows:
-            ok = r["measured_max"] <= r["sharp_bound"] + SLACK
+            ok = r["measured_max"] <= r["refined_bound"] + SLACK
             broken += not ok
             print(f"  {r['order']}  {r['measured_mean']:14.6f}  {r['measured_max']:13.6f}  "
                   f"{r['identity_mean']:8.6f}  {r['identity_max_abs_gap']:8.1e}  "
-                  f"{_fmt(r['closed_form']):>11}  {r['sharp_bound']:11.6f}  "
+                  f"{_fmt(r['closed_form']):>11}  {r['refined_bound']:13.6f}  "
                   f"{r['worst_case_bound']:9.6f}{'' if ok else '  VIOLATED'}")
     if args.plot:
         from ..plots import plot_bound_reports
