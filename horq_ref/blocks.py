@@ -171,6 +171,8 @@ class Activation(_Stateless):
 
     def __init__(self, name, kind="relu"):
         super().__init__(name)
+        if kind not in self.PAIRS:
+            raise ValueError(f"kind must be one of {sorted(self.PAIRS)}, got {kind!r}")
         self.kind, self.pair = kind, self.PAIRS[kind]
 
     def describe(self):

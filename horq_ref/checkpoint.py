@@ -126,6 +126,10 @@ def save_state(path, state, kind="checkpoint"):
 def _read_members(path):
     """All members of the ``.npz`` at ``path`` as a dict; ValueError for anything unreadable."""
     where = os.fspath(path)
+    with open(path, "rb") as fh:  # FileNotFoundError propagates as documented
+        magic = fh.read(4)
+    if magic != b"PK\x03\x04":  # np.load would blame "pickled data" for any foreign file
+        raise ValueError(f"{where} is not an .npz file (it does not start with a zip header)")
     try:
         z = np.load(path, allow_pickle=False)
         if not isinstance(z, np.lib.npyio.NpzFile):

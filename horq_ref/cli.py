@@ -12,6 +12,8 @@ import sys
 
 from . import __version__, commands
 
+__all__ = ["main", "build_parser"]
+
 
 def _command_modules():
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):

@@ -14,8 +14,8 @@ Choices made here where the paper is silent
   (8-bit pixels, ReLU outputs, zero padding) and a ``sign`` returning 0 would make the planes ternary.
 * A *group* is the set of entries that share one scale; ``axis`` names the axes reduced to form a
   group, exactly as in ``np.mean(x, axis, keepdims=True)``. ``axis=None`` is one group for the array.
-* Floating inputs keep their dtype (float64 math for float64 input, float32 for float32); integer and
-  boolean inputs are promoted to float64.
+* Floating inputs keep their dtype (float64 math for float64 input, float32 for float32; float16 is
+  promoted to float32); integer and boolean inputs are promoted to float64.
 * ``beta_i`` is computed as ``np.mean(np.abs(R), axis, keepdims=True)``. Only if that sum overflows
   (entries near the float maximum) is it recomputed with a per-group rescaling.
 """
@@ -30,6 +30,7 @@ import numpy as np
 
 __all__ = [
     "sign",
+    "binary_sign",
     "binarize",
     "residual_quantize",
     "expand",
@@ -40,13 +41,27 @@ __all__ = [
 ]
 
 
+def binary_sign(r):
+    """The unchecked fast path of :func:`sign` for a float array: ``copysign(1, r + 0)``.
+
+    ``-0.0 + 0.0 = +0.0`` in IEEE 754, so both zeros map to ``+1``; the result has the dtype of ``r``.
+    The quantizer and the training layers call this on residuals that are already known to be finite.
+
+    Examples
+    --------
+    >>> binary_sign(np.array([-2.0, -0.0, 0.0, 3.0]))
+    array([-1.,  1.,  1.,  1.])
+    """
+    return np.copysign(np.ones((), dtype=r.dtype), r + np.zeros((), dtype=r.dtype))
+
+
 def sign(x, dtype=None):
     """Binary sign with ``sign(0) = sign(-0.0) = +1``.
 
     Parameters
     ----------
     x : array_like
-        Any shape.
+        Any shape; real numbers without NaN (``±inf`` are allowed: their sign is defined).
     dtype : dtype, optional
         Output dtype. Default: the floating dtype of ``x`` (float64 for integer input).
 
@@ -54,27 +69,42 @@ def sign(x, dtype=None):
     -------
     ndarray, same shape as ``x``, entries in ``{-1, +1}``.
 
+    Raises
+    ------
+    TypeError
+        ``x`` is not real and numeric.
+    ValueError
+        ``x`` contains NaN, whose sign is undefined.
+
     Examples
     --------
     >>> sign([-2.0, -0.0, 0.0, 3.0])
     array([-1.,  1.,  1.,  1.])
     """
     x = np.asarray(x)
+    _check_real(x, "x")
+    if np.issubdtype(x.dtype, np.floating):
+        if np.isnan(x).any():
+            raise ValueError("x must not contain NaN: its sign is undefined")
+        out = binary_sign(x)
+    else:
+        out = np.where(x >= 0, 1.0, -1.0)
     if dtype is None:
         dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
-    # -0.0 >= 0 is True in IEEE 754, so both zeros map to +1.
-    return np.where(x >= 0, np.ones((), dtype), -np.ones((), dtype))
+    return out.astype(dtype, copy=False)
+
+
+def _check_real(arr, name):
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}")
 
 
 def as_float_array(x, name="x"):
     """``x`` as a finite floating array (integers -> float64); raise naming ``name`` otherwise."""
     arr = np.asarray(x)
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_
-    ):
-        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
-    if np.issubdtype(arr.dtype, np.complexfloating):
-        raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}")
+    _check_real(arr, name)
     if not np.issubdtype(arr.dtype, np.floating):
         arr = arr.astype(np.float64)
     elif arr.dtype == np.float16:
@@ -194,7 +224,7 @@ class Expansion:
         return np.sort((pm.reshape(self.order, -1).T * b).sum(axis=1))
 
 
-def expand(x, order, axis=None, sign_fn: Callable = sign):
+def expand(x, order, axis=None, sign_fn: Callable = binary_sign):
     """Residual expansion with a pluggable ``sign_fn``; returns float planes.
 
     This is the engine behind :func:`residual_quantize`. With the default ``sign_fn`` the planes are

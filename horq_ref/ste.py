@@ -39,8 +39,9 @@ function's derivative by design.
 
 Choices made here where the paper is silent: ``d|r|/dr`` at ``r = 0`` is taken as ``+1`` (the
 project's ``sign(0) = +1``); the identity variant's window is ``|X| <= 1`` whatever the sign function.
-``SIGN_STE`` computes the planes with :func:`binary_sign`, equal to :func:`horq_ref.quantize.sign`
-bit for bit (tested) but about four times faster, because training spends its time here.
+``SIGN_STE`` computes the planes with :func:`horq_ref.quantize.binary_sign`, the unchecked fast path
+of :func:`horq_ref.quantize.sign` (about four times faster than a ``where``), because training spends
+its time here.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from .quantize import as_float_array, expand, group_size, sign
+from .quantize import as_float_array, binary_sign, expand, group_size, sign
 
 __all__ = [
     "SignFn",
@@ -90,20 +91,6 @@ class SignFn(NamedTuple):
 def _window(r):
     """The straight-through derivative of sign: ``1{|r| <= 1}`` in the dtype of ``r``."""
     return (np.abs(r) <= 1).astype(r.dtype)
-
-
-def binary_sign(r):
-    """:func:`horq_ref.quantize.sign` for float arrays, about 4x faster: ``copysign(1, r + 0)``.
-
-    ``-0.0 + 0.0 = +0.0`` in IEEE 754, so both zeros map to ``+1`` exactly as ``sign`` does.
-
-    Examples
-    --------
-    >>> binary_sign(np.array([-2.0, -0.0, 0.0, 3.0]))
-    array([-1.,  1.,  1.,  1.])
-    """
-    one = np.ones((), dtype=r.dtype)
-    return np.copysign(one, r + np.zeros((), dtype=r.dtype))
 
 
 SIGN_STE = SignFn(binary_sign, _window, "sign")

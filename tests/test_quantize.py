@@ -252,3 +252,20 @@ def test_one_dimensional_default_axis_is_one_group(x):
     e = residual_quantize(x, 2)
     assert e.betas.shape == (2, 1)
     assert e.n == x.size
+
+
+def test_sign_rejects_nan_and_non_numeric():
+    with pytest.raises(ValueError, match="x must not contain NaN"):
+        sign([1.0, np.nan])
+    with pytest.raises(TypeError, match="x must be a real numeric array"):
+        sign(["a"])
+    np.testing.assert_array_equal(sign([-np.inf, np.inf]), [-1.0, 1.0])
+
+
+@given(arrays_and_axis(scale=False))
+def test_binary_sign_is_sign_bit_for_bit(xa):
+    from horq_ref.quantize import binary_sign
+
+    x = xa[0]
+    np.testing.assert_array_equal(binary_sign(x), sign(x))
+    assert binary_sign(x.astype(np.float32)).dtype == np.float32

@@ -25,7 +25,7 @@ SLACK = 1e-9
 
 def add_arguments(parser):
     parser.add_argument("--law", choices=CHOICES + ("all",), default="all",
-                        help="input law (default: all of %(choices)s)")
+                        help="input law, or 'all' for every one (default: all)")
     parser.add_argument("--n", type=int, default=576,
                         help="group size: entries sharing one scale (default 576 = 64 channels x 3x3)")
     parser.add_argument("--orders", type=int, default=4, help="largest order K (default 4)")
