@@ -24,6 +24,7 @@ SLACK = 1e-9
 
 
 def add_arguments(parser):
+    """Register the options of ``horq-ref bound`` on ``parser``."""
     parser.add_argument("--law", choices=CHOICES + ("all",), default="all",
                         help="input law, or 'all' for every one (default: all)")
     parser.add_argument("--n", type=int, default=576,
@@ -51,6 +52,7 @@ def _fmt(v):
 
 
 def run(args):
+    """Run ``horq-ref bound`` with parsed ``args``; return the exit status."""
     if args.n < 1:
         raise ValueError(f"--n must be >= 1, got {args.n}")
     if args.orders < 1:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..data.download import REGISTRY, download
 
 NAME = "download"
-HELP = "Fetch MNIST, Fashion-MNIST or CIFAR-10 into a directory, verified by SHA-256."
+HELP = "fetch MNIST, Fashion-MNIST or CIFAR-10 into a directory, verified by SHA-256"
 
 
 def add_arguments(parser):

@@ -13,6 +13,7 @@ HELP = "pack a training checkpoint's binarized weights as bits into a model file
 
 
 def add_arguments(parser):
+    """Register the options of ``horq-ref export`` on ``parser``."""
     parser.add_argument("--checkpoint", required=True, metavar="FILE",
                         help="training checkpoint (from `horq-ref train`)")
     parser.add_argument("--out", required=True, metavar="MODEL.npz", help="packed model file")
@@ -23,6 +24,7 @@ def _kib(n):
 
 
 def run(args):
+    """Run ``horq-ref export`` with parsed ``args``; return the exit status."""
     if not os.path.isfile(args.checkpoint):
         raise ValueError(f"--checkpoint {args.checkpoint}: no such file")
     from ..export import export_checkpoint

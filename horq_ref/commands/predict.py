@@ -13,6 +13,7 @@ HELP = "run a packed model file (from `horq-ref export`) on a test set and repor
 
 
 def add_arguments(parser):
+    """Register the options of ``horq-ref predict`` on ``parser``."""
     parser.add_argument("--model", required=True, metavar="MODEL.npz", help="packed model file")
     parser.add_argument("--data", choices=("mnist", "fashion-mnist", "cifar10"), default="mnist",
                         help="data set (default mnist: the embedded subset's test split)")
@@ -24,6 +25,7 @@ def add_arguments(parser):
 
 
 def run(args):
+    """Run ``horq-ref predict`` with parsed ``args``; return the exit status."""
     if args.limit is not None and args.limit < 1:
         raise ValueError(f"--limit must be >= 1, got {args.limit}")
     if args.batch_size < 1:

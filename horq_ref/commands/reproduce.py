@@ -31,6 +31,7 @@ FIGURES = ("training_curves.png", "accuracy_vs_order.png", "ptq.png", "bound.png
 
 
 def add_arguments(parser):
+    """Register the options of ``horq-ref reproduce`` on ``parser``."""
     parser.add_argument("--quick", action="store_true",
                         help="the ~3-minute preset (MLP 3 seeds x 5 epochs, CNN 1 seed x 3 epochs)")
     parser.add_argument("--out", metavar="DIR", default="results",
@@ -182,6 +183,7 @@ def _write(out, results):
 
 
 def run(args):
+    """Run ``horq-ref reproduce`` with parsed ``args``; return the exit status."""
     models = _check(args)
     from ..data.datasets import load_dataset
     from ..report import summarize_ptq, summarize_runs

@@ -21,6 +21,7 @@ DATASETS = ("mnist", "fashion-mnist", "cifar10")
 
 
 def add_arguments(parser):
+    """Register the options of ``horq-ref train`` on ``parser``."""
     parser.add_argument("--arch", choices=("mlp", "cnn"), default="mlp", help="network (default mlp)")
     parser.add_argument("--method", choices=METHODS, default="horq2",
                         help="full precision or HORQ of order 1 (XNOR-Net), 2, 3 (default horq2)")
@@ -69,6 +70,7 @@ def _check(args):
 
 
 def run(args):
+    """Run ``horq-ref train`` with parsed ``args``; return the exit status."""
     _check(args)
     from ..data.datasets import load_dataset
     from ..models import build_model
