@@ -166,16 +166,11 @@ def _prepare(x, w, order, backend, ndim):
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     K = _check_order(order)
     X, Wt = as_float_array(x, "x"), as_float_array(w, "w")
-    if X.ndim != ndim:
-        raise ValueError(f"x must be {ndim}-D {'(N, C, H, W)' if ndim == 4 else '(N, D)'}, "
-                         f"got shape {X.shape}")
-    if Wt.ndim != ndim:
-        raise ValueError(f"w must be {ndim}-D, got shape {Wt.shape}")
+    for name, arr in (("x", X), ("w", Wt)):
+        if arr.ndim != ndim or arr.size == 0:
+            raise ValueError(f"{name} must be {ndim}-D and not empty, got shape {arr.shape}")
     if ndim == 2 and X.shape[1] != Wt.shape[1]:
         raise ValueError(f"w has {Wt.shape[1]} inputs per filter, x has {X.shape[1]} features")
-    for name, arr in (("x", X), ("w", Wt)):
-        if arr.size == 0:
-            raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
     return X, Wt, K
 
 
@@ -191,10 +186,7 @@ def _float_dots(cols, Bm, K):
 
 
 def _combine(dotsf, alpha, betas, keep):
-    """``Y_i = (alpha_f beta_i) * dots_i`` and ``Y = Y_1 + Y_2 + ...``, in order, for both backends.
-
-    ``dotsf`` (K, N, F, P), ``alpha`` (F,), ``betas`` (K, N, P) -> Y (N, F, P), Y_i (K, N, F, P).
-    """
+    """``Y_i = (alpha_f beta_i) dots_i`` (K, N, F, P) and ``Y = Y_1 + Y_2 + ...``, in this order."""
     scale = alpha[None, None, :, None] * betas[:, :, None, :]  # (K, N, F, P)
     Yk = np.multiply(scale, dotsf) if keep else None
     Y = np.multiply(scale[0], dotsf[0])
@@ -206,25 +198,32 @@ def _combine(dotsf, alpha, betas, keep):
 def _bits_conv_dots(X, Wt, K, stride, padding, Ho, Wo, threads, keep):
     """Bits backend: float dots (K, N, F, P), betas (K, N*P), planes (K, N*P, D) or None."""
     (N, C), (F, _, kh, kw) = X.shape[:2], Wt.shape
-    D, M = C * kh * kw, N * Ho * Wo
+    D, M, shape = C * kh * kw, N * Ho * Wo, (N, Ho * Wo)
     pixel = int(kh * kw * n_words(C) == n_words(D))  # 1: H_1 comes from the pixel layout
-    dots, planes = [], []
+    tasks = {}
     if pixel:  # H_1 per pixel: words (kh*kw*Cw, M), weights (F, kh*kw*Cw)
         a1 = _pixel_words(X, kh, kw, stride, padding, Ho, Wo)
         b1 = pack_signs(Wt.transpose(0, 2, 3, 1)).reshape(F, -1)  # (F, kh, kw, Cw) -> (F, -1)
-        dots.append(_dots(a1, b1, D, (1, N, Ho * Wo), threads, X.dtype))
-        planes += [_unpack_pixel_words(a1, C, kh, kw)] if keep else []
+        t1 = threads if K == 1 else 1  # beside the residual planes below: one thread each
+        tasks["order1"] = lambda: _dots(a1, b1, D, (1,) + shape, t1, X.dtype)
     if np.abs(X).max() > np.finfo(X.dtype).max / (2 * D):  # sums may overflow: expand rescales
         betas, H, _, _ = expand(im2col(X, kh, kw, stride, padding), K, axis=-1)  # (K, N, P, [1|D])
         betas, words = betas.reshape(K, M), pack_signs(H[pixel:]).reshape(K - pixel, M, n_words(D))
     elif K == 1 and pixel:
         betas = _box_beta(X, kh, kw, stride, padding, Ho, Wo)  # (1, M)
     else:
-        betas, words = _residual_planes(X, kh, kw, stride, padding, Ho, Wo, K, pixel, threads)
+        tasks["planes"] = lambda: _residual_planes(X, kh, kw, stride, padding, Ho, Wo, K, pixel)
+    # the residual planes mostly hold the GIL (gathers, packbits), XOR + popcount mostly release it
+    # -- so the two run side by side rather than each on two threads
+    done = dict(zip(tasks, parallel_map(lambda task: task(), tasks.values(), threads)))
+    dots = [done["order1"]] if pixel else []
+    planes = [_unpack_pixel_words(a1, C, kh, kw)] if pixel and keep else []
+    if "planes" in done:
+        betas, words = done["planes"]
     if K > pixel:
         aT = words.reshape(-1, words.shape[-1]).T  # (K', M, nw) -> (nw, K'*M), word-major
         Bw = pack_signs(Wt.reshape(F, D))  # (F, nw)
-        dots.append(_dots(aT, Bw, D, (K - pixel, N, Ho * Wo), threads, X.dtype))
+        dots.append(_dots(aT, Bw, D, (K - pixel,) + shape, threads, X.dtype))
         planes += [unpack_signs(words, D)] if keep else []  # (K', M, D)
     dotsf = dots[0] if len(dots) == 1 else np.concatenate(dots, axis=0)  # (K, N, F, P)
     return dotsf, betas, (np.concatenate(planes, axis=0) if keep else None)
@@ -275,12 +274,12 @@ def _box_beta(X, kh, kw, stride, padding, Ho, Wo):
     return (win.sum(axis=(-2, -1)) / (C * kh * kw)).reshape(1, N * Ho * Wo).astype(X.dtype)
 
 
-def _residual_planes(X, kh, kw, stride, padding, Ho, Wo, K, first, threads):
+def _residual_planes(X, kh, kw, stride, padding, Ho, Wo, K, first):
     """Residual expansion of every im2col row; betas (K, M) and packed planes ``first..K-1``.
 
     Returns words (K - first, M, ceil(D/64)), identical to packing :func:`expand`'s planes. Blocks
-    of rows are gathered (a strided copy of channel runs per kernel offset) and expanded in place
-    with magnitudes ``E_i = |R_i|`` and sign bits ``S_i`` of ``R_i`` (``sign(0) = +1``)::
+    of rows (that stay in L2) are gathered and expanded in place, on one thread, with magnitudes
+    ``E_i = |R_i|`` and sign bits ``S_i`` of ``R_i`` (``sign(0) = +1``)::
 
         beta_i = mean E_i,   d = E_i - beta_i,   E_{i+1} = |d|,   S_{i+1} = S_i ? d > 0 : d < 0
 
@@ -292,29 +291,33 @@ def _residual_planes(X, kh, kw, stride, padding, Ho, Wo, K, first, threads):
     betas = np.empty((K, M), X.dtype)
     words = np.zeros((K - first, M, n_words(D)), np.uint64)
 
-    def work(block):
-        n, h0 = block
-        h1 = min(h0 + hb, Ho)
-        r0, r1 = (n * Ho + h0) * Wo, (n * Ho + h1) * Wo
-        E = np.empty((h1 - h0, Wo, C, kh, kw), X.dtype)  # rows r0..r1, entries (c, i, j)
-        for i in range(kh):
-            for j in range(kw):
-                win = Xp[n, :, h0 * stride + i:(h1 - 1) * stride + i + 1:stride,
-                         j:(Wo - 1) * stride + j + 1:stride]  # (C, h1-h0, Wo)
-                E[:, :, :, i, j] = win.transpose(1, 2, 0)
-        E = E.reshape(r1 - r0, D)
-        S = pack_mask(E < 0)  # (r, nw), sign bits of R_0 = X
-        np.abs(E, out=E)
-        for i in range(K):
-            if i >= first:
-                words[i - first, r0:r1] = S
-            beta = np.mean(E, axis=1, keepdims=True)  # (r, 1)
-            betas[i, r0:r1] = beta[:, 0]
-            if i + 1 < K:
-                with unbuffered():
-                    np.subtract(E, beta, out=E)  # d
-                S = (S & pack_mask(E > 0)) | (~S & pack_mask(E < 0))  # tail bits stay clear
-                np.abs(E, out=E)
-
-    parallel_map(work, [(n, h) for n in range(N) for h in range(0, Ho, hb)], threads)
+    for n in range(N):
+        for h0 in range(0, Ho, hb):
+            h1 = min(h0 + hb, Ho)
+            r0, r1 = (n * Ho + h0) * Wo, (n * Ho + h1) * Wo
+            E = _gather_rows(Xp, n, h0, h1, kh, kw, stride, Wo)  # (r1 - r0, D)
+            S = pack_mask(E < 0)  # (r, nw), sign bits of R_0 = X
+            np.abs(E, out=E)
+            for i in range(K):
+                if i >= first:
+                    words[i - first, r0:r1] = S
+                beta = np.mean(E, axis=1, keepdims=True)  # (r, 1)
+                betas[i, r0:r1] = beta[:, 0]
+                if i + 1 < K:
+                    with unbuffered():
+                        np.subtract(E, beta, out=E)  # d
+                    S = (S & pack_mask(E > 0)) | (~S & pack_mask(E < 0))  # tails stay clear
+                    np.abs(E, out=E)
     return betas, words
+
+
+def _gather_rows(Xp, n, h0, h1, kh, kw, stride, Wo):
+    """im2col rows (c, i, j) of sample n, output rows h0..h1: a strided copy per kernel offset."""
+    C = Xp.shape[1]
+    E = np.empty((h1 - h0, Wo, C, kh, kw), Xp.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            win = Xp[n, :, h0 * stride + i:(h1 - 1) * stride + i + 1:stride,
+                     j:(Wo - 1) * stride + j + 1:stride]  # (C, h1-h0, Wo)
+            E[:, :, :, i, j] = win.transpose(1, 2, 0)
+    return E.reshape((h1 - h0) * Wo, C * kh * kw)

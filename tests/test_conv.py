@@ -241,7 +241,7 @@ def test_conv_rejects_bad_input(kwargs, match):
     (np.ones((2, 5)), np.ones(5), 1, "bits", "w must be 2-D"),
     (np.ones((2, 5)), np.ones((3, 5)), 0, "bits", "order"),
     (np.ones((2, 5)), np.ones((3, 5)), 1, "fpga", "backend"),
-    (np.ones((0, 5)), np.ones((3, 5)), 1, "float", "x must not be empty"),
+    (np.ones((0, 5)), np.ones((3, 5)), 1, "float", "x must be 2-D and not empty"),
 ])
 def test_linear_rejects_bad_input(x, w, order, backend, match):
     with pytest.raises(ValueError, match=match):
