@@ -126,3 +126,25 @@ def test_bad_arguments_exit_2(argv, word, tmp_path, capsys):
     assert main(["reproduce", "--out", str(tmp_path)] + argv) == 2
     assert word in capsys.readouterr().err
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_interrupted_reproduce_resumes_from_finished_runs(tiny_run, capsys):
+    """Each finished run is kept in DIR/runs/; a rerun with the same settings reads them back and
+    writes the same results, and a run made with other settings is trained again."""
+    out, res = tiny_run
+    saved = sorted(p.name for p in (out / "runs").iterdir())
+    assert len(saved) == 2 * 4 * 2 and "mlp-horq2-seed1.json" in saved
+    assert not [p for p in (out / "runs").iterdir() if p.name.startswith(".")]  # no temp files
+    (out / "runs" / "cnn-horq3-seed1.json").unlink()  # as if interrupted during the last run
+    capsys.readouterr()
+    assert main(["reproduce", "--quick", "--out", str(out), "--seeds", "2"] + TINY) == 0
+    log = capsys.readouterr().out
+    assert log.count("finished earlier") == 15
+    again = json.loads((out / "results.json").read_text())
+    for r, r2 in zip(res["runs"], again["runs"]):
+        assert r2["test_accuracy_per_seed"] == r["test_accuracy_per_seed"]  # same seeds, same weights
+    assert again["ptq"] == res["ptq"]
+    other = [a if a != "2" or TINY[i - 1] != "--epochs" else "1" for i, a in enumerate(TINY)]
+    assert main(["reproduce", "--quick", "--out", str(out), "--seeds", "1", "--models", "mlp"]
+                + other) == 0
+    assert "finished earlier" not in capsys.readouterr().out

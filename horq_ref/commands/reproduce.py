@@ -6,12 +6,15 @@ float-trained network with its inputs quantized after training (orders 1..4, wei
 measures the error guarantee on a few input laws and, when :mod:`horq_ref.cost` is present, adds the
 speed model. Presets (chosen here, the paper gives no schedule): ``--quick`` takes about 3 minutes on
 two cores, the default about 20-30. Within a seed, initialization and shuffling are the same for every
-method, so per-seed differences between methods are paired.
+method, so per-seed differences between methods are paired. Every finished training run is kept in
+``DIR/runs/`` as it completes; an interrupted ``reproduce`` run again with the same data and settings
+picks up where it stopped.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 
@@ -112,6 +115,22 @@ def _one_run(ds, arch, method, seed, spec, log):
     return rec
 
 
+def _saved_run(path, ds, spec):
+    """The record of a run finished by an earlier, interrupted ``reproduce`` with the same data and
+    settings, or None (missing, unreadable or made with other settings: it is then run again)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            rec = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    settings = json.loads(json.dumps({k: v for k, v in spec.items() if k != "seeds"}))
+    if not isinstance(rec, dict) or rec.get("data") != _data_note(ds) or rec.get("settings") != settings:
+        return None
+    if "ptq" in rec:  # JSON object keys are strings
+        rec["ptq"] = {int(k): v for k, v in rec["ptq"].items()}
+    return rec
+
+
 def _bound(ds, groups):
     """Bound check rows for the synthetic laws (n = 512) and the test images' pixels (n = H*W*C)."""
     from ..theory import bound_report, sample_law
@@ -186,7 +205,7 @@ def run(args):
     """Run ``horq-ref reproduce`` with parsed ``args``; return the exit status."""
     models = _check(args)
     from ..data.datasets import load_dataset
-    from ..report import summarize_ptq, summarize_runs
+    from ..report import summarize_ptq, summarize_runs, write_json
 
     t0 = time.perf_counter()
     ds = load_dataset(args.data, data_dir=args.data_dir, limit_train=args.limit_train,
@@ -196,7 +215,14 @@ def run(args):
     print(f"{_data_note(ds)}; {len(jobs)} training runs -> {args.out}", flush=True)
     records = []
     for i, (arch, method, seed) in enumerate(jobs, start=1):
-        rec = _one_run(ds, arch, method, seed, plan[arch], lambda s: print(s, flush=True))
+        path = os.path.join(args.out, "runs", f"{arch}-{method}-seed{seed}.json")
+        rec = _saved_run(path, ds, plan[arch])
+        if rec is None:
+            rec = _one_run(ds, arch, method, seed, plan[arch], lambda s: print(s, flush=True))
+            rec["data"] = _data_note(ds)
+            write_json(path, rec)  # each finished run is kept: an interrupted reproduce resumes
+        else:
+            print(f"    (finished earlier, read from {path})", flush=True)
         records.append(rec)
         ptq = "" if "ptq" not in rec else "  PTQ K=1..4: " + " ".join(
             f"{100 * a:.1f}" for a in rec["ptq"].values())
