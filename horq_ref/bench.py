@@ -2,9 +2,9 @@
 
 Both run in one process on the same float32 layer: the baseline is ``im2col(x) @ W.T`` (BLAS, with
 whatever threads the BLAS library uses), the contender ``horq_conv2d(..., backend="bits")`` with a
-NumPy thread pool. Both are timed with :func:`time.perf_counter` after a warm-up, taking turns in
-each of ``repeats`` rounds (so a change of machine load hits both), and the best time of each is
-kept. The ratio ``float time / bits time`` is printed next to the model's ``S_K``
+NumPy thread pool. Both are timed with :func:`time.perf_counter`, taking turns in each of
+``repeats`` rounds (each timed call right after an untimed call of the same function), and the best
+time of each is kept. The ratio ``float time / bits time`` is printed next to the model's ``S_K``
 (:func:`horq_ref.cost.speedup`), which assumes 64 binary operations per instruction and free data
 movement; NumPy pays a full pass over memory for each of XOR, popcount and sum, so the measured
 ratios are far below the model. Their decline with the order is the part to compare.
@@ -37,17 +37,17 @@ def float_conv2d(x, w, stride=1, padding=0):
     return Y.reshape(N, Ho * Wo, F).transpose(0, 2, 1).reshape(N, F, Ho, Wo)
 
 
-def best_times(fns, repeats=5, warmup=1):
-    """Best wall time (seconds) of each of ``fns`` over ``repeats`` rounds, after ``warmup`` rounds.
+def best_times(fns, repeats=5):
+    """Best wall time (seconds) of each of ``fns`` over ``repeats`` rounds.
 
-    The functions take turns within each round, so a change in machine load hits all of them alike.
+    In each round every function runs twice in a row and only the second call is timed: the first
+    absorbs the switch from the other function (BLAS worker threads still spinning, cold caches),
+    and taking turns means a change of machine load hits all functions alike.
     """
-    for _ in range(warmup):
-        for fn in fns:
-            fn()
     best = [float("inf")] * len(fns)
     for _ in range(max(1, repeats)):
         for i, fn in enumerate(fns):
+            fn()
             t0 = time.perf_counter()
             fn()
             best[i] = min(best[i], time.perf_counter() - t0)
@@ -119,7 +119,7 @@ def format_bench(result):
         f"layer: N={L['batch']} C={L['channels']} {L['size']}x{L['size']} float32, "
         f"F={L['filters']} {L['kernel']}x{L['kernel']}, stride {L['stride']}, "
         f"padding {L['padding']}",
-        f"bits threads: {result.threads}; best of {result.repeats} rounds after a warm-up",
+        f"bits threads: {result.threads}; best of {result.repeats} rounds, each call warmed up",
         f"float32 im2col + BLAS: {result.float_seconds * 1e3:.2f} ms (best over all rounds)",
         "",
         f"{'order':>5} {'float ms':>9} {'bits ms':>9} {'ratio':>7} {'model S_K':>10} "

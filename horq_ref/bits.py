@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 WORD_BITS = 64
-_TILE_ELEMS = 65536  # one (filters, columns) tile of uint64: 512 KiB, fits in L2
+_TILE_ELEMS = 131072  # one (filters, columns) tile: 1 MiB of uint64 (+ 0.5 MiB counts), in L2
 _MAX_TILE_COLS = 4096  # long rows keep NumPy's per-row overhead small
 _GROUP = 3  # popcounts of 3 words sum to <= 192 and fit in uint8
 

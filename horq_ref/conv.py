@@ -30,8 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .bits import (mismatch_counts, n_words, pack_mask, pack_signs, parallel_map, unbuffered,
-                   unpack_signs)
+from .bits import mismatch_counts, n_words, pack_mask, pack_signs, unbuffered, unpack_signs
 from .im2col import check_conv_args, im2col
 from .quantize import _check_order, _mean_abs, as_float_array, expand, sign
 
@@ -200,26 +199,19 @@ def _bits_conv_dots(X, Wt, K, stride, padding, Ho, Wo, threads, keep):
     (N, C), (F, _, kh, kw) = X.shape[:2], Wt.shape
     D, M, shape = C * kh * kw, N * Ho * Wo, (N, Ho * Wo)
     pixel = int(kh * kw * n_words(C) == n_words(D))  # 1: H_1 comes from the pixel layout
-    tasks = {}
+    dots, planes = [], []
     if pixel:  # H_1 per pixel: words (kh*kw*Cw, M), weights (F, kh*kw*Cw)
         a1 = _pixel_words(X, kh, kw, stride, padding, Ho, Wo)
         b1 = pack_signs(Wt.transpose(0, 2, 3, 1)).reshape(F, -1)  # (F, kh, kw, Cw) -> (F, -1)
-        t1 = threads if K == 1 else 1  # beside the residual planes below: one thread each
-        tasks["order1"] = lambda: _dots(a1, b1, D, (1,) + shape, t1, X.dtype)
+        dots.append(_dots(a1, b1, D, (1,) + shape, threads, X.dtype))
+        planes += [_unpack_pixel_words(a1, C, kh, kw)] if keep else []
     if np.abs(X).max() > np.finfo(X.dtype).max / (2 * D):  # sums may overflow: expand rescales
         betas, H, _, _ = expand(im2col(X, kh, kw, stride, padding), K, axis=-1)  # (K, N, P, [1|D])
         betas, words = betas.reshape(K, M), pack_signs(H[pixel:]).reshape(K - pixel, M, n_words(D))
     elif K == 1 and pixel:
         betas = _box_beta(X, kh, kw, stride, padding, Ho, Wo)  # (1, M)
     else:
-        tasks["planes"] = lambda: _residual_planes(X, kh, kw, stride, padding, Ho, Wo, K, pixel)
-    # the residual planes mostly hold the GIL (gathers, packbits), XOR + popcount mostly release it
-    # -- so the two run side by side rather than each on two threads
-    done = dict(zip(tasks, parallel_map(lambda task: task(), tasks.values(), threads)))
-    dots = [done["order1"]] if pixel else []
-    planes = [_unpack_pixel_words(a1, C, kh, kw)] if pixel and keep else []
-    if "planes" in done:
-        betas, words = done["planes"]
+        betas, words = _residual_planes(X, kh, kw, stride, padding, Ho, Wo, K, pixel)
     if K > pixel:
         aT = words.reshape(-1, words.shape[-1]).T  # (K', M, nw) -> (nw, K'*M), word-major
         Bw = pack_signs(Wt.reshape(F, D))  # (F, nw)
