@@ -270,8 +270,9 @@ def _residual_planes(X, kh, kw, stride, padding, Ho, Wo, K, first):
     """Residual expansion of every im2col row; betas (K, M) and packed planes ``first..K-1``.
 
     Returns words (K - first, M, ceil(D/64)), identical to packing :func:`expand`'s planes. Blocks
-    of rows (that stay in L2) are gathered and expanded in place, on one thread, with magnitudes
-    ``E_i = |R_i|`` and sign bits ``S_i`` of ``R_i`` (``sign(0) = +1``)::
+    of rows (that stay in L2) are gathered and expanded in place on one thread (the gathers and
+    ``packbits`` hold the GIL: two threads were slower), with magnitudes ``E_i = |R_i|`` and sign
+    bits ``S_i`` of ``R_i`` (``sign(0) = +1``)::
 
         beta_i = mean E_i,   d = E_i - beta_i,   E_{i+1} = |d|,   S_{i+1} = S_i ? d > 0 : d < 0
 
