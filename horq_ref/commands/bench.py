@@ -14,6 +14,7 @@ HELP = "measure the bits backend against a float32 im2col + BLAS convolution (ra
 
 
 def add_arguments(parser):
+    """Register the options of ``horq-ref bench`` on ``parser``."""
     parser.add_argument("--batch", type=int, default=4, help="N (default 4)")
     parser.add_argument("--channels", type=int, default=256, help="C (default 256)")
     parser.add_argument("--size", type=int, default=16, help="input height = width (default 16)")
@@ -30,6 +31,7 @@ def add_arguments(parser):
 
 
 def run(args):
+    """Run ``horq-ref bench`` with parsed ``args``; return the exit status."""
     for flag in ("batch", "channels", "size", "filters", "kernel", "stride", "repeats"):
         if getattr(args, flag) < 1:
             raise ValueError(f"--{flag} must be >= 1, got {getattr(args, flag)}")

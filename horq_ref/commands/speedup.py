@@ -14,6 +14,7 @@ HELP = "print the theoretical speedup S_K of order-K binary layers (model, cf. t
 
 
 def add_arguments(parser):
+    """Register the options of ``horq-ref speedup`` on ``parser``."""
     parser.add_argument("--orders", type=int, nargs="+", default=[1, 2, 3, 4],
                         help="orders K (default 1 2 3 4)")
     parser.add_argument("--channels", type=int, nargs="+", default=[64, 128, 256, 512],
@@ -24,6 +25,7 @@ def add_arguments(parser):
 
 
 def run(args):
+    """Run ``horq-ref speedup`` with parsed ``args``; return the exit status."""
     table = speedup_table(args.orders, args.channels, args.kernels, args.word_bits)
     print(f"Theoretical speedup over a float convolution ({table.label}, HORQ_NOTES §6)")
     print(f"S_K = {args.word_bits} c N_W / (K c N_W + {args.word_bits} K): one float operation per "
