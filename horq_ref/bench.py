@@ -5,8 +5,8 @@ whatever threads the BLAS library uses), the contender ``horq_conv2d(..., backen
 NumPy thread pool. Both are timed with :func:`time.perf_counter`, taking turns in each of
 ``repeats`` rounds (each timed call right after an untimed call of the same function), and the best
 time of each is kept. The ratio ``float time / bits time`` is printed next to the model's ``S_K``
-(:func:`horq_ref.cost.speedup`), which assumes 64 binary operations per instruction and free data
-movement; NumPy pays a full pass over memory for each of XOR, popcount and sum, so the measured
+(:func:`horq_ref.cost.speedup`), which counts one XOR + popcount of a 64-bit word as one operation,
+like one float multiply-add, and data movement as free; NumPy pays a full pass over memory for each of XOR, popcount and sum, so the measured
 ratios are far below the model. Their decline with the order is the part to compare.
 """
 
@@ -131,5 +131,5 @@ def format_bench(result):
                      f"{r.model_speedup / first.model_speedup:16.2f} {r.rel_diff:9.1e}")
     lines.append("")
     lines.append("ratio = float ms / bits ms of the same rounds (> 1: bits faster); model S_K "
-                 "assumes 64 binary ops per instruction")
+                 "counts one 64-bit XOR + popcount as one op, like one float multiply-add")
     return "\n".join(lines)

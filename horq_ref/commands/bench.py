@@ -26,7 +26,8 @@ def add_arguments(parser):
                         help="orders K (default 1 2 3)")
     parser.add_argument("--repeats", type=int, default=5, help="timed calls, best kept (default 5)")
     parser.add_argument("--threads", type=int, default=None,
-                        help="threads of the bits backend (default: all CPUs)")
+                        help="threads of the bits backend (default: all CPUs; the BLAS baseline uses "
+                             "its own setting, e.g. OPENBLAS_NUM_THREADS)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
 
