@@ -1,10 +1,10 @@
-"""The reproduction report: results.json, results.md and its figures (HORQ_NOTES §3, §6, §7).
+"""The reproduction report: results.json and results.md (HORQ_NOTES §3, §6, §7).
 
 ``horq-ref reproduce`` trains each network with each method over several seeds and hands this module
 one record per (network, method, seed); it summarizes them (mean and sample standard deviation over
-seeds), sets the paper's reported numbers beside them, states what the test split can resolve, and
-draws the figures. Not from the paper: everything about presentation. The paper's numbers come from
-HORQ_NOTES §7 (full MNIST / CIFAR-10, the paper's own networks), so they are a reference, not a target
+seeds), sets the paper's reported numbers beside them and states what the test split can resolve; the
+figures are drawn by :mod:`horq_ref.plots`. Not from the paper: everything about presentation. The
+paper's numbers come from HORQ_NOTES §7 (full MNIST / CIFAR-10, the paper's own networks), so they are a reference, not a target
 that a 4,000-image training set can be held to.
 
 Accuracies are fractions in ``[0, 1]`` in ``results.json`` and percentages in ``results.md``.
@@ -20,8 +20,7 @@ import numpy as np
 from .checkpoint import atomic_write
 
 __all__ = ["write_json", "write_text", "binomial_se", "summarize_runs", "summarize_ptq",
-           "paper_reference", "plot_histories", "plot_training_curves", "plot_accuracy_vs_order",
-           "plot_ptq", "render_markdown"]
+           "paper_reference", "render_markdown"]
 
 
 def write_json(path, obj):
@@ -116,114 +115,6 @@ def paper_reference(dataset, model, method):
                 "horq2": "HORQ: ~2 points below full precision",
                 "horq1": "XNOR-Net: ~5 points below full precision"}.get(method, "")
     return ""
-
-
-def _figure(ncols, nrows=1):
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.8 * nrows), squeeze=False)
-    return fig, axes
-
-
-def plot_histories(histories, path=None):
-    """Test accuracy and training loss per epoch, one line per ``label -> history``."""
-    from .plots import save_figure
-
-    fig, axes = _figure(2)
-    for label, h in histories.items():
-        epochs = [r["epoch"] for r in h]
-        axes[0, 0].plot(epochs, [100 * r["test_acc"] for r in h], "o-", label=label)
-        axes[0, 1].plot(epochs, [r["train_loss"] for r in h], "o-", label=label)
-    _label(axes[0, 0], "epoch", "test accuracy (%)")
-    _label(axes[0, 1], "epoch", "training loss")
-    if path is not None:
-        save_figure(fig, path)
-    return fig
-
-
-def _label(ax, xlabel, ylabel, title=None):
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.grid(True, alpha=0.3)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=8)
-
-
-def plot_training_curves(runs, path=None):
-    """Mean test accuracy (top) and training loss (bottom) per epoch, per model and method."""
-    from matplotlib.ticker import MaxNLocator
-
-    from .plots import save_figure
-
-    models = list(dict.fromkeys(r["model"] for r in runs))
-    fig, axes = _figure(len(models), 2)
-    for j, model in enumerate(models):
-        for r in (r for r in runs if r["model"] == model):
-            e = np.arange(1, len(r["curve_test_acc"]) + 1)
-            label = f"{r['method']} ({len(r['seeds'])} seed{'s' * (len(r['seeds']) > 1)})"
-            axes[0, j].plot(e, 100 * np.asarray(r["curve_test_acc"]), "o-", label=label)
-            axes[1, j].plot(e, r["curve_train_loss"], "o-", label=label)
-        for ax in axes[:, j]:
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        _label(axes[0, j], "epoch", "test accuracy (%)", f"{model}: mean over seeds")
-        _label(axes[1, j], "epoch", "training loss")
-    if path is not None:
-        save_figure(fig, path)
-    return fig
-
-
-def plot_accuracy_vs_order(runs, path=None):
-    """Accuracy of the trained networks against the order K (0 = full precision).
-
-    Dots are the seeds; the line is their mean, with bars of one binomial standard error (what the
-    test split can resolve).
-    """
-    from .plots import save_figure
-
-    models = list(dict.fromkeys(r["model"] for r in runs))
-    fig, axes = _figure(len(models))
-    for j, model in enumerate(models):
-        ax, rows = axes[0, j], sorted((r for r in runs if r["model"] == model),
-                                      key=lambda r: r["order"])
-        K = [r["order"] for r in rows]
-        ax.errorbar(K, [100 * r["test_accuracy"] for r in rows],
-                    yerr=[100 * r["binomial_se"] for r in rows], fmt="o-", capsize=4,
-                    label="mean over seeds ± 1 binomial SE")
-        for r in rows:
-            ax.plot([r["order"]] * len(r["seeds"]), 100 * np.asarray(r["test_accuracy_per_seed"]),
-                    "k.", alpha=0.5)
-        ax.set_xticks(K)
-        ax.set_xticklabels(["float" if k == 0 else str(k) for k in K])
-        _label(ax, "order K of the HORQ input expansion", "test accuracy (%)",
-               f"{model}: trained with each method (dots: seeds)")
-    if path is not None:
-        save_figure(fig, path)
-    return fig
-
-
-def plot_ptq(runs, ptq, path=None):
-    """Post-training input quantization: accuracy of the float models against the order K."""
-    from .plots import save_figure
-
-    models = list(dict.fromkeys(p["model"] for p in ptq))
-    fig, axes = _figure(1)
-    ax = axes[0, 0]
-    for model in models:
-        pts = [p for p in ptq if p["model"] == model]
-        line, = ax.plot([p["order"] for p in pts], [100 * p["test_accuracy"] for p in pts], "o-",
-                        label=f"{model}, inputs at order K")
-        base = [r for r in runs if r["model"] == model and r["method"] == "float"]
-        if base:
-            ax.axhline(100 * base[0]["test_accuracy"], color=line.get_color(), ls=":",
-                       label=f"{model}, float inputs")
-    ax.set_xticks(sorted({p["order"] for p in ptq}))
-    _label(ax, "order K of the input expansion", "test accuracy (%)",
-           "Post-training quantization of float-trained models")
-    if path is not None:
-        save_figure(fig, path)
-    return fig
 
 
 def _pct(p, digits=2):

@@ -188,9 +188,8 @@ def _data_note(ds):
 
 
 def _write(out, results):
-    from ..plots import plot_bound_reports
-    from ..report import (plot_accuracy_vs_order, plot_ptq, plot_training_curves, render_markdown,
-                          write_json, write_text)
+    from ..plots import plot_accuracy_vs_order, plot_bound_reports, plot_ptq, plot_training_curves
+    from ..report import render_markdown, write_json, write_text
 
     runs, ptq = results["runs"], results["ptq"]
     plot_training_curves(runs, os.path.join(out, "training_curves.png"))

@@ -74,7 +74,8 @@ def run(args):
     _check(args)
     from ..data.datasets import load_dataset
     from ..models import build_model
-    from ..report import plot_histories, write_json
+    from ..plots import plot_histories
+    from ..report import write_json
     from ..train import train
 
     ds = load_dataset(args.data, data_dir=args.data_dir, limit_train=args.limit_train,
