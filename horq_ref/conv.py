@@ -32,7 +32,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .bits import mismatch_counts, n_words, pack_mask, pack_signs, unbuffered, unpack_signs
 from .im2col import check_conv_args, im2col
-from .quantize import _check_order, _mean_abs, as_float_array, expand, sign
+from .quantize import as_float_array, check_order, expand, mean_abs, sign
 
 __all__ = ["horq_conv2d", "horq_linear", "HorqTrace", "BACKENDS"]
 
@@ -105,7 +105,7 @@ def horq_conv2d(x, w, order, stride=1, padding=0, backend="float", return_interm
     X, Wt, K = _prepare(x, w, order, backend, ndim=4)
     Ho, Wo = check_conv_args(X, Wt, stride, padding)
     N, F, (kh, kw) = X.shape[0], Wt.shape[0], Wt.shape[2:]
-    alpha = _mean_abs(Wt, (1, 2, 3)).reshape(F).astype(X.dtype)  # binarize's alpha, (F,)
+    alpha = mean_abs(Wt, (1, 2, 3)).reshape(F).astype(X.dtype)  # binarize's alpha, (F,)
     keep = return_intermediates
     B = sign(Wt, X.dtype).reshape(F, -1) if backend == "float" or keep else None  # (F, D)
     if backend == "float":
@@ -163,7 +163,7 @@ def _prepare(x, w, order, backend, ndim):
     """Validate and convert the common arguments; return ``(X, W, K)``."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    K = _check_order(order)
+    K = check_order(order)
     X, Wt = as_float_array(x, "x"), as_float_array(w, "w")
     for name, arr in (("x", X), ("w", Wt)):
         if arr.ndim != ndim or arr.size == 0:

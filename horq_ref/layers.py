@@ -38,8 +38,6 @@ __all__ = [
     "dense_backward",
     "horq_dense_forward",
     "horq_dense_backward",
-    "input_quantizer_forward",
-    "input_quantizer_backward",
     "relu_forward",
     "relu_backward",
     "hardtanh_forward",
@@ -94,29 +92,6 @@ def dense_backward(dY, cache):
     """Gradients ``(dx (N, D), dW (F, D), db (F,))`` of :func:`dense_forward` from ``dY`` (N, F)."""
     x, W = cache
     return dY @ W, dY.T @ x, dY.sum(axis=0)
-
-
-def input_quantizer_forward(x, order, axis=-1, *, sign_fn=SIGN_STE, ste="chain"):
-    """Input quantizer ``Xt = sum_i beta_i H_i`` of order K over ``axis`` (see :mod:`horq_ref.ste`).
-
-    Parameters
-    ----------
-    x : ndarray, any shape
-    order : int >= 1
-    axis : None, int or tuple of int
-        Axes of one group; ``-1`` quantizes each row.
-
-    Returns
-    -------
-    Xt : ndarray, same shape as ``x``
-    cache : opaque
-    """
-    return quantizer_forward(x, order, axis, sign_fn=sign_fn, ste=ste)
-
-
-def input_quantizer_backward(dXt, cache):
-    """``dx`` (shape of ``x``) of :func:`input_quantizer_forward`: the chosen straight-through rule."""
-    return quantizer_backward(dXt, cache)
 
 
 def check_backend(backend, order, binary_weights, sign_fn):

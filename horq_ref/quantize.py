@@ -38,6 +38,8 @@ __all__ = [
     "as_float_array",
     "normalize_axis",
     "group_size",
+    "check_order",
+    "mean_abs",
 ]
 
 
@@ -142,7 +144,8 @@ def group_size(shape, axis):
     return int(np.prod([shape[a] for a in axis], dtype=np.int64))
 
 
-def _check_order(order):
+def check_order(order):
+    """``order`` as an int >= 1; TypeError / ValueError naming ``order`` otherwise."""
     if isinstance(order, bool) or not isinstance(order, Integral):
         raise TypeError(f"order must be an integer >= 1, got {order!r}")
     if order < 1:
@@ -150,7 +153,7 @@ def _check_order(order):
     return int(order)
 
 
-def _mean_abs(r, axis):
+def mean_abs(r, axis):
     """``mean |r|`` over ``axis`` (keepdims), immune to overflow of the intermediate sum."""
     with np.errstate(over="ignore"):  # an overflow is detected and handled just below
         beta = np.mean(np.abs(r), axis=axis, keepdims=True)
@@ -249,7 +252,7 @@ def expand(x, order, axis=None, sign_fn: Callable = binary_sign):
     axis : tuple of int or None
     """
     X = as_float_array(x, "x")
-    K = _check_order(order)
+    K = check_order(order)
     axis = normalize_axis(axis, X.ndim)
     if X.size == 0 or group_size(X.shape, axis) == 0:
         raise ValueError(f"x must have at least one entry per group, got shape {X.shape}")
@@ -259,7 +262,7 @@ def expand(x, order, axis=None, sign_fn: Callable = binary_sign):
     R[0] = X
     for i in range(K):
         H[i] = sign_fn(R[i])
-        beta = _mean_abs(R[i], axis).astype(X.dtype, copy=False)  # G
+        beta = mean_abs(R[i], axis).astype(X.dtype, copy=False)  # G
         betas.append(beta)
         R[i + 1] = R[i] - beta * H[i]
     return np.stack(betas), H, R, axis
@@ -327,4 +330,4 @@ def binarize(x, axis=None):
     axis = normalize_axis(axis, X.ndim)
     if X.size == 0 or group_size(X.shape, axis) == 0:
         raise ValueError(f"x must have at least one entry per group, got shape {X.shape}")
-    return _mean_abs(X, axis).astype(X.dtype, copy=False), sign(X)
+    return mean_abs(X, axis).astype(X.dtype, copy=False), sign(X)

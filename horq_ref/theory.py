@@ -255,9 +255,7 @@ def bound_report(X, order, axis=-1, law=None):
     ``identity_mean``, ``identity_max_abs_gap``, ``closed_form`` (or None), ``worst_case_bound``,
     ``refined_bound``, ``n``.
     """
-    if not isinstance(order, Integral) or isinstance(order, bool):
-        raise TypeError(f"order must be an integer >= 1, got {order!r}")
-    e = residual_quantize(X, order, axis=axis)
+    e = residual_quantize(X, order, axis=axis)  # validates X, order and axis
     meas = relative_errors(e).reshape(order + 1, -1)  # (K+1, M)
     pred = identity_prediction(e).reshape(order + 1, -1)  # (K+1, M)
     rows = []

@@ -22,8 +22,6 @@ from horq_ref.layers import (
     hardtanh_forward,
     horq_dense_backward,
     horq_dense_forward,
-    input_quantizer_backward,
-    input_quantizer_forward,
     relu_backward,
     relu_forward,
 )
@@ -38,7 +36,7 @@ from horq_ref.layers_conv import (
 from horq_ref.losses import softmax_cross_entropy
 from horq_ref.norm import batchnorm_backward, batchnorm_forward, make_bn_param
 from horq_ref.quantize import residual_quantize, sign
-from horq_ref.ste import quantizer_jacobian, smooth_sign
+from horq_ref.ste import quantizer_backward, quantizer_forward, quantizer_jacobian, smooth_sign
 
 # Centered differences (h = 1e-6, float64): truncation ~1e-12, rounding ~1e-10 relative to the
 # gradient's scale; a real bug (missing term, wrong transpose) shows O(1). 1e-6 separates them.
@@ -75,12 +73,12 @@ def test_parameter_free_ops(rng, fwd, bwd, ref):
     assert worst(check_op(fwd, bwd, [x])) < FD_TOL
 
 
-def test_input_quantizer_op(rng):
+def test_input_quantizer_as_a_layer_op(rng):
     x = rng.standard_normal((3, 7))
-    Xt, _ = input_quantizer_forward(x, 2)
+    Xt, _ = quantizer_forward(x, 2)
     np.testing.assert_allclose(Xt, residual_quantize(x, 2, axis=-1).reconstruct(), rtol=1e-14)
-    f = lambda x: input_quantizer_forward(x, 2, axis=0, sign_fn=SMOOTH)  # noqa: E731
-    assert worst(check_op(f, input_quantizer_backward, [x])) < FD_TOL
+    f = lambda x: quantizer_forward(x, 2, axis=0, sign_fn=SMOOTH)  # noqa: E731
+    assert worst(check_op(f, quantizer_backward, [x])) < FD_TOL
 
 
 # ---- HORQ dense --------------------------------------------------------------------------------

@@ -3,10 +3,10 @@
 Whole-network gradient checks are in test_gradcheck.py.
 """
 
-import io
 
 import numpy as np
 import pytest
+from support import npz_roundtrip
 
 from horq_ref.blocks import Activation, BatchNorm, Conv, Dense
 from horq_ref.data import load_embedded_mnist
@@ -113,14 +113,6 @@ def test_hidden_block_order_and_the_relu_ablation():
         comb = 0.3 * m.forward(x1, train=False) + 0.7 * m.forward(x2, train=False)
         # float32 sums of O(1) terms: an affine map agrees to ~1e-5; the ReLU breaks it by O(0.1).
         assert np.allclose(mix, comb, atol=1e-4) == affine
-
-
-def npz_roundtrip(d):
-    buf = io.BytesIO()
-    np.savez(buf, **d)
-    buf.seek(0)
-    with np.load(buf, allow_pickle=False) as z:
-        return {k: z[k] for k in z.files}
 
 
 def test_state_dict_roundtrip_restores_outputs_in_place():

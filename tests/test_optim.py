@@ -1,10 +1,10 @@
 """Optimizers and schedules (horq_ref.optim): hand-computed steps, convergence, clipping, state."""
 
-import io
 import math
 
 import numpy as np
 import pytest
+from support import npz_roundtrip
 
 from horq_ref.optim import SGD, Adam, constant_lr, cosine_lr, make_optimizer, make_schedule, step_lr
 
@@ -80,15 +80,6 @@ def test_updates_are_in_place_and_keep_dtype():
         assert p["W"] is W and W.dtype == np.float32
 
 
-def roundtrip(state):
-    """Through an npz with allow_pickle=False, as a checkpoint would store it."""
-    buf = io.BytesIO()
-    np.savez(buf, **state)
-    buf.seek(0)
-    with np.load(buf, allow_pickle=False) as z:
-        return {k: z[k] for k in z.files}
-
-
 @pytest.mark.parametrize("make", [lambda: SGD(lr=0.1, momentum=0.9, nesterov=True), lambda: Adam(lr=0.1)])
 def test_state_dict_resumes_exactly(make):
     a = np.array([1.0, 3.0])
@@ -98,7 +89,7 @@ def test_state_dict_resumes_exactly(make):
         opt.step(p1, {"w": a * p1["w"]})
     p2, resumed = {"w": p1["w"].copy()}, make()
     resumed.lr = 123.0  # overwritten by the state
-    resumed.load_state_dict(roundtrip(opt.state_dict()))
+    resumed.load_state_dict(npz_roundtrip(opt.state_dict()))
     for _ in range(3):
         opt.step(p1, {"w": a * p1["w"]})
         resumed.step(p2, {"w": a * p2["w"]})
