@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from horq_ref.gradcheck import eval_numerical_gradient_array, rel_error
+from horq_ref.nn.gradcheck import eval_numerical_gradient_array, rel_error
 from horq_ref.quantize import residual_quantize, sign
 from horq_ref.ste import (
     SIGN_STE,

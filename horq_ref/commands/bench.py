@@ -1,13 +1,13 @@
 """``horq-ref bench``: time the bit backend against float32 im2col + BLAS in this process.
 
-Prints, per order, ``float time / bits time`` next to the model's ``S_K`` (:mod:`horq_ref.bench`).
+Prints, per order, ``float time / bits time`` next to the model's ``S_K`` (:mod:`horq_ref.experiments.bench`).
 BLAS threads follow the BLAS library's own settings (e.g. ``OPENBLAS_NUM_THREADS``); ``--threads``
 sets the bit backend's thread pool.
 """
 
 from __future__ import annotations
 
-from ..bench import format_bench, run_bench
+from ..experiments.bench import format_bench, run_bench
 
 NAME = "bench"
 HELP = "measure the bits backend against a float32 im2col + BLAS convolution (ratio per order)"

@@ -76,7 +76,7 @@ def run(args):
                   f"{_fmt(r['closed_form']):>11}  {r['refined_bound']:13.6f}  "
                   f"{r['worst_case_bound']:9.6f}{'' if ok else '  VIOLATED'}")
     if args.plot:
-        from ..plots import plot_bound_reports
+        from ..experiments.plots import plot_bound_reports
 
         plot_bound_reports(reports, args.plot)
         print(f"\nfigure written to {args.plot}")

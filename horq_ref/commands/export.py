@@ -27,7 +27,7 @@ def run(args):
     """Run ``horq-ref export`` with parsed ``args``; return the exit status."""
     if not os.path.isfile(args.checkpoint):
         raise ValueError(f"--checkpoint {args.checkpoint}: no such file")
-    from ..export import export_checkpoint
+    from ..io.export import export_checkpoint
 
     model, rep = export_checkpoint(args.checkpoint, args.out)
     print(model.describe())

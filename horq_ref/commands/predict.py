@@ -35,8 +35,8 @@ def run(args):
     if args.data != "mnist" and args.data_dir is None:
         raise ValueError(f"--data {args.data} needs --data-dir")
     from ..data.datasets import load_dataset
-    from ..export import load_packed
-    from ..train import predict
+    from ..io.export import load_packed
+    from ..nn.train import predict
 
     model = load_packed(args.model, backend=args.backend)
     ds = load_dataset(args.data, data_dir=args.data_dir, limit_test=args.limit, limit_train=10)

@@ -12,7 +12,7 @@ import argparse
 import math
 import os
 
-from ..train import OPTIMIZERS, SCHEDULES
+from ..nn.train import OPTIMIZERS, SCHEDULES
 
 NAME = "train"
 HELP = "train one MLP or CNN (full precision or HORQ of order K) and report its test accuracy"
@@ -73,10 +73,10 @@ def run(args):
     """Run ``horq-ref train`` with parsed ``args``; return the exit status."""
     _check(args)
     from ..data.datasets import load_dataset
-    from ..models import build_model
-    from ..plots import plot_histories
-    from ..report import write_json
-    from ..train import train
+    from ..nn.models import build_model
+    from ..experiments.plots import plot_histories
+    from ..experiments.report import write_json
+    from ..nn.train import train
 
     ds = load_dataset(args.data, data_dir=args.data_dir, limit_train=args.limit_train,
                       limit_test=args.limit_test)

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .bits import default_threads
-from .conv import horq_conv2d
-from .cost import speedup
-from .im2col import check_conv_args, im2col
+from ..bits import default_threads
+from ..conv import horq_conv2d
+from ..cost import speedup
+from ..im2col import check_conv_args, im2col
 
 __all__ = ["float_conv2d", "best_times", "run_bench", "BenchResult", "BenchRow", "format_bench"]
 

@@ -1,4 +1,4 @@
-"""Optimizers and schedules (horq_ref.optim): hand-computed steps, convergence, clipping, state."""
+"""Optimizers and schedules (horq_ref.nn.optim): hand-computed steps, convergence, clipping, state."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from support import npz_roundtrip
 
-from horq_ref.optim import SGD, Adam, constant_lr, cosine_lr, make_optimizer, make_schedule, step_lr
+from horq_ref.nn.optim import SGD, Adam, constant_lr, cosine_lr, make_optimizer, make_schedule, step_lr
 
 # One or two float64 updates of O(1) numbers: rounding is ~1e-16.
 STEP_TOL = 1e-12

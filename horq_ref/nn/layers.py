@@ -3,8 +3,8 @@
 Every op comes as ``op_forward(...) -> (out, cache)`` and ``op_backward(dout, cache) -> grads``
 (Stanford cs231n's layers). The cache is opaque. Ops with parameters return a tuple of gradients
 in the order of the forward's array arguments (``dx, dW, db``); ops without parameters return
-``dx`` alone. Convolution and pooling are in :mod:`horq_ref.layers_conv`, batch norm in
-:mod:`horq_ref.norm`, the loss in :mod:`horq_ref.losses`.
+``dx`` alone. Convolution and pooling are in :mod:`horq_ref.nn.conv_layers`, batch norm in
+:mod:`horq_ref.nn.norm`, the loss in :mod:`horq_ref.nn.losses`.
 
 Weights are stored as ``W`` of shape ``(F, D)`` (one row per output unit, like
 :func:`horq_ref.horq_linear`), so a dense layer is ``Y = X W^T + b``.
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ste import (
+from ..ste import (
     SIGN_STE,
     quantizer_backward,
     quantizer_forward,
@@ -159,7 +159,7 @@ def horq_dense_forward(
     _check_dense(x, W, b)
     check_backend(backend, order, binary_weights, sign_fn)
     if backend == "bits":
-        from .conv import horq_linear  # imported here: the bit kernels are a separate module
+        from ..conv import horq_linear  # imported here: the bit kernels are a separate module
 
         return horq_linear(x, W, order, backend="bits") + b, (BITS_CACHE,)
     Xt, Wt, qcache, wcache = quantize_operands(x, W, order, -1, binary_weights, sign_fn, ste)

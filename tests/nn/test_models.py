@@ -1,4 +1,4 @@
-"""The MLP and the CNN (horq_ref.models): the interface the training loop relies on.
+"""The MLP and the CNN (horq_ref.nn.models): the interface the training loop relies on.
 
 Whole-network gradient checks are in test_gradcheck.py.
 """
@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from support import npz_roundtrip
 
-from horq_ref.blocks import Activation, BatchNorm, Conv, Dense
+from horq_ref.nn.blocks import Activation, BatchNorm, Conv, Dense
 from horq_ref.data import load_embedded_mnist
-from horq_ref.layers import dense_forward, relu_forward
-from horq_ref.losses import softmax_cross_entropy
-from horq_ref.models import build_model
-from horq_ref.norm import batchnorm_forward
-from horq_ref.optim import Adam
+from horq_ref.nn.layers import dense_forward, relu_forward
+from horq_ref.nn.losses import softmax_cross_entropy
+from horq_ref.nn.models import build_model
+from horq_ref.nn.norm import batchnorm_forward
+from horq_ref.nn.optim import Adam
 from horq_ref.quantize import residual_quantize
 
 METHODS = ["float", "horq1", "horq2", "horq3"]

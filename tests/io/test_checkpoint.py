@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
-from horq_ref import checkpoint
-from horq_ref.checkpoint import META_KEY, load_state, save_state
+from horq_ref.io import checkpoint
+from horq_ref.io.checkpoint import META_KEY, load_state, save_state
 
 
 def _state(rng):

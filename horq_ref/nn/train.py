@@ -8,13 +8,13 @@ epochs; the choices made here:
 * Mini-batches are drawn without replacement from a permutation of the training set per epoch, made
   by a generator seeded from ``seed`` (a stream separate from the model's initialization), and the
   last, smaller batch is kept. The loss is the mean softmax cross-entropy of
-  :func:`horq_ref.losses.softmax_cross_entropy`.
+  :func:`horq_ref.nn.losses.softmax_cross_entropy`.
 * The learning rate is set at the start of each epoch from a schedule, a function of the 0-based
-  epoch (:mod:`horq_ref.optim`).
+  epoch (:mod:`horq_ref.nn.optim`).
 * Training loss and accuracy are the running means over the epoch's batches, in training mode;
   test accuracy is measured in evaluation mode (batch norm on its running statistics) in batches.
 * At the end of every epoch a checkpoint holds the model (``state_dict``), the optimizer, the shuffling
-  generator's state, the epoch, the history and the training configuration (:mod:`horq_ref.checkpoint`).
+  generator's state, the epoch, the history and the training configuration (:mod:`horq_ref.io.checkpoint`).
   Resuming restores all of it, so an interrupted and resumed run ends with the same weights, bit for
   bit, as a run that was never interrupted. ``KeyboardInterrupt`` makes sure the last finished epoch
   is on disk, then propagates.
@@ -29,7 +29,7 @@ from numbers import Integral
 
 import numpy as np
 
-from .checkpoint import load_state, save_state
+from ..io.checkpoint import load_state, save_state
 from .losses import softmax_cross_entropy
 from .optim import make_optimizer, make_schedule
 
@@ -98,7 +98,7 @@ def _train_state(model, opt, rng, epoch, history, config, model_config):
 
 def load_checkpoint(path):
     """The state dict of a training checkpoint: ``model``, ``optimizer``, ``rng``, ``epoch``,
-    ``history``, ``config``, ``model_config`` (see :mod:`horq_ref.checkpoint`)."""
+    ``history``, ``config``, ``model_config`` (see :mod:`horq_ref.io.checkpoint`)."""
     state = load_state(path, kind=CHECKPOINT_KIND)
     missing = {"model", "optimizer", "rng", "epoch", "history", "config"} - set(state)
     if missing:
@@ -166,7 +166,7 @@ def train(model, dataset, *, epochs, batch_size=100, optimizer="adam", lr=1e-3, 
     Parameters
     ----------
     model : Model
-        From :func:`horq_ref.models.build_model`; trained in place.
+        From :func:`horq_ref.nn.models.build_model`; trained in place.
     dataset : horq_ref.data.datasets.Dataset
         ``x_train`` (N, C, H, W), ``y_train`` (N,), ``x_test`` (n, C, H, W), ``y_test`` (n,).
     epochs, batch_size : int >= 1
@@ -182,7 +182,7 @@ def train(model, dataset, *, epochs, batch_size=100, optimizer="adam", lr=1e-3, 
     resume : bool
         Continue from ``checkpoint_path`` if it exists (same settings; more epochs allowed).
     model_config : dict, optional
-        The :func:`~horq_ref.models.build_model` arguments, stored in the checkpoint.
+        The :func:`~horq_ref.nn.models.build_model` arguments, stored in the checkpoint.
     log : callable or None
         Receives progress lines (an epoch summary, and a line every ``progress_every_s`` seconds).
 

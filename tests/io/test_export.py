@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 
 from horq_ref.bits import unpack_signs
-from horq_ref.checkpoint import save_state
+from horq_ref.io.checkpoint import save_state
 from horq_ref.cli import main
 from horq_ref.data.datasets import load_dataset
-from horq_ref.export import export_model, load_packed, pack_model, size_report
-from horq_ref.models import build_model
+from horq_ref.io.export import export_model, load_packed, pack_model, size_report
+from horq_ref.nn.models import build_model
 from horq_ref.quantize import sign
-from horq_ref.train import logits, predict, train
+from horq_ref.nn.train import logits, predict, train
 
 
 @pytest.fixture(scope="module")

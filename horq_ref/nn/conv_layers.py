@@ -23,9 +23,9 @@ from numbers import Integral
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .im2col import check_conv_args, col2im, im2col
+from ..im2col import check_conv_args, col2im, im2col
 from .layers import BITS_CACHE, check_backend, quantize_operands, unquantize_grads
-from .ste import SIGN_STE
+from ..ste import SIGN_STE
 
 __all__ = [
     "conv2d_forward",
@@ -113,7 +113,7 @@ def horq_conv2d_forward(
         K for each im2col row (one group, ``D = C*kh*kw`` entries); None keeps the input in float.
     stride, padding : int
     sign_fn, ste, backend, binary_weights
-        As in :func:`horq_ref.layers.horq_dense_forward`.
+        As in :func:`horq_ref.nn.layers.horq_dense_forward`.
 
     Returns
     -------
@@ -128,7 +128,7 @@ def horq_conv2d_forward(
     _check_bias(W, b)
     check_backend(backend, order, binary_weights, sign_fn)
     if backend == "bits":
-        from .conv import horq_conv2d  # imported here: the bit kernels are a separate module
+        from ..conv import horq_conv2d  # imported here: the bit kernels are a separate module
 
         Y = horq_conv2d(x, W, order, stride=stride, padding=padding, backend="bits")
         return Y + b[:, None, None], (BITS_CACHE,)

@@ -3,7 +3,7 @@
 ``horq-ref reproduce`` trains each network with each method over several seeds and hands this module
 one record per (network, method, seed); it summarizes them (mean and sample standard deviation over
 seeds), sets the paper's reported numbers beside them and states what the test split can resolve; the
-figures are drawn by :mod:`horq_ref.plots`. Not from the paper: everything about presentation. The
+figures are drawn by :mod:`horq_ref.experiments.plots`. Not from the paper: everything about presentation. The
 paper's numbers come from HORQ_NOTES §7 (full MNIST / CIFAR-10, the paper's own networks), so they are a reference, not a target
 that a 4,000-image training set can be held to.
 
@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from .checkpoint import atomic_write
+from ..io.checkpoint import atomic_write
 
 __all__ = ["write_json", "write_text", "binomial_se", "summarize_runs", "summarize_ptq",
            "paper_reference", "render_markdown"]
@@ -64,7 +64,7 @@ def summarize_runs(records, dataset, n_test):
     ----------
     records : list of dict
         Keys ``model``, ``method``, ``order``, ``seed``, ``test_acc``, ``history`` (from
-        :func:`horq_ref.train.train`), ``train_seconds``, ``images_per_s``, ``settings``.
+        :func:`horq_ref.nn.train.train`), ``train_seconds``, ``images_per_s``, ``settings``.
     dataset : str
     n_test : int
         Test images, for the binomial standard error.

@@ -36,7 +36,7 @@ import numpy as np
 
 from .blocks import Activation, BatchNorm, Conv, Dense, Flatten, MaxPool
 from .layers import BACKENDS
-from .ste import SIGN_STE, STE_VARIANTS, SignFn
+from ..ste import SIGN_STE, STE_VARIANTS, SignFn
 
 __all__ = ["build_model", "Model", "ARCHS"]
 
@@ -49,7 +49,7 @@ class Model:
     Attributes
     ----------
     layers : list
-        The blocks of :mod:`horq_ref.blocks`, in order.
+        The blocks of :mod:`horq_ref.nn.blocks`, in order.
     params, grads : dict str -> ndarray
         ``"<layer>.<param>"``, in layer order; the arrays are the layers' own (update in place).
     binarized : set of str

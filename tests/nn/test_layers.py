@@ -1,4 +1,4 @@
-"""Forward/backward pairs (horq_ref.layers, layers_conv, norm, losses).
+"""Forward/backward pairs (horq_ref.nn.layers, layers_conv, norm, losses).
 
 Forward values are checked against slow oracles (loops, the residual expansion, XNOR-Net's
 formula); backward passes against centered finite differences in float64 (the smooth sign for the
@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from horq_ref.gradcheck import check_op, eval_numerical_gradient, rel_error
+from horq_ref.nn.gradcheck import check_op, eval_numerical_gradient, rel_error
 from horq_ref.im2col import col2im, im2col
-from horq_ref.layers import (
+from horq_ref.nn.layers import (
     dense_backward,
     dense_forward,
     flatten_backward,
@@ -25,7 +25,7 @@ from horq_ref.layers import (
     relu_backward,
     relu_forward,
 )
-from horq_ref.layers_conv import (
+from horq_ref.nn.conv_layers import (
     conv2d_backward,
     conv2d_forward,
     horq_conv2d_backward,
@@ -33,8 +33,8 @@ from horq_ref.layers_conv import (
     maxpool_backward,
     maxpool_forward,
 )
-from horq_ref.losses import softmax_cross_entropy
-from horq_ref.norm import batchnorm_backward, batchnorm_forward, make_bn_param
+from horq_ref.nn.losses import softmax_cross_entropy
+from horq_ref.nn.norm import batchnorm_backward, batchnorm_forward, make_bn_param
 from horq_ref.quantize import residual_quantize, sign
 from horq_ref.ste import quantizer_backward, quantizer_forward, quantizer_jacobian, smooth_sign
 

@@ -4,7 +4,7 @@ A trained HORQ layer only ever uses its weights as ``alpha_f sign(W_f)`` (one sc
 filter, HORQ_NOTES §1), so the latent float weights can be dropped after training: the file keeps the
 sign planes packed 64 to a word (:func:`horq_ref.bits.pack_signs`) and ``alpha`` per filter. The
 first and last layers (full precision, as in XNOR-Net), the biases and the batch-norm parameters and
-running statistics stay float. The file is an ``.npz`` written by :func:`horq_ref.checkpoint.save_state`
+running statistics stay float. The file is an ``.npz`` written by :func:`horq_ref.io.checkpoint.save_state`
 (kind ``"packed-model"``): arrays plus a JSON header with the model's configuration (arch, method,
 order, ...), each packed weight's shape and the bit layout, read back with ``allow_pickle=False``.
 
@@ -21,9 +21,9 @@ import os
 
 import numpy as np
 
-from .bits import n_words, pack_signs, unpack_signs
+from ..bits import n_words, pack_signs, unpack_signs
 from .checkpoint import load_state, save_state
-from .quantize import binarize
+from ..quantize import binarize
 
 __all__ = ["KIND", "BIT_LAYOUT", "pack_model", "export_model", "export_checkpoint", "load_packed",
            "size_report"]
@@ -81,13 +81,13 @@ def export_model(model, path):
 
 def export_checkpoint(checkpoint_path, path):
     """Pack the model of a training checkpoint (it must hold ``model_config``); return the sizes."""
-    from .models import build_model
-    from .train import load_checkpoint
+    from ..nn.models import build_model
+    from ..nn.train import load_checkpoint
 
     state = load_checkpoint(checkpoint_path)
     if not state.get("model_config"):
         raise ValueError(f"{os.fspath(checkpoint_path)} has no model_config (train it with "
-                         f"`horq-ref train` or pass model_config= to horq_ref.train.train)")
+                         f"`horq-ref train` or pass model_config= to horq_ref.nn.train.train)")
     model = build_model(**state["model_config"])
     model.load_state_dict(state["model"])
     return model, export_model(model, path)
@@ -119,7 +119,7 @@ def load_packed(path, backend="bits"):
     ValueError
         The file is truncated, not a packed model, or its arrays do not fit its header.
     """
-    from .models import build_model
+    from ..nn.models import build_model
 
     where = os.fspath(path)
     state = load_state(path, kind=KIND)

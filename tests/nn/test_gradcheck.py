@@ -8,11 +8,11 @@ the smooth network) and assert it rejects each by orders of magnitude.
 import numpy as np
 import pytest
 
-from horq_ref.gradcheck import check_op, eval_numerical_gradient, eval_numerical_gradient_array, rel_error
-from horq_ref.layers import dense_forward
-from horq_ref.losses import softmax_cross_entropy
-from horq_ref.models import build_model
-from horq_ref.norm import batchnorm_backward, batchnorm_forward, make_bn_param
+from horq_ref.nn.gradcheck import check_op, eval_numerical_gradient, eval_numerical_gradient_array, rel_error
+from horq_ref.nn.layers import dense_forward
+from horq_ref.nn.losses import softmax_cross_entropy
+from horq_ref.nn.models import build_model
+from horq_ref.nn.norm import batchnorm_backward, batchnorm_forward, make_bn_param
 from horq_ref.ste import smooth_sign
 
 # Centered differences (h = 1e-6, float64): truncation O(h^2) ~ 1e-12 and rounding

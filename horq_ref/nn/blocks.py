@@ -1,6 +1,6 @@
 """Layer objects: each binds one forward/backward pair to its parameters and its cache.
 
-A :class:`horq_ref.models.Model` is a list of these. Every object has ``name``, ``params`` and
+A :class:`horq_ref.nn.models.Model` is a list of these. Every object has ``name``, ``params`` and
 ``grads`` (dicts of local name -> ndarray), ``forward(x, train) -> out``, ``backward(dout) -> dx``
 and ``describe() -> str``. The weighted layers (:class:`Dense`, :class:`Conv`) cover three cases
 with one code path: full precision (``order=None``, float weights), HORQ (input order K, binary
@@ -24,7 +24,7 @@ from .layers import (
     relu_backward,
     relu_forward,
 )
-from .layers_conv import (
+from .conv_layers import (
     conv2d_backward,
     conv2d_forward,
     horq_conv2d_backward,
@@ -33,7 +33,7 @@ from .layers_conv import (
     maxpool_forward,
 )
 from .norm import batchnorm_backward, batchnorm_forward, make_bn_param
-from .ste import SIGN_STE
+from ..ste import SIGN_STE
 
 __all__ = ["Dense", "Conv", "BatchNorm", "Activation", "MaxPool", "Flatten"]
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from horq_ref.cli import main
-from horq_ref.commands import reproduce
-from horq_ref.report import binomial_se, render_markdown, summarize_ptq, summarize_runs
+from horq_ref.experiments import reproduce
+from horq_ref.experiments.report import binomial_se, render_markdown, summarize_ptq, summarize_runs
 
 TINY = ["--limit-train", "200", "--limit-test", "100", "--epochs", "2", "--hidden", "16",
         "--channels", "2", "--bound-groups", "20"]

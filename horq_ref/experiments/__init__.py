@@ -1,0 +1,1 @@
+"""Experiments: the logic of ``horq-ref reproduce``, its report and figures, and the speed benchmark."""

@@ -1,0 +1,239 @@
+"""The logic of ``horq-ref reproduce``: the project's main experiment.
+
+Trains the MLP and the CNN in full precision and with HORQ of orders 1 (XNOR-Net), 2 and 3 over
+several seeds on the embedded MNIST subset (or a full data set with ``data_dir``), evaluates every
+float-trained network with its inputs quantized after training (orders 1..4, weights in float),
+measures the error guarantee on a few input laws and adds the speed model. Presets (chosen here, the
+paper gives no schedule): ``quick`` and ``full``. Within a seed, initialization and shuffling are the
+same for every method, so per-seed differences between methods are paired. Every finished training
+run is kept in ``OUT/runs/`` as it completes; an interrupted run started again with the same data and
+settings picks up where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from types import SimpleNamespace
+
+import numpy as np
+
+__all__ = ["METHODS", "MODELS", "PTQ_ORDERS", "BOUND_LAWS", "PRESETS", "FIGURES", "reproduce"]
+
+METHODS = ("float", "horq1", "horq2", "horq3")
+MODELS = ("mlp", "cnn")
+PTQ_ORDERS = (1, 2, 3, 4)
+BOUND_LAWS = ("normal", "uniform", "relu-normal")
+_COMMON = dict(batch_size=100, optimizer="adam", lr=2e-3, schedule="cosine")
+PRESETS = {
+    "quick": {"mlp": dict(seeds=3, epochs=5, **_COMMON), "cnn": dict(seeds=1, epochs=3, **_COMMON)},
+    "full": {"mlp": dict(seeds=5, epochs=20, **_COMMON), "cnn": dict(seeds=3, epochs=15, **_COMMON)},
+}
+FIGURES = ("training_curves.png", "accuracy_vs_order.png", "ptq.png", "bound.png")
+
+
+def reproduce(out, *, quick=False, data="mnist", data_dir=None, models=MODELS, seeds=None,
+              epochs=None, limit_train=None, limit_test=None, hidden=None, channels=None,
+              bound_groups=None, log=print):
+    """Run the experiment and write ``out/results.json``, ``out/results.md`` and the figures.
+
+    Parameters
+    ----------
+    out : str
+        Output folder (created); ``out/runs/`` keeps every finished training run.
+    quick : bool
+        The quick preset instead of the full one.
+    data, data_dir, limit_train, limit_test
+        As :func:`horq_ref.data.load_dataset`.
+    models : sequence of {"mlp", "cnn"}
+    seeds, epochs : int, optional
+        Override the preset for every network.
+    hidden, channels, bound_groups : int, optional
+        Shrink the run (the tests use them).
+    log : callable
+        Receives one line of progress at a time.
+
+    Returns
+    -------
+    results : dict
+        What ``results.json`` holds.
+    """
+    from ..data.datasets import load_dataset
+    from .report import summarize_ptq, summarize_runs
+
+    s = SimpleNamespace(quick=quick, data=data, data_dir=data_dir, seeds=seeds, epochs=epochs,
+                        limit_train=limit_train, limit_test=limit_test, hidden=hidden,
+                        channels=channels)
+    t0 = time.perf_counter()
+    ds = load_dataset(data, data_dir=data_dir, limit_train=limit_train, limit_test=limit_test)
+    plan = _plan(s, list(models))
+    records = _run_all(ds, plan, out, log)
+    runs, ptq = summarize_runs(records, ds.name, ds.n_test), summarize_ptq(records, ds.name)
+    speed, note = _speed()
+    results = {"runs": runs, "ptq": ptq, "bound": _bound(ds, bound_groups or 1000),
+               "speed": speed, "speed_note": note, "checks": _checks(runs, ptq),
+               "info": {"command": _command(s), "data": _data_note(ds), "plan": plan,
+                        "cpus": os.cpu_count(), "figures": list(FIGURES),
+                        "ptq_layers": "every weighted layer but the first"}}
+    results["info"]["wall_seconds"] = time.perf_counter() - t0
+    _write(out, results)
+    return results
+
+
+def _run_all(ds, plan, out, log):
+    """Every (model, method, seed) run of ``plan``, read back from ``out/runs/`` when finished."""
+    from .report import write_json
+
+    jobs = [(m, meth, s) for m in plan for meth in METHODS for s in range(plan[m]["seeds"])]
+    log(f"{_data_note(ds)}; {len(jobs)} training runs -> {out}")
+    records = []
+    for i, (arch, method, seed) in enumerate(jobs, start=1):
+        path = os.path.join(out, "runs", f"{arch}-{method}-seed{seed}.json")
+        rec = _saved_run(path, ds, plan[arch])
+        if rec is None:
+            rec = _one_run(ds, arch, method, seed, plan[arch], log)
+            rec["data"] = _data_note(ds)
+            write_json(path, rec)  # each finished run is kept: an interrupted reproduce resumes
+        else:
+            log(f"    (finished earlier, read from {path})")
+        records.append(rec)
+        ptq = "" if "ptq" not in rec else "  PTQ K=1..4: " + " ".join(
+            f"{100 * a:.1f}" for a in rec["ptq"].values())
+        log(f"[{i:2d}/{len(jobs)}] {arch} {method:5s} seed {seed}: test acc "
+            f"{100 * rec['test_acc']:.2f} %  ({rec['history'][-1]['epoch']} epochs, "
+            f"{rec['train_seconds']:.1f} s, {rec['images_per_s']:,.0f} img/s){ptq}")
+    return records
+
+
+def _plan(args, models):
+    """``{model: settings}`` from the preset and the overriding flags."""
+    plan = {}
+    for m in models:
+        spec = dict(PRESETS["quick" if args.quick else "full"][m])
+        spec.update({k: getattr(args, k) for k in ("seeds", "epochs") if getattr(args, k)})
+        if m == "mlp" and args.hidden:
+            spec["hidden"] = args.hidden
+        if m == "cnn" and args.channels:
+            spec["channels"] = (args.channels, 2 * args.channels)
+        plan[m] = spec
+    return plan
+
+
+def _ptq(model, ds):
+    """``{K: accuracy}`` with every non-first layer's input expanded to order K, weights float."""
+    from ..nn.train import evaluate
+
+    accs = {}
+    for K in PTQ_ORDERS:
+        model.set_input_order(K)
+        accs[K] = evaluate(model, ds.x_test, ds.y_test)[1]
+    model.set_input_order(None)
+    return accs
+
+
+def _one_run(ds, arch, method, seed, spec, log):
+    from ..nn.models import build_model
+    from ..nn.train import train
+
+    shape = {k: spec[k] for k in ("hidden", "channels") if k in spec}
+    model = build_model(arch, method, seed=seed, input_shape=ds.image_shape,
+                        num_classes=ds.n_classes, **shape)
+    hist = train(model, ds, epochs=spec["epochs"], batch_size=spec["batch_size"],
+                 optimizer=spec["optimizer"], lr=spec["lr"], schedule=spec["schedule"], seed=seed,
+                 log=lambda line: log("    " + line.strip()) if "batch" in line else None,
+                 progress_every_s=30.0)
+    rec = {"model": arch, "method": method, "order": model.config["order"] or 0, "seed": seed,
+           "test_acc": hist[-1]["test_acc"], "history": hist,
+           "train_seconds": float(sum(h["train_seconds"] for h in hist)),
+           "images_per_s": float(np.mean([h["images_per_s"] for h in hist])),
+           "settings": {k: v for k, v in spec.items() if k != "seeds"}}
+    if method == "float":
+        rec["ptq"] = _ptq(model, ds)
+    return rec
+
+
+def _saved_run(path, ds, spec):
+    """The record of a run finished by an earlier, interrupted ``reproduce`` with the same data and
+    settings, or None (missing, unreadable or made with other settings: it is then run again)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            rec = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    settings = json.loads(json.dumps({k: v for k, v in spec.items() if k != "seeds"}))
+    if not isinstance(rec, dict) or rec.get("data") != _data_note(ds) or rec.get("settings") != settings:
+        return None
+    if "ptq" in rec:  # JSON object keys are strings
+        rec["ptq"] = {int(k): v for k, v in rec["ptq"].items()}
+    return rec
+
+
+def _bound(ds, groups):
+    """Bound check rows for the synthetic laws (n = 512) and the test images' pixels (n = H*W*C)."""
+    from ..theory import bound_report, sample_law
+
+    rng, out = np.random.default_rng(0), []
+    for law in BOUND_LAWS:
+        out.append({"law": law, "n": 512, "rows": bound_report(sample_law(law, (groups, 512), rng),
+                                                                  4, law=law)})
+    X = ds.x_test[:groups].reshape(min(groups, ds.n_test), -1).astype(np.float64)  # (M, C*H*W)
+    out.append({"law": f"{ds.name} test images", "n": X.shape[1], "rows": bound_report(X, 4)})
+    return out
+
+
+def _speed():
+    """``(rows, note)`` of the speed model of :mod:`horq_ref.cost`."""
+    from ..cost import speedup_table
+
+    table = speedup_table()
+    rows = [{"kernel": f"{kh}x{kw}", "channels": c,
+             **{f"K={K}": float(table.values[s, i, j]) for j, K in enumerate(table.orders)}}
+            for s, (kh, kw) in enumerate(table.kernel_sizes) for i, c in enumerate(table.channels)]
+    return rows, ("Modelled speed-up of an order-K binary convolution over a float one (the "
+                  "op-count model of HORQ_NOTES §6 as implemented in `horq_ref.cost.speedup`; a "
+                  "model, not a measurement). Weights are stored about 32x smaller.")
+
+
+def _checks(runs, ptq):
+    """The acceptance conditions of the quick preset, as booleans."""
+    by = {(r["model"], r["method"]): r["test_accuracy"] for r in runs}
+    checks = {}
+    if all(("mlp", m) in by for m in ("float", "horq1", "horq2")):
+        f, h1, h2 = by["mlp", "float"], by["mlp", "horq1"], by["mlp", "horq2"]
+        checks["mlp_horq2_above_horq1_and_closer_to_float"] = h2 > h1 and abs(f - h2) < abs(f - h1)
+    for model in dict.fromkeys(p["model"] for p in ptq):
+        acc = [p["test_accuracy"] for p in ptq if p["model"] == model and p["order"] <= 3]
+        checks[f"{model}_ptq_not_falling_k1_to_k3"] = all(b >= a for a, b in zip(acc, acc[1:]))
+    return checks
+
+
+def _command(args):
+    parts = ["horq-ref reproduce"] + (["--quick"] if args.quick else [])
+    for flag in ("data", "data_dir", "seeds", "epochs", "limit_train", "limit_test"):
+        value = getattr(args, flag)
+        if value is not None and not (flag == "data" and value == "mnist"):
+            parts.append(f"--{flag.replace('_', '-')} {value}")
+    return " ".join(parts)
+
+
+def _data_note(ds):
+    what = ("the embedded MNIST subset, stratified split" if ds.name == "mnist-5k"
+            else "the full data set's own split, possibly limited")
+    return f"{ds.name}: {ds.n_train:,} training / {ds.n_test:,} test images ({what})"
+
+
+def _write(out, results):
+    from .plots import (plot_accuracy_vs_order, plot_bound_reports, plot_ptq,
+                        plot_training_curves)
+    from .report import render_markdown, write_json, write_text
+
+    runs, ptq = results["runs"], results["ptq"]
+    plot_training_curves(runs, os.path.join(out, "training_curves.png"))
+    plot_accuracy_vs_order(runs, os.path.join(out, "accuracy_vs_order.png"))
+    plot_ptq(runs, ptq, os.path.join(out, "ptq.png"))
+    plot_bound_reports({b["law"]: b["rows"] for b in results["bound"]}, os.path.join(out, "bound.png"))
+    write_json(os.path.join(out, "results.json"), results)
+    write_text(os.path.join(out, "results.md"), render_markdown(results))
+
+

@@ -1,0 +1,1 @@
+"""Files: training checkpoints and packed model files (``.npz`` read without pickle, written atomically)."""
