@@ -1,6 +1,6 @@
 """Binary planes as bits: packing ±1 into 64-bit words, XOR + popcount dot products and GEMM.
 
-This is the arithmetic behind XNOR-Net's and HORQ's speed claim (HORQ_NOTES §4): the dot product of
+This is the arithmetic behind XNOR-Net's and HORQ's speed claim (docs/paper.md §4): the dot product of
 two ±1 vectors of length ``n`` needs no multiplication, ::
 
     a · b = (#equal) - (#different) = n - 2 * popcount(a XOR b)

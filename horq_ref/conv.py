@@ -1,4 +1,4 @@
-"""The HORQ convolution and dense layer (HORQ_NOTES §1, §4) on float planes or on bits.
+"""The HORQ convolution and dense layer (docs/paper.md §1, §4) on float planes or on bits.
 
 Weights stay at order one (XNOR-Net): ``W_f ~= alpha_f B_f``, ``B_f = sign(W_f)``,
 ``alpha_f = mean |W_f|`` over the filter's ``C*kh*kw`` entries. Every input group -- one im2col row,
@@ -32,7 +32,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .bits import mismatch_counts, n_words, pack_mask, pack_signs, unbuffered, unpack_signs
 from .im2col import check_conv_args, im2col
-from .quantize import as_float_array, check_order, expand, mean_abs, sign
+from .checks import as_float_array, check_order
+from .quantize import expand, mean_abs, sign
 
 __all__ = ["horq_conv2d", "horq_linear", "HorqTrace", "BACKENDS"]
 

@@ -1,4 +1,4 @@
-"""im2col / col2im with strided views (HORQ_NOTES §4).
+"""im2col / col2im with strided views (docs/paper.md §4).
 
 A convolution becomes one matrix product once every receptive field is laid out as a row::
 

@@ -1,6 +1,6 @@
 """Binarization and residual quantization of any order (HORQ, Li et al. 2017, Sec. 3).
 
-The order-K expansion of an input group ``X`` (HORQ_NOTES §2)::
+The order-K expansion of an input group ``X`` (docs/paper.md §2)::
 
     R_0 = X
     for i = 1..K:   H_i = sign(R_{i-1}),   beta_i = mean |R_{i-1}|,   R_i = R_{i-1} - beta_i H_i
@@ -28,6 +28,8 @@ from typing import Callable
 
 import numpy as np
 
+from .checks import as_float_array, check_order, check_real_dtype
+
 __all__ = [
     "sign",
     "binary_sign",
@@ -35,10 +37,8 @@ __all__ = [
     "residual_quantize",
     "expand",
     "Expansion",
-    "as_float_array",
     "normalize_axis",
     "group_size",
-    "check_order",
     "mean_abs",
 ]
 
@@ -84,7 +84,7 @@ def sign(x, dtype=None):
     array([-1.,  1.,  1.,  1.])
     """
     x = np.asarray(x)
-    _check_real(x, "x")
+    check_real_dtype(x, "x")
     if np.issubdtype(x.dtype, np.floating):
         if np.isnan(x).any():
             raise ValueError("x must not contain NaN: its sign is undefined")
@@ -94,26 +94,6 @@ def sign(x, dtype=None):
     if dtype is None:
         dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
     return out.astype(dtype, copy=False)
-
-
-def _check_real(arr, name):
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
-        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
-    if np.issubdtype(arr.dtype, np.complexfloating):
-        raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}")
-
-
-def as_float_array(x, name="x"):
-    """``x`` as a finite floating array (integers -> float64); raise naming ``name`` otherwise."""
-    arr = np.asarray(x)
-    _check_real(arr, name)
-    if not np.issubdtype(arr.dtype, np.floating):
-        arr = arr.astype(np.float64)
-    elif arr.dtype == np.float16:
-        arr = arr.astype(np.float32)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite: it contains NaN or inf")
-    return arr
 
 
 def normalize_axis(axis, ndim, name="axis"):
@@ -142,15 +122,6 @@ def group_size(shape, axis):
     if axis is None:
         return int(np.prod(shape, dtype=np.int64))
     return int(np.prod([shape[a] for a in axis], dtype=np.int64))
-
-
-def check_order(order):
-    """``order`` as an int >= 1; TypeError / ValueError naming ``order`` otherwise."""
-    if isinstance(order, bool) or not isinstance(order, Integral):
-        raise TypeError(f"order must be an integer >= 1, got {order!r}")
-    if order < 1:
-        raise ValueError(f"order must be >= 1, got {order}")
-    return int(order)
 
 
 def mean_abs(r, axis):

@@ -1,9 +1,9 @@
-"""Backward pass of the residual quantizer and of the weight binarizer (HORQ_NOTES §5).
+"""Backward pass of the residual quantizer and of the weight binarizer (docs/paper.md §5).
 
 The paper does not print its backward rule, so this module implements two straight-through
 estimators (STE) and makes the sign function pluggable so that each can be checked.
 
-Forward (HORQ_NOTES §2), for one group of ``n`` entries and ``i = 1..K``::
+Forward (docs/paper.md §2), for one group of ``n`` entries and ``i = 1..K``::
 
     H_i = s(R_{i-1}),   beta_i = mean |R_{i-1}|,   R_i = R_{i-1} - beta_i H_i,   R_0 = X
     Xt = sum_i beta_i H_i = X - R_K
@@ -51,7 +51,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from .quantize import as_float_array, binary_sign, expand, group_size, sign
+from .checks import as_float_array
+from .quantize import binary_sign, expand, group_size, sign
 
 __all__ = [
     "SignFn",

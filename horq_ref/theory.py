@@ -1,4 +1,4 @@
-"""The approximation-error guarantee as executable statements (HORQ_NOTES §3, ``docs/theory.md``).
+"""The approximation-error guarantee as executable statements (docs/paper.md §3, ``docs/theory.md``).
 
 For one group of ``n`` entries, ``beta = ||R||_1 / n`` and ``H = sign(R)`` give::
 

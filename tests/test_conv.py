@@ -34,7 +34,7 @@ def oracle_conv(x, w, order, stride, padding):
                             if 0 <= r < H and 0 <= s < W:
                                 patch[c, i, j] = x[n, c, r, s]
                 R = patch.ravel()
-                for _ in range(order):  # the residual loop of HORQ_NOTES §2
+                for _ in range(order):  # the residual loop of docs/paper.md §2
                     Hp = np.where(R >= 0, 1.0, -1.0)
                     beta = np.mean(np.abs(R))
                     for f in range(F):

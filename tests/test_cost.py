@@ -25,12 +25,12 @@ def test_speedup_is_the_documented_formula(c, kh, kw, K):
     expected = 64 * c * n_w / (K * c * n_w + 64 * K)  # K binary passes, K scale applications
     assert speedup(c, kh, kw, K) == pytest.approx(expected, rel=1e-12)
     assert speedup(c, kh, kw, K) * K == pytest.approx(speedup(c, kh, kw, 1), rel=1e-12)
-    notes = 64 * c * n_w / (K * c * n_w + 64 * (K + 1))  # HORQ_NOTES §6's variant
+    notes = 64 * c * n_w / (K * c * n_w + 64 * (K + 1))  # docs/paper.md §6's variant
     assert speedup(c, kh, kw, K, float_ops=K + 1) == pytest.approx(notes, rel=1e-12)
 
 
 def test_orders_reproduce_the_papers_pattern():
-    # HORQ_NOTES §6: "about 58 / 30 / 20 / 15"; the 58 is XNOR-Net's measured value, the model's is
+    # docs/paper.md §6: "about 58 / 30 / 20 / 15"; the 58 is XNOR-Net's measured value, the model's is
     # 62.27. "About" is read as within 10 %.
     S = [speedup(256, 3, 3, K) for K in (1, 2, 3, 4)]
     assert S == sorted(S, reverse=True)

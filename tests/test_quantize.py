@@ -1,6 +1,6 @@
 """The public quantizer contract: sign, residual_quantize, Expansion, binarize.
 
-Checked against an independent loop implementation of HORQ_NOTES §2 written here from the
+Checked against an independent loop implementation of docs/paper.md §2 written here from the
 definition, on inputs with exact zeros, pixel-like values and wide magnitudes, for any axis.
 """
 
@@ -18,7 +18,7 @@ from horq_ref.quantize import expand
 
 
 def reference_quantize(x, order, axis):
-    """HORQ_NOTES §2 group by group with Python loops: the slow oracle."""
+    """docs/paper.md §2 group by group with Python loops: the slow oracle."""
     x = np.asarray(x, dtype=np.float64)
     axes = tuple(range(x.ndim)) if axis is None else tuple(
         sorted(a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis))

@@ -1,4 +1,4 @@
-"""Backward of the quantizer and of the weight binarizer (horq_ref.ste), HORQ_NOTES §5.
+"""Backward of the quantizer and of the weight binarizer (horq_ref.ste), docs/paper.md §5.
 
 Three independent checks of the reverse-mode code:
 * with the smooth stand-in ``tanh(r / tau)`` it is an exact derivative -> centered differences;

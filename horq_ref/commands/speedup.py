@@ -1,4 +1,4 @@
-"""``horq-ref speedup``: the model's analogue of the paper's Table 2 (HORQ_NOTES §6).
+"""``horq-ref speedup``: the model's analogue of the paper's Table 2 (docs/paper.md §6).
 
 Prints ``S_K = 64 c N_W / (K c N_W + 64 K)`` (:func:`horq_ref.cost.speedup`) for a grid of channels,
 kernel sizes and orders. The numbers come from the model, not from the paper, whose exact table is
@@ -27,7 +27,7 @@ def add_arguments(parser):
 def run(args):
     """Run ``horq-ref speedup`` with parsed ``args``; return the exit status."""
     table = speedup_table(args.orders, args.channels, args.kernels, args.word_bits)
-    print(f"Theoretical speedup over a float convolution ({table.label}, HORQ_NOTES §6)")
+    print(f"Theoretical speedup over a float convolution ({table.label}, docs/paper.md §6)")
     print(f"S_K = {args.word_bits} c N_W / (K c N_W + {args.word_bits} K): one float operation per "
           "output and order; K = 1 is XNOR-Net's S")
     print("The paper's Table 2 values are not reproduced here; every number below is the model's.")

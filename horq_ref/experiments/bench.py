@@ -1,4 +1,4 @@
-"""Measured speed of the bit backend against a float32 im2col + BLAS convolution (HORQ_NOTES §6).
+"""Measured speed of the bit backend against a float32 im2col + BLAS convolution (docs/paper.md §6).
 
 Both run in one process on the same float32 layer: the baseline is ``im2col(x) @ W.T`` (BLAS, with
 whatever threads the BLAS library uses), the contender ``horq_conv2d(..., backend="bits")`` with a

@@ -1,10 +1,10 @@
-"""The reproduction report: results.json and results.md (HORQ_NOTES §3, §6, §7).
+"""The reproduction report: results.json and results.md (docs/paper.md §3, §6, §7).
 
 ``horq-ref reproduce`` trains each network with each method over several seeds and hands this module
 one record per (network, method, seed); it summarizes them (mean and sample standard deviation over
 seeds), sets the paper's reported numbers beside them and states what the test split can resolve; the
 figures are drawn by :mod:`horq_ref.experiments.plots`. Not from the paper: everything about presentation. The
-paper's numbers come from HORQ_NOTES §7 (full MNIST / CIFAR-10, the paper's own networks), so they are a reference, not a target
+paper's numbers come from docs/paper.md §7 (full MNIST / CIFAR-10, the paper's own networks), so they are a reference, not a target
 that a 4,000-image training set can be held to.
 
 Accuracies are fractions in ``[0, 1]`` in ``results.json`` and percentages in ``results.md``.
@@ -106,7 +106,7 @@ def summarize_ptq(records, dataset):
 
 
 def paper_reference(dataset, model, method):
-    """The paper's reported result for this setting (HORQ_NOTES §7), or ``""``."""
+    """The paper's reported result for this setting (docs/paper.md §7), or ``""``."""
     if dataset.startswith("mnist") and model == "mlp":
         return {"horq2": "HORQ: 1.25 % error (98.75 %)",
                 "horq1": "XNOR-Net: 1.96 % error (98.04 %)"}.get(method, "")
@@ -226,7 +226,7 @@ def render_markdown(results):
           f"`test_accuracy_std` the sample standard deviation over seeds, 0 for one seed).", "",
           *_checks_lines(results.get("checks", {})),
           "## Trained networks", "", *_settings_lines(runs), "", *_runs_table(runs), "",
-          "The paper's numbers (Li et al., ICCV 2017, as summarised in HORQ_NOTES §7) are for full "
+          "The paper's numbers (Li et al., ICCV 2017, as summarised in docs/paper.md §7) are for full "
           "MNIST (an MLP: HORQ 1.25 % test error, XNOR-Net 1.96 %) and CIFAR-10 (a CNN: HORQ about 2 "
           "points below full precision, XNOR-Net about 5), with the paper's own, unpublished layer "
           "sizes and training schedule. They are marked as the paper's and are a reference for the "
@@ -238,7 +238,7 @@ def render_markdown(results):
           "seeds.", "", *_ptq_table(runs, ptq), ""]
     if results.get("bound"):
         md += ["## The error guarantee, measured", "",
-               "Relative residual energy ||R_K||² / ||X||² of groups of n entries (HORQ_NOTES §3): "
+               "Relative residual energy ||R_K||² / ||X||² of groups of n entries (docs/paper.md §3): "
                "measured mean and worst group, the n → ∞ closed form where known, the refined bound "
                "(1 − 1/n)(1 − 2/n)^(K−1) and the paper's worst case (1 − 1/n)^K.", "",
                *_bound_table(results["bound"]), ""]

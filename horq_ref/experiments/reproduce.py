@@ -191,7 +191,7 @@ def _speed():
              **{f"K={K}": float(table.values[s, i, j]) for j, K in enumerate(table.orders)}}
             for s, (kh, kw) in enumerate(table.kernel_sizes) for i, c in enumerate(table.channels)]
     return rows, ("Modelled speed-up of an order-K binary convolution over a float one (the "
-                  "op-count model of HORQ_NOTES §6 as implemented in `horq_ref.cost.speedup`; a "
+                  "op-count model of docs/paper.md §6 as implemented in `horq_ref.cost.speedup`; a "
                   "model, not a measurement). Weights are stored about 32x smaller.")
 
 

@@ -1,7 +1,7 @@
-"""Packed model files: binarized weights stored as bits, 32x smaller (HORQ_NOTES §1, §6).
+"""Packed model files: binarized weights stored as bits, 32x smaller (docs/paper.md §1, §6).
 
 A trained HORQ layer only ever uses its weights as ``alpha_f sign(W_f)`` (one scale per output unit or
-filter, HORQ_NOTES §1), so the latent float weights can be dropped after training: the file keeps the
+filter, docs/paper.md §1), so the latent float weights can be dropped after training: the file keeps the
 sign planes packed 64 to a word (:func:`horq_ref.bits.pack_signs`) and ``alpha`` per filter. The
 first and last layers (full precision, as in XNOR-Net), the biases and the batch-norm parameters and
 running statistics stay float. The file is an ``.npz`` written by :func:`horq_ref.io.checkpoint.save_state`

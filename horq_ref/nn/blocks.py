@@ -4,7 +4,7 @@ A :class:`horq_ref.nn.models.Model` is a list of these. Every object has ``name`
 ``grads`` (dicts of local name -> ndarray), ``forward(x, train) -> out``, ``backward(dout) -> dx``
 and ``describe() -> str``. The weighted layers (:class:`Dense`, :class:`Conv`) cover three cases
 with one code path: full precision (``order=None``, float weights), HORQ (input order K, binary
-weights, HORQ_NOTES §1-2) and post-training quantization (``input_order`` set to K on a layer with
+weights, docs/paper.md §1-2) and post-training quantization (``input_order`` set to K on a layer with
 float weights).
 """
 

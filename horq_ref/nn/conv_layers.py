@@ -1,4 +1,4 @@
-"""Convolution, HORQ convolution and max-pooling as forward/backward pairs (HORQ_NOTES §1, §4, §5).
+"""Convolution, HORQ convolution and max-pooling as forward/backward pairs (docs/paper.md §1, §4, §5).
 
 A convolution is one GEMM on im2col rows (:mod:`horq_ref.im2col`): with ``cols`` of shape
 ``(N, P, D)``, ``P = Ho*Wo``, ``D = C*kh*kw`` and ``W_r = W.reshape(F, D)``::
@@ -6,7 +6,7 @@ A convolution is one GEMM on im2col rows (:mod:`horq_ref.im2col`): with ``cols``
     Y[n, f, p] = cols[n, p] . W_r[f] + b[f].
 
 In a HORQ convolution each im2col row is one input group (its own ``beta_i``, zero padding
-included, HORQ_NOTES §1) and each filter is binarized at order one, ``Wt_f = alpha_f sign(W_f)``.
+included, docs/paper.md §1) and each filter is binarized at order one, ``Wt_f = alpha_f sign(W_f)``.
 The backward pass is the adjoint: ``dW_r = sum_{n,p} dY[n, :, p] cols[n, p]``,
 ``dcols = dY^T W_r``, then :func:`horq_ref.im2col.col2im` adds overlapping rows back into the image
 and the quantizer's straight-through rule (:mod:`horq_ref.ste`) maps ``dcols_t`` to ``dcols``.

@@ -1,4 +1,4 @@
-"""Layers as forward/backward pairs: dense, HORQ dense, activations, flatten (HORQ_NOTES §1, §2, §5).
+"""Layers as forward/backward pairs: dense, HORQ dense, activations, flatten (docs/paper.md §1, §2, §5).
 
 Every op comes as ``op_forward(...) -> (out, cache)`` and ``op_backward(dout, cache) -> grads``
 (Stanford cs231n's layers). The cache is opaque. Ops with parameters return a tuple of gradients
@@ -9,7 +9,7 @@ in the order of the forward's array arguments (``dx, dW, db``); ops without para
 Weights are stored as ``W`` of shape ``(F, D)`` (one row per output unit, like
 :func:`horq_ref.horq_linear`), so a dense layer is ``Y = X W^T + b``.
 
-A HORQ dense layer (HORQ_NOTES §1-2) quantizes each sample's row ``X[n]`` (one group, ``axis=-1``)
+A HORQ dense layer (docs/paper.md §1-2) quantizes each sample's row ``X[n]`` (one group, ``axis=-1``)
 to order K and binarizes each weight row at order one, ``Wt_f = alpha_f sign(W_f)``::
 
     Y = Xt Wt^T + b,   Xt[n] = sum_i beta_i[n] H_i[n].

@@ -1,4 +1,4 @@
-"""Softmax cross-entropy, the loss of both experiments (HORQ_NOTES §7).
+"""Softmax cross-entropy, the loss of both experiments (docs/paper.md §7).
 
 ``loss = -(1/N) sum_n log softmax(z_n)[y_n]``, computed from ``z - max(z)`` and a log-sum-exp so
 that huge logits neither overflow nor give ``log(0)``. Its gradient is

@@ -1,4 +1,4 @@
-"""The two networks of the paper's experiments: an MLP for MNIST and a small CNN (HORQ_NOTES §7).
+"""The two networks of the paper's experiments: an MLP for MNIST and a small CNN (docs/paper.md §7).
 
 The paper does not give its layer sizes; this project chooses them here:
 

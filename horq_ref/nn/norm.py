@@ -1,4 +1,4 @@
-"""Batch normalization as a forward/backward pair, dense and spatial (the HORQ_NOTES §3 remedy).
+"""Batch normalization as a forward/backward pair, dense and spatial (the docs/paper.md §3 remedy).
 
 Post-ReLU activations are poorly approximated at order one (they are all >= 0, so ``H_1 = +1``
 everywhere), which is why every hidden block here normalizes its input before quantizing it:

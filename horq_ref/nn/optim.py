@@ -1,4 +1,4 @@
-"""Optimizers and learning-rate schedules for training binarized networks (HORQ_NOTES §5, §7).
+"""Optimizers and learning-rate schedules for training binarized networks (docs/paper.md §5, §7).
 
 Training keeps real-valued latent weights and updates them with the straight-through gradient
 (XNOR-Net, BinaryConnect); after every step the latent weights of binarized layers are clipped to

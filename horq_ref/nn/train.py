@@ -1,4 +1,4 @@
-"""The training loop, evaluation and resumable checkpoints (HORQ_NOTES §5, §7).
+"""The training loop, evaluation and resumable checkpoints (docs/paper.md §5, §7).
 
 Training keeps real-valued latent weights, updates them with the straight-through gradient and clips
 the latent weights of binarized layers to ``[-1, 1]`` after every step (XNOR-Net, BinaryConnect; the
