@@ -1,4 +1,4 @@
-"""Binarization and residual quantization of any order (HORQ, Li et al. 2017, Sec. 3).
+"""Binarization and residual quantization of any order (HORQ, Li et al. 2017; docs/paper.md §2).
 
 The order-K expansion of an input group ``X`` (docs/paper.md §2)::
 

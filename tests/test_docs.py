@@ -118,3 +118,48 @@ def test_reading_map_negative_controls():
 def test_notebook_modules_follows_reexports():
     used = notebook_modules(ROOT / "notebooks" / "01_residual_quantization.ipynb")
     assert {"horq_ref", "horq_ref.quantize", "horq_ref.theory"} <= used
+
+
+def _gen_api():
+    spec = importlib.util.spec_from_file_location("gen_api", ROOT / "docs" / "gen_api.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_api_reference_is_generated_from_the_current_docstrings():
+    expected = _gen_api().generate()
+    committed = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    assert committed == expected, (
+        "docs/api.md is stale: run `python docs/gen_api.py` and commit the result")
+
+
+def test_api_reference_covers_every_public_name_and_command():
+    gen = _gen_api()
+    text = gen.generate()
+    for name in gen.module_order():
+        module = importlib.import_module(name)
+        for public in module.__all__:
+            home = getattr(getattr(module, public), "__module__", name)
+            home = home if home.startswith("horq_ref") else name
+            assert f"### `{home}.{public}`" in text, f"{name}.{public}"
+    for command in ("bound", "speedup", "bench", "train", "reproduce", "export", "predict", "download"):
+        assert f"### `horq-ref {command}`" in text
+    assert ">>> " not in text.split("```\n", 2)[-1].replace("`>>>`", "")  # only the header doctests
+
+
+def test_api_reference_negative_control(monkeypatch):
+    gen = _gen_api()
+    import horq_ref.quantize as quantize
+
+    before = gen.generate()
+
+    def sign(x, dtype=None, *, strict=True):
+        """Binary sign with a new keyword."""
+
+    sign.__module__ = "horq_ref.quantize"
+    monkeypatch.setattr(quantize, "sign", sign)
+    after = gen.generate()
+    assert after != before
+    assert "sign(x, dtype=None, *, strict=True)" in after
+    assert gen.signature(sign, quantize) == "(x, dtype=None, *, strict=True)"
