@@ -163,3 +163,35 @@ def test_api_reference_negative_control(monkeypatch):
     assert after != before
     assert "sign(x, dtype=None, *, strict=True)" in after
     assert gen.signature(sign, quantize) == "(x, dtype=None, *, strict=True)"
+
+
+# The pages whose job is to say where each claim is tested: every test and test file they name exists.
+CITING_PAGES = ("paper.md", "paper-vs-implementation.md", "theory.md")
+
+
+def cited_test_problems(text, test_sources):
+    """Test functions (`test_x`) and test files (tests/...py) named in ``text`` that do not exist."""
+    names = set(re.findall(r"`(test_\w+)`", text))
+    problems = [f"no test named {n}" for n in sorted(names)
+                if not re.search(rf"def {n}\b", test_sources)]
+    files = set(re.findall(r"\btests/[\w/]+\.py\b", text))
+    return problems + [f"no file {f}" for f in sorted(files) if not (ROOT / f).exists()]
+
+
+def _test_sources():
+    return "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").rglob("test_*.py"))
+
+
+def test_cited_tests_exist():
+    sources = _test_sources()
+    problems = [f"docs/{page}: {p}" for page in CITING_PAGES
+                for p in cited_test_problems((ROOT / "docs" / page).read_text(encoding="utf-8"), sources)]
+    assert not problems, "\n".join(problems)
+
+
+def test_cited_tests_negative_control():
+    text = "checked by `test_energy_identity` in tests/test_theory.py"
+    assert cited_test_problems(text, _test_sources()) == []
+    bad = "checked by `test_no_such_thing` in tests/test_nowhere.py"
+    assert cited_test_problems(bad, _test_sources()) == [
+        "no test named test_no_such_thing", "no file tests/test_nowhere.py"]
