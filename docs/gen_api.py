@@ -174,20 +174,30 @@ def prose(lines):
 
 
 def entries(lines):
-    """A Parameters-like section as bullets: ``name : type`` — then its indented description."""
-    items, described = [], False
+    """A Parameters-like section as bullets: ``name : type`` — then its indented description.
+
+    An unindented line that is neither ``name : type`` nor a bare name, after an unindented line that
+    stops mid-sentence (ends with a comma or a word), continues that line.
+    """
+    items, described, previous = [], False, ""
     for line in lines:
         if not line.strip():
             continue
-        if not line.startswith(" "):
-            m = re.match(r"^([\w*][\w, *]*?) : (.*)$", line)
+        m = re.match(r"^([\w*][\w, *]*?) : (.*)$", line)
+        bare = re.fullmatch(r"[\w.]+(, [\w.]+)*", line)  # a name, or names sharing a description
+        if line.startswith(" ") or (items and not m and not bare and previous
+                                    and not previous.startswith(" ")
+                                    and previous.rstrip()[-1] not in ".)]}`:;"):
+            if items:
+                items[-1] += (" " if described or not line.startswith(" ") else " — ")
+                items[-1] += rst_to_md(line.strip())
+                described = described or line.startswith(" ")
+        else:
             head = (f"`{m.group(1)}` : {rst_to_md(m.group(2))}" if m else
-                    f"`{line}`" if re.fullmatch(r"[\w.]+", line) else rst_to_md(line))
+                    f"`{line}`" if bare else rst_to_md(line))
             items.append(f"* {head}")
             described = False
-        elif items:
-            items[-1] += (" " if described else " — ") + rst_to_md(line.strip())
-            described = True
+        previous = line
     return items
 
 
