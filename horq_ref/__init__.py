@@ -9,6 +9,12 @@ The public contract::
     residual_quantize(x, order, axis=None)    -> Expansion(betas, signs, residuals, reconstruct(k))
     horq_conv2d(x, w, order, stride=1, padding=0, backend="float")
     horq_linear(x, w, order, backend="float")
+
+Reading order (docs/reading-the-code.md gives one line and the length of each module): the method is
+flat at the top, ``checks`` -> ``quantize`` -> ``theory`` -> ``bits`` -> ``im2col`` -> ``conv`` ->
+``ste`` -> ``cost``; one level down, ``nn`` builds layers, models and training on it, ``io`` writes
+checkpoints and packed models, ``data`` reads the data sets, ``experiments`` runs and reports the
+reproduction, and ``commands`` (with ``cli``) is the thin ``horq-ref`` command line.
 """
 
 from .quantize import Expansion, binarize, residual_quantize, sign

@@ -103,17 +103,17 @@ def horq_conv2d(x, w, order, stride=1, padding=0, backend="float", return_interm
     >>> y.shape, np.allclose(y, horq_conv2d(x, np.ones((1, 2, 2, 2)), order=2))
     ((1, 1, 2, 2), True)
     """
-    X, Wt, K = _prepare(x, w, order, backend, ndim=4)
-    Ho, Wo = check_conv_args(X, Wt, stride, padding)
-    N, F, (kh, kw) = X.shape[0], Wt.shape[0], Wt.shape[2:]
-    alpha = mean_abs(Wt, (1, 2, 3)).reshape(F).astype(X.dtype)  # binarize's alpha, (F,)
+    X, W, K = _prepare(x, w, order, backend, ndim=4)
+    Ho, Wo = check_conv_args(X, W, stride, padding)
+    N, F, (kh, kw) = X.shape[0], W.shape[0], W.shape[2:]
+    alpha = mean_abs(W, (1, 2, 3)).reshape(F).astype(X.dtype)  # binarize's alpha, (F,)
     keep = return_intermediates
-    B = sign(Wt, X.dtype).reshape(F, -1) if backend == "float" or keep else None  # (F, D)
+    B = sign(W, X.dtype).reshape(F, -1) if backend == "float" or keep else None  # (F, D)
     if backend == "float":
         cols = im2col(X, kh, kw, stride, padding)  # (N, P, D)
         dotsf, betas, planes = _float_dots(cols, B, K)
     else:
-        dotsf, betas, planes = _bits_conv_dots(X, Wt, K, stride, padding, Ho, Wo, threads, keep)
+        dotsf, betas, planes = _bits_conv_dots(X, W, K, stride, padding, Ho, Wo, threads, keep)
     betas = betas.reshape(K, N, Ho * Wo)  # (K, N, P)
     Y, Yk = _combine(dotsf, alpha, betas, keep)  # (N, F, P), (K, N, F, P) or None
     if not keep:
@@ -143,14 +143,16 @@ def horq_linear(x, w, order, backend="float", return_intermediates=False, thread
     Notes
     -----
     ``Y[n, f] = alpha_f sum_i beta_i[n] (B_f . H_i[n])``, computed as a convolution of 1x1 images.
+    This is the method's forward alone; :func:`horq_ref.nn.layers.horq_dense_forward` is the training
+    layer with the same value plus a bias, and a cache for its backward (docs/notation.md).
 
     Examples
     --------
     >>> horq_linear([[1.0, -2.0, 3.0]], [[1.0, 1.0, -1.0]], order=1, backend="bits")
     array([[-2.]])
     """
-    X, Wt, K = _prepare(x, w, order, backend, ndim=2)
-    out = horq_conv2d(X[:, :, None, None], Wt[:, :, None, None], K, backend=backend,
+    X, W, K = _prepare(x, w, order, backend, ndim=2)
+    out = horq_conv2d(X[:, :, None, None], W[:, :, None, None], K, backend=backend,
                       return_intermediates=return_intermediates, threads=threads)
     if not return_intermediates:
         return out[:, :, 0, 0]  # (N, F, 1, 1) -> (N, F)
@@ -165,13 +167,13 @@ def _prepare(x, w, order, backend, ndim):
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     K = check_order(order)
-    X, Wt = as_float_array(x, "x"), as_float_array(w, "w")
-    for name, arr in (("x", X), ("w", Wt)):
+    X, W = as_float_array(x, "x"), as_float_array(w, "w")
+    for name, arr in (("x", X), ("w", W)):
         if arr.ndim != ndim or arr.size == 0:
             raise ValueError(f"{name} must be {ndim}-D and not empty, got shape {arr.shape}")
-    if ndim == 2 and X.shape[1] != Wt.shape[1]:
-        raise ValueError(f"w has {Wt.shape[1]} inputs per filter, x has {X.shape[1]} features")
-    return X, Wt, K
+    if ndim == 2 and X.shape[1] != W.shape[1]:
+        raise ValueError(f"w has {W.shape[1]} inputs per filter, x has {X.shape[1]} features")
+    return X, W, K
 
 
 def _float_dots(cols, Bm, K):
@@ -195,15 +197,15 @@ def _combine(dotsf, alpha, betas, keep):
     return Y, Yk
 
 
-def _bits_conv_dots(X, Wt, K, stride, padding, Ho, Wo, threads, keep):
+def _bits_conv_dots(X, W, K, stride, padding, Ho, Wo, threads, keep):
     """Bits backend: float dots (K, N, F, P), betas (K, N*P), planes (K, N*P, D) or None."""
-    (N, C), (F, _, kh, kw) = X.shape[:2], Wt.shape
+    (N, C), (F, _, kh, kw) = X.shape[:2], W.shape
     D, M, shape = C * kh * kw, N * Ho * Wo, (N, Ho * Wo)
     pixel = int(kh * kw * n_words(C) == n_words(D))  # 1: H_1 comes from the pixel layout
     dots, planes = [], []
     if pixel:  # H_1 per pixel: words (kh*kw*Cw, M), weights (F, kh*kw*Cw)
         a1 = _pixel_words(X, kh, kw, stride, padding, Ho, Wo)
-        b1 = pack_signs(Wt.transpose(0, 2, 3, 1)).reshape(F, -1)  # (F, kh, kw, Cw) -> (F, -1)
+        b1 = pack_signs(W.transpose(0, 2, 3, 1)).reshape(F, -1)  # (F, kh, kw, Cw) -> (F, -1)
         dots.append(_dots(a1, b1, D, (1,) + shape, threads, X.dtype))
         planes += [_unpack_pixel_words(a1, C, kh, kw)] if keep else []
     if np.abs(X).max() > np.finfo(X.dtype).max / (2 * D):  # sums may overflow: expand rescales
@@ -215,7 +217,7 @@ def _bits_conv_dots(X, Wt, K, stride, padding, Ho, Wo, threads, keep):
         betas, words = _residual_planes(X, kh, kw, stride, padding, Ho, Wo, K, pixel)
     if K > pixel:
         aT = words.reshape(-1, words.shape[-1]).T  # (K', M, nw) -> (nw, K'*M), word-major
-        Bw = pack_signs(Wt.reshape(F, D))  # (F, nw)
+        Bw = pack_signs(W.reshape(F, D))  # (F, nw)
         dots.append(_dots(aT, Bw, D, (K - pixel,) + shape, threads, X.dtype))
         planes += [unpack_signs(words, D)] if keep else []  # (K', M, D)
     dotsf = dots[0] if len(dots) == 1 else np.concatenate(dots, axis=0)  # (K, N, F, P)

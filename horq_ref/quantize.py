@@ -1,4 +1,4 @@
-"""Binarization and residual quantization of any order (HORQ, Li et al. 2017, Sec. 3).
+"""Binarization and residual quantization of any order (HORQ, Li et al. 2017; docs/paper.md §2).
 
 The order-K expansion of an input group ``X`` (docs/paper.md §2)::
 
@@ -145,7 +145,8 @@ class Expansion:
     betas : ndarray, shape (K,) + G
         ``betas[i]`` is ``beta_{i+1}``; ``G = np.mean(x, axis, keepdims=True).shape``.
     signs : ndarray of int8, shape (K,) + x.shape
-        ``signs[i]`` is the binary plane ``H_{i+1}``, entries in ``{-1, +1}``.
+        ``signs[i]`` is the binary plane ``H_{i+1}``, entries in ``{-1, +1}`` (the contract's name for
+        the planes; elsewhere they are ``H`` or ``planes``).
     residuals : ndarray, shape (K + 1,) + x.shape
         ``residuals[0] = x`` and ``residuals[i] = R_i``.
     axis : tuple of int or None

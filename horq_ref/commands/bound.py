@@ -3,8 +3,9 @@
 For each input law, draws ``--groups`` groups of ``--n`` entries (or uses the embedded MNIST digits,
 one image of 784 pixels in [0, 1] per group), expands them to orders 1..K and prints per order the
 measured error ratio ``||R_K||^2 / ||X||^2`` (mean and worst group), the energy identity's prediction,
-the closed form where one exists (n -> inf), the refined bound derived in ``docs/theory.md`` and the
-paper's worst-case bound ``(1 - 1/n)^K``. Exits non-zero if any group breaks a bound.
+the closed form where one exists (n -> inf), the refined bound and the worst-case bound
+``(1 - 1/n)^K``, both derived in ``docs/theory.md`` (docs/paper.md §3 on what the paper states).
+Exits non-zero if any group breaks a bound.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ from __future__ import annotations
 from ..cost import speedup_table
 
 NAME = "speedup"
-HELP = "print the theoretical speedup S_K of order-K binary layers (model, cf. the paper's Table 2)"
+HELP = ("print the theoretical speedup S_K of order-K binary layers (model, cf. the paper's Table 2, "
+        "docs/paper.md §6)")
 
 
 def add_arguments(parser):
@@ -30,7 +31,8 @@ def run(args):
     print(f"Theoretical speedup over a float convolution ({table.label}, docs/paper.md §6)")
     print(f"S_K = {args.word_bits} c N_W / (K c N_W + {args.word_bits} K): one float operation per "
           "output and order; K = 1 is XNOR-Net's S")
-    print("The paper's Table 2 values are not reproduced here; every number below is the model's.")
+    print("The paper's Table 2 values (docs/paper.md §6) are not reproduced here; every number below "
+          "is the model's.")
     print()
     print(table.format())
     return 0

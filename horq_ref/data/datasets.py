@@ -51,7 +51,7 @@ class Dataset:
     x_test : ndarray of float32, shape (n, C, H, W)
     y_test : ndarray of int64, shape (n,)
     name : str
-    classes : tuple of str, length K
+    classes : tuple of str, length num_classes
         ``classes[y]`` names label ``y``.
     """
 

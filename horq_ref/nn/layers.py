@@ -19,6 +19,14 @@ Order one is XNOR-Net. ``backend="float"`` computes with float matrices holding 
 popcount (inference only: its backward raises). ``order=None`` leaves the input in float and
 ``binary_weights=False`` leaves the weights in float, which is how post-training quantization
 (quantized inputs, float weights) reuses the same op.
+
+``horq_dense_forward`` and :func:`horq_ref.horq_linear` compute the same ``Y`` (up to rounding, and
+``horq_linear`` has no bias): ``horq_linear`` is the method's forward alone, stateless, on float planes
+or on bits, optionally returning every intermediate; ``horq_dense_forward`` is the training layer
+around it, which adds the bias, keeps the cache its backward needs, accepts a replacement sign
+(``sign_fn``) for finite-difference checks and can leave the input or the weights in float. Names:
+``Xt`` is the expansion ``sum_i beta_i H_i`` of the input, ``Wt = alpha sign(W)`` the binarized
+weights (docs/notation.md).
 """
 
 from __future__ import annotations
@@ -145,7 +153,7 @@ def horq_dense_forward(
     ste : {"chain", "identity"}
     backend : {"float", "bits"}
     binary_weights : bool
-        ``Wt = alpha sign(W)`` (True) or ``Wt = W``.
+        Multiply by ``Wt = alpha sign(W)`` (True) or by ``W`` itself (False).
 
     Returns
     -------

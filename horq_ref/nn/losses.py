@@ -13,8 +13,8 @@ __all__ = ["softmax_cross_entropy", "log_softmax"]
 
 
 def log_softmax(z):
-    """Row-wise ``log softmax`` of ``z`` (N, C), stable for any finite logits."""
-    shifted = z - np.max(z, axis=1, keepdims=True)  # (N, C), each row's max is 0
+    """Row-wise ``log softmax`` of ``z`` (N, num_classes), stable for any finite logits."""
+    shifted = z - np.max(z, axis=1, keepdims=True)  # (N, num_classes), each row's max is 0
     return shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
 
 
@@ -23,15 +23,15 @@ def softmax_cross_entropy(z, y):
 
     Parameters
     ----------
-    z : ndarray, shape (N, C)
+    z : ndarray, shape (N, num_classes)
         Logits.
     y : ndarray of int, shape (N,)
-        Labels in ``[0, C)``.
+        Labels in ``[0, num_classes)``.
 
     Returns
     -------
     loss : float
-    dz : ndarray, shape (N, C), dtype of ``z``
+    dz : ndarray, shape (N, num_classes), dtype of ``z``
 
     Examples
     --------
@@ -40,7 +40,7 @@ def softmax_cross_entropy(z, y):
     (0.693147, array([[ 0.5, -0.5]]))
     """
     if np.ndim(z) != 2:
-        raise ValueError(f"z must be 2-D (N, C), got shape {np.shape(z)}")
+        raise ValueError(f"z must be 2-D (N, num_classes), got shape {np.shape(z)}")
     y = np.asarray(y)
     if z.shape[0] == 0:
         raise ValueError("z must hold at least one row")
@@ -49,7 +49,7 @@ def softmax_cross_entropy(z, y):
     if y.min() < 0 or y.max() >= z.shape[1]:
         raise ValueError(f"y must hold labels in [0, {z.shape[1]}), got [{y.min()}, {y.max()}]")
     N = z.shape[0]
-    logp = log_softmax(z)  # (N, C)
+    logp = log_softmax(z)  # (N, num_classes)
     loss = -float(np.mean(logp[np.arange(N), y]))
     dz = np.exp(logp)
     dz[np.arange(N), y] -= 1

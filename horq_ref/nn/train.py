@@ -53,7 +53,7 @@ def logits(model, x, batch_size=500):
 
     Returns
     -------
-    ndarray, shape (N, K)
+    ndarray, shape (N, num_classes)
     """
     _positive(batch_size, "batch_size")
     if np.ndim(x) < 2 or len(x) == 0:
@@ -72,7 +72,7 @@ def evaluate(model, x, y, batch_size=500):
 
     ``accuracy`` is the fraction of correct labels in ``[0, 1]``.
     """
-    z = logits(model, x, batch_size)  # (N, K)
+    z = logits(model, x, batch_size)  # (N, num_classes)
     loss, _ = softmax_cross_entropy(z, np.asarray(y))
     return loss, float(np.mean(np.argmax(z, axis=1) == y))
 
@@ -134,7 +134,7 @@ def _train_epoch(model, opt, x, y, batch_size, rng, progress):
     total_loss, correct, t0 = 0.0, 0, time.perf_counter()
     for b, start in enumerate(range(0, N, batch_size)):
         idx = perm[start:start + batch_size]
-        z = model.forward(x[idx], train=True)  # (B, K)
+        z = model.forward(x[idx], train=True)  # (batch, num_classes)
         loss, dz = softmax_cross_entropy(z, y[idx])
         model.backward(dz)
         opt.step(model.params, model.grads)
