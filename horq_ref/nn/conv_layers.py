@@ -134,7 +134,7 @@ def horq_conv2d_forward(
     if backend in BINARY_BACKENDS:
         from ..conv import horq_conv2d  # imported here: the bit kernels are a separate module
 
-        Y = horq_conv2d(x, W, order, stride=stride, padding=padding, backend="bits")
+        Y = horq_conv2d(x, W, order, stride=stride, padding=padding, backend=backend)
         return Y + b[:, None, None], (BITS_CACHE, x, W, order, sign_fn, ste, stride, padding)
     F, C, kh, kw = W.shape
     cols = im2col(x, kh, kw, stride, padding)  # (N, P, D)

@@ -180,7 +180,7 @@ def horq_dense_forward(
     if backend in BINARY_BACKENDS:
         from ..conv import horq_linear  # imported here: the bit kernels are a separate module
 
-        return horq_linear(x, W, order, backend="bits") + b, (BITS_CACHE, x, W, order, sign_fn, ste)
+        return horq_linear(x, W, order, backend=backend) + b, (BITS_CACHE, x, W, order, sign_fn, ste)
     Xt, Wt, qcache, wcache = quantize_operands(x, W, order, -1, binary_weights, sign_fn, ste)
     return Xt @ Wt.T + b, (Xt, Wt, qcache, wcache)
 
