@@ -8,8 +8,8 @@ report gives the median time of each and the median and range of the per-round r
 ``float / binary`` (below 1: the binary backward is slower).
 
 Why the ratio is what it is: the op counts (:func:`horq_ref.cost.backward_cost`) say the binary
-backward does about as many additions as the float one does multiply-adds (``K + 1`` halves of them),
-with almost no multiplications. BLAS fuses each multiply-add into one vector instruction on data held
+backward does ``(K + 1) / 2`` times as many additions as the float one does multiply-adds, and almost
+no multiplications (a factor ``2 n / (K + 1)`` fewer). BLAS fuses each multiply-add into one vector instruction on data held
 in registers and cache; NumPy cannot fuse ``np.where`` with ``+=``, so every term of
 :func:`~horq_ref.binary_backward.signed_sum` is a select and an add, each a full pass over an
 ``(M, D)`` array in memory. The measured ratio is set by that difference in memory traffic, not by
