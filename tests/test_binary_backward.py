@@ -146,7 +146,13 @@ def test_conv_bits_backward_equals_float(rng, order, C, k, stride, padding):
 
 @pytest.mark.parametrize("order", [1, 2, 3])
 def test_bits_backend_passes_finite_differences(rng, order):
-    """The whole bits-backend layer, with the true sign's derivative, against centered differences."""
+    """The whole bits-backend layer, with the true sign's derivative, against centered differences.
+
+    The smooth sign of the float backend's checks (tests/nn/test_layers.py) makes planes tanh(R/tau)
+    that are not ±1, which the bits backend rejects by design. With the true sign and its derivative
+    (0 wherever no residual is 0) the layer is differentiable at random inputs, so the check covers
+    the binary products and the float gradient through beta_i and alpha; the STE window's term is the
+    same float code as on the float backend, checked there."""
     x, W, b = rng.standard_normal((4, 70)), rng.standard_normal((3, 70)), rng.standard_normal(3)
     errs = check_op(horq_dense_forward, horq_dense_backward, [x, W, b], order=order,
                     sign_fn=TRUE_SIGN, backend="bits")
