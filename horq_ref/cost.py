@@ -27,7 +27,8 @@ from numbers import Integral
 
 import numpy as np
 
-__all__ = ["speedup", "layer_cost", "LayerCost", "speedup_table", "SpeedupTable"]
+__all__ = ["speedup", "layer_cost", "LayerCost", "speedup_table", "SpeedupTable", "backward_cost",
+           "BackwardCost"]
 
 
 def _pos_int(value, name):
@@ -215,3 +216,82 @@ def speedup_table(orders=(1, 2, 3, 4), channels=(64, 128, 256, 512), kernel_size
                        for kh, kw in sizes], dtype=float).reshape(len(sizes), len(channels),
                                                                    len(orders))
     return SpeedupTable(orders=orders, channels=channels, kernel_sizes=sizes, values=values)
+
+
+@dataclass(frozen=True)
+class BackwardCost:
+    """Operation counts of the two backward products of one HORQ layer, float against binary.
+
+    ``M`` rows (im2col rows of the batch, ``N Ho Wo``), ``F`` filters, ``n = c kh kw``, order K.
+    Float: ``dY Wt`` and ``dY^T Xt`` as GEMMs. Binary (:mod:`horq_ref.binary_backward`):
+    ``(dY alpha) B`` and ``sum_i (beta_i dY)^T H_i``, additions only after the scale products (a
+    subtraction counts as an addition; the first term of a sum is a sign flip, not counted). The bias
+    gradient and the straight-through backward are the same in both and not counted.
+
+    Attributes
+    ----------
+    rows, filters, n, order : int
+    float_mults_input, float_adds_input : int
+        ``M F n`` and ``M n (F - 1)``.
+    float_mults_weight, float_adds_weight : int
+        ``F n M`` and ``F n (M - 1)``.
+    binary_adds_input : int
+        ``M n (F - 1)``.
+    binary_adds_weight : int
+        ``K F n (M - 1) + (K - 1) F n`` (K sums over the rows, then K - 1 sums over the orders).
+    scale_mults_input, scale_mults_weight : int
+        ``M F`` (``dY alpha``) and ``K M F`` (``beta_i dY``): the multiplications that remain.
+    """
+
+    rows: int
+    filters: int
+    n: int
+    order: int
+    float_mults_input: int
+    float_adds_input: int
+    float_mults_weight: int
+    float_adds_weight: int
+    binary_adds_input: int
+    binary_adds_weight: int
+    scale_mults_input: int
+    scale_mults_weight: int
+
+    @property
+    def float_ops(self):
+        """All multiplications and additions of the float backward."""
+        return (self.float_mults_input + self.float_adds_input + self.float_mults_weight
+                + self.float_adds_weight)
+
+    @property
+    def binary_ops(self):
+        """All additions and the scale multiplications of the binary backward."""
+        return (self.binary_adds_input + self.binary_adds_weight + self.scale_mults_input
+                + self.scale_mults_weight)
+
+    @property
+    def mults_ratio(self):
+        """Float multiplications per remaining scale multiplication: ``2 n / (K + 1)``."""
+        return (self.float_mults_input + self.float_mults_weight) / (
+            self.scale_mults_input + self.scale_mults_weight)
+
+
+def backward_cost(channels, kh, kw, rows, filters, order):
+    """Count the backward products of an order-K layer; see :class:`BackwardCost`.
+
+    Examples
+    --------
+    >>> c = backward_cost(256, 3, 3, rows=1024, filters=256, order=1)
+    >>> c.float_mults_input == 1024 * 256 * 2304, c.scale_mults_input + c.scale_mults_weight
+    (True, 524288)
+    """
+    n = _pos_int(channels, "channels") * _pos_int(kh, "kh") * _pos_int(kw, "kw")
+    M, F, K = _pos_int(rows, "rows"), _pos_int(filters, "filters"), _pos_int(order, "order")
+    return BackwardCost(
+        rows=M, filters=F, n=n, order=K,
+        float_mults_input=M * F * n, float_adds_input=M * n * (F - 1),
+        float_mults_weight=F * n * M, float_adds_weight=F * n * (M - 1),
+        binary_adds_input=M * n * (F - 1),
+        binary_adds_weight=K * F * n * (M - 1) + (K - 1) * F * n,
+        scale_mults_input=M * F, scale_mults_weight=K * M * F,
+    )
+

@@ -29,6 +29,9 @@ def add_arguments(parser):
                         help="threads of the bits backend (default: all CPUs; the BLAS baseline uses "
                              "its own setting, e.g. OPENBLAS_NUM_THREADS)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--backward", action="store_true",
+                        help="time the backward products on binary operands against the float "
+                             "ones instead (horq_ref.experiments.bench_backward)")
 
 
 def run(args):
@@ -40,6 +43,13 @@ def run(args):
         raise ValueError(f"--threads must be >= 1, got {args.threads}")
     if any(K < 1 for K in args.orders):
         raise ValueError(f"--orders must all be >= 1, got {args.orders}")
+    if args.backward:
+        from ..experiments.bench_backward import format_backward_bench, run_backward_bench
+
+        print(format_backward_bench(run_backward_bench(
+            args.batch, args.channels, args.size, args.filters, args.kernel, args.stride,
+            args.padding, tuple(args.orders), args.repeats, args.seed)))
+        return 0
     result = run_bench(args.batch, args.channels, args.size, args.filters, args.kernel, args.stride,
                        args.padding, tuple(args.orders), args.repeats, args.threads, args.seed)
     print(format_bench(result))

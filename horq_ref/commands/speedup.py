@@ -23,6 +23,8 @@ def add_arguments(parser):
     parser.add_argument("--kernels", type=int, nargs="+", default=[1, 3, 5],
                         help="square kernel sizes (default 1 3 5)")
     parser.add_argument("--word-bits", type=int, default=64, help="bits per word (default 64)")
+    parser.add_argument("--backward", action="store_true",
+                        help="also count the backward products, float against binary operands")
 
 
 def run(args):
@@ -35,4 +37,11 @@ def run(args):
           "is the model's.")
     print()
     print(table.format())
+    if args.backward:
+        from ..experiments.bench_backward import format_backward_table
+
+        print("\nBackward products (F = c filters, M = 1024 rows, as N=4 16x16): float GEMMs against "
+              "binary operands (cost.backward_cost). Each has one float operand (dY), so XOR + "
+              "popcount does not apply: the binary form trades multiplications for additions.")
+        print(format_backward_table(args.orders, args.channels, args.kernels))
     return 0

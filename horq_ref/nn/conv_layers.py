@@ -10,6 +10,8 @@ included, docs/paper.md §1) and each filter is binarized at order one, ``Wt_f =
 The backward pass is the adjoint: ``dW_r = sum_{n,p} dY[n, :, p] cols[n, p]``,
 ``dcols = dY^T W_r``, then :func:`horq_ref.im2col.col2im` adds overlapping rows back into the image
 and the quantizer's straight-through rule (:mod:`horq_ref.ste`) maps ``dcols_t`` to ``dcols``.
+With ``backend="bits"`` the two products run on the binary operands with additions only
+(:mod:`horq_ref.binary_backward`).
 
 Max-pooling routes the gradient to the first maximum of each window (``np.argmax``): where a
 window holds ties (common after ReLU) exactly one entry receives it, a choice the paper does not
@@ -24,7 +26,9 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..im2col import check_conv_args, col2im, im2col
-from .layers import BITS_CACHE, check_backend, quantize_operands, unquantize_grads
+from .layers import (
+    BINARY_BACKENDS, BITS_CACHE, binary_grads, check_backend, quantize_operands, unquantize_grads,
+)
 from ..ste import SIGN_STE
 
 __all__ = [
@@ -127,11 +131,11 @@ def horq_conv2d_forward(
     Ho, Wo = check_conv_args(x, W, stride, padding)
     _check_bias(W, b)
     check_backend(backend, order, binary_weights, sign_fn)
-    if backend == "bits":
+    if backend in BINARY_BACKENDS:
         from ..conv import horq_conv2d  # imported here: the bit kernels are a separate module
 
-        Y = horq_conv2d(x, W, order, stride=stride, padding=padding, backend="bits")
-        return Y + b[:, None, None], (BITS_CACHE,)
+        Y = horq_conv2d(x, W, order, stride=stride, padding=padding, backend=backend)
+        return Y + b[:, None, None], (BITS_CACHE, x, W, order, sign_fn, ste, stride, padding)
     F, C, kh, kw = W.shape
     cols = im2col(x, kh, kw, stride, padding)  # (N, P, D)
     Xt, Wt, qcache, wcache = quantize_operands(
@@ -143,12 +147,24 @@ def horq_conv2d_forward(
 def horq_conv2d_backward(dY, cache):
     """Gradients ``(dx (N, C, H, W), dW (F, C, kh, kw), db (F,))`` from ``dY`` (N, F, Ho, Wo)."""
     if cache[0] is BITS_CACHE:
-        raise ValueError("backend='bits' is inference only; train with backend='float'")
+        return _binary_backward(dY, cache)
     x_shape, W_shape, stride, padding, Xt, Wt, qcache, wcache = cache
     dXt, dWt, db = _gemm_backward(dY, Xt, Wt)
     dcols, dWr = unquantize_grads(dXt, dWt, qcache, wcache)
     dx = col2im(dcols, x_shape, W_shape[2], W_shape[3], stride, padding)
     return dx, dWr.reshape(W_shape), db
+
+
+def _binary_backward(dY, cache):
+    """:func:`horq_conv2d_backward` of a binary backend: im2col rows through :func:`binary_grads`."""
+    _, x, W, order, sign_fn, ste, stride, padding = cache
+    F, _, kh, kw = W.shape
+    cols = im2col(x, kh, kw, stride, padding)  # (N, P, D)
+    rows = cols.reshape(-1, cols.shape[2])  # (N*P, D)
+    dYr = dY.transpose(0, 2, 3, 1).reshape(rows.shape[0], F)  # (N*P, F)
+    dcols, dWr = binary_grads(dYr, rows, W.reshape(F, -1), order, sign_fn, ste)
+    dx = col2im(dcols.reshape(cols.shape), x.shape, kh, kw, stride, padding)
+    return dx, dWr.reshape(W.shape), dY.sum(axis=(0, 2, 3))
 
 
 def _pair(value, name):

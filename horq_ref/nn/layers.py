@@ -15,8 +15,9 @@ to order K and binarizes each weight row at order one, ``Wt_f = alpha_f sign(W_f
     Y = Xt Wt^T + b,   Xt[n] = sum_i beta_i[n] H_i[n].
 
 Order one is XNOR-Net. ``backend="float"`` computes with float matrices holding the ``±1`` planes
-(training); ``backend="bits"`` asks :func:`horq_ref.conv.horq_linear` for the value with XOR and
-popcount (inference only: its backward raises). ``order=None`` leaves the input in float and
+(training, BLAS); ``backend="bits"`` asks :func:`horq_ref.conv.horq_linear` for the value with XOR
+and popcount, and its backward computes ``dY Wt`` and ``dY^T Xt`` on the binary operands with
+additions only (:mod:`horq_ref.binary_backward`, docs/paper.md §5). ``order=None`` leaves the input in float and
 ``binary_weights=False`` leaves the weights in float, which is how post-training quantization
 (quantized inputs, float weights) reuses the same op.
 
@@ -57,10 +58,13 @@ __all__ = [
     "unquantize_grads",
     "BACKENDS",
     "BITS_CACHE",
+    "BINARY_BACKENDS",
+    "binary_grads",
 ]
 
 BACKENDS = ("float", "bits")
-BITS_CACHE = "bits"  # the cache of a bits-backend forward: (BITS_CACHE,), no backward
+BINARY_BACKENDS = ("bits", "bits-fast")  # their backward runs on binary operands (where present)
+BITS_CACHE = "bits"  # a binary-backend cache: (BITS_CACHE, x, W, order, sign_fn, ste, ...)
 
 
 def _check_dense(x, W, b):
@@ -106,9 +110,10 @@ def check_backend(backend, order, binary_weights, sign_fn):
     """Raise ValueError naming ``backend`` unless it is known and, for "bits", usable."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    if backend == "bits" and (order is None or not binary_weights or sign_fn is not SIGN_STE):
+    binary_planes = sign_fn.fn is SIGN_STE.fn  # the true sign; its backward derivative may vary
+    if backend in BINARY_BACKENDS and (order is None or not binary_weights or not binary_planes):
         raise ValueError(
-            "backend='bits' needs an integer order, binary_weights=True and the true sign"
+            f"backend={backend!r} needs an integer order, binary_weights=True and the true sign"
         )
 
 
@@ -131,6 +136,20 @@ def unquantize_grads(dXt, dWt, qcache, wcache):
     dx = dXt if qcache is None else quantizer_backward(dXt, qcache)
     dW = dWt if wcache is None else weight_binarize_backward(dWt, wcache)
     return dx, dW
+
+
+def binary_grads(dY, x, W, order, sign_fn, ste):
+    """``(dx (M, D), dW (F, D))`` of a HORQ layer on rows ``x`` (M, D), ``W`` (F, D), ``dY`` (M, F).
+
+    The products ``dY Wt`` and ``dY^T Xt`` run on binary operands with additions only
+    (:func:`horq_ref.binary_backward.binary_backward`); the quantizers' straight-through backward
+    stays float. The planes are rebuilt from ``x`` and ``W`` (the forward keeps no more than them).
+    """
+    from ..binary_backward import binary_backward, binary_operands
+
+    _, _, qcache, wcache = quantize_operands(x, W, order, -1, True, sign_fn, ste)
+    dXt, dWt = binary_backward(dY, binary_operands(x, W, order))
+    return unquantize_grads(dXt, dWt, qcache, wcache)
 
 
 def horq_dense_forward(
@@ -166,18 +185,18 @@ def horq_dense_forward(
     """
     _check_dense(x, W, b)
     check_backend(backend, order, binary_weights, sign_fn)
-    if backend == "bits":
+    if backend in BINARY_BACKENDS:
         from ..conv import horq_linear  # imported here: the bit kernels are a separate module
 
-        return horq_linear(x, W, order, backend="bits") + b, (BITS_CACHE,)
+        return horq_linear(x, W, order, backend=backend) + b, (BITS_CACHE, x, W, order, sign_fn, ste)
     Xt, Wt, qcache, wcache = quantize_operands(x, W, order, -1, binary_weights, sign_fn, ste)
     return Xt @ Wt.T + b, (Xt, Wt, qcache, wcache)
 
 
 def horq_dense_backward(dY, cache):
     """Gradients ``(dx (N, D), dW (F, D), db (F,))`` of :func:`horq_dense_forward` from ``dY`` (N, F)."""
-    if cache[0] is BITS_CACHE:
-        raise ValueError("backend='bits' is inference only; train with backend='float'")
+    if cache[0] is BITS_CACHE:  # products on binary operands, additions only
+        return binary_grads(dY, *cache[1:]) + (dY.sum(axis=0),)
     Xt, Wt, qcache, wcache = cache
     dx, dW = unquantize_grads(dY @ Wt, dY.T @ Xt, qcache, wcache)
     return dx, dW, dY.sum(axis=0)

@@ -78,8 +78,6 @@ class Model:
         """Logits (N, num_classes) of ``x`` (N, C, H, W); ``train`` selects batch statistics."""
         if np.shape(x)[1:] != self.input_shape:
             raise ValueError(f"x must have shape (N,) + {self.input_shape}, got {np.shape(x)}")
-        if train and self.config["backend"] == "bits":
-            raise ValueError("backend='bits' is inference only; build with backend='float' to train")
         out = np.asarray(x).astype(self.dtype, copy=False)
         for layer in self.layers:
             out = layer.forward(out, train)
@@ -212,7 +210,8 @@ def build_model(arch, method="float", *, order=None, seed=0, ste="chain", backen
         Same seed, same initial weights.
     ste : {"chain", "identity"}
     backend : {"float", "bits"}
-        "bits" evaluates HORQ layers with XOR + popcount (inference only).
+        "bits" evaluates HORQ layers with XOR + popcount and trains them with the backward
+        products on binary operands (:mod:`horq_ref.binary_backward`).
     hidden_relu : bool
     input_shape : (C, H, W)
     num_classes : int

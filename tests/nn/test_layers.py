@@ -189,21 +189,24 @@ def test_horq_conv2d_is_horq_dense_on_im2col_rows(rng, ste):
     np.testing.assert_allclose(db, dbd, rtol=1e-12)
 
 
-def test_bits_backend_matches_float_and_has_no_backward(rng):
+def test_bits_backend_matches_float_forward_and_backward(rng):
     pytest.importorskip("horq_ref.conv")
     x, W, b = rng.standard_normal((5, 70)), rng.standard_normal((3, 70)), rng.standard_normal(3)
-    Yf, _ = horq_dense_forward(x, W, b, 2)
+    Yf, cachef = horq_dense_forward(x, W, b, 2)
     Yb, cache = horq_dense_forward(x, W, b, 2, backend="bits")
     # Integer dot products are exact; the scales are applied in a different order: rounding only.
     np.testing.assert_allclose(Yb, Yf, rtol=1e-10, atol=1e-10)
-    with pytest.raises(ValueError, match="inference only"):
-        horq_dense_backward(np.ones_like(Yb), cache)
+    # The backward products on binary operands (tests/test_binary_backward.py): rounding only.
+    dY = rng.standard_normal(Yb.shape)
+    for gb, gf in zip(horq_dense_backward(dY, cache), horq_dense_backward(dY, cachef)):
+        np.testing.assert_allclose(gb, gf, rtol=1e-10, atol=1e-12)
     xc, Wc, bc = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
-    Yf, _ = horq_conv2d_forward(xc, Wc, bc, 2, 1, 1)
+    Yf, cachef = horq_conv2d_forward(xc, Wc, bc, 2, 1, 1)
     Yb, cache = horq_conv2d_forward(xc, Wc, bc, 2, 1, 1, backend="bits")
     np.testing.assert_allclose(Yb, Yf, rtol=1e-10, atol=1e-10)
-    with pytest.raises(ValueError, match="inference only"):
-        horq_conv2d_backward(np.ones_like(Yb), cache)
+    dY = rng.standard_normal(Yb.shape)
+    for gb, gf in zip(horq_conv2d_backward(dY, cache), horq_conv2d_backward(dY, cachef)):
+        np.testing.assert_allclose(gb, gf, rtol=1e-10, atol=1e-12)
 
 
 def test_bits_backend_needs_the_true_sign_and_binary_weights(rng):
