@@ -13,6 +13,7 @@ from hypothesis import given, settings, strategies as st
 
 from horq_ref import horq_conv2d, horq_linear, residual_quantize
 from horq_ref.im2col import im2col
+from strategies import conv_cases
 
 
 def oracle_conv(x, w, order, stride, padding):
@@ -46,31 +47,6 @@ def oracle_conv(x, w, order, stride, padding):
 def assert_close(actual, expected, D, dtype):
     tol = 8 * D * np.finfo(dtype).eps * max(np.abs(expected).max(), np.finfo(dtype).tiny)
     np.testing.assert_allclose(actual, expected, rtol=0, atol=tol)
-
-
-def draw_values(rng, kind, shape):
-    """Test data of one kind: Gaussian, small integers (ties, exact zeros) or sparse with -0.0."""
-    if kind == "integers":
-        return rng.integers(-3, 4, shape).astype(float)
-    v = rng.standard_normal(shape) * 10.0 ** rng.integers(-3, 4)
-    if kind == "sparse":
-        v[rng.random(shape) < 0.5] = 0.0
-        v[rng.random(shape) < 0.2] = -0.0
-    return v
-
-
-@st.composite
-def conv_cases(draw, max_c=70):
-    N, C, F = draw(st.integers(1, 2)), draw(st.integers(1, max_c)), draw(st.integers(1, 4))
-    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    stride, padding = draw(st.integers(1, 3)), draw(st.integers(0, 2))
-    H = draw(st.integers(max(1, kh - 2 * padding), 7))
-    W = draw(st.integers(max(1, kw - 2 * padding), 7))
-    dtype = draw(st.sampled_from([np.float64, np.float32]))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    x = draw_values(rng, draw(st.sampled_from(["normal", "integers", "sparse"])), (N, C, H, W))
-    w = draw_values(rng, draw(st.sampled_from(["normal", "integers", "sparse"])), (F, C, kh, kw))
-    return x.astype(dtype), w, draw(st.integers(1, 4)), stride, padding
 
 
 @settings(max_examples=25)

@@ -1,9 +1,9 @@
 """Layers as forward/backward pairs: dense, HORQ dense, activations, flatten (docs/paper.md §1, §2, §5).
 
 Every op comes as ``op_forward(...) -> (out, cache)`` and ``op_backward(dout, cache) -> grads``
-(Stanford cs231n's layers). The cache is opaque. Ops with parameters return a tuple of gradients
-in the order of the forward's array arguments (``dx, dW, db``); ops without parameters return
-``dx`` alone. Convolution and pooling are in :mod:`horq_ref.nn.conv_layers`, batch norm in
+(Stanford cs231n's layers); a cache is a named tuple of what the backward needs (or, for the
+activations, one mask). Ops with parameters return a tuple of gradients in the order of the
+forward's array arguments (``dx, dW, db``); ops without parameters return ``dx`` alone. Convolution and pooling are in :mod:`horq_ref.nn.conv_layers`, batch norm in
 :mod:`horq_ref.nn.norm`, the loss in :mod:`horq_ref.nn.losses`.
 
 Weights are stored as ``W`` of shape ``(F, D)`` (one row per output unit, like
@@ -15,23 +15,21 @@ to order K and binarizes each weight row at order one, ``Wt_f = alpha_f sign(W_f
     Y = Xt Wt^T + b,   Xt[n] = sum_i beta_i[n] H_i[n].
 
 Order one is XNOR-Net. ``backend="float"`` computes with float matrices holding the ``±1`` planes
-(training); ``backend="bits"`` asks :func:`horq_ref.conv.horq_linear` for the value with XOR and
-popcount (inference only: its backward raises). ``order=None`` leaves the input in float and
+(training); ``backend="bits"`` or ``"bits-fast"`` asks :func:`horq_ref.conv.horq_linear` for the
+value with XOR and popcount (inference only: its backward raises). ``order=None`` leaves the input in float and
 ``binary_weights=False`` leaves the weights in float, which is how post-training quantization
 (quantized inputs, float weights) reuses the same op.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from ..ste import (
-    SIGN_STE,
-    quantizer_backward,
-    quantizer_forward,
-    weight_binarize_backward,
-    weight_binarize_forward,
-)
+from ..checks import check_choice
+from ..conv import BACKENDS, HorqOperands, horq_linear, quantize_operands, unquantize_grads
+from ..ste import SIGN_STE
 
 __all__ = [
     "dense_forward",
@@ -49,10 +47,24 @@ __all__ = [
     "unquantize_grads",
     "BACKENDS",
     "BITS_CACHE",
+    "DenseCache",
+    "HorqDenseCache",
 ]
 
-BACKENDS = ("float", "bits")
-BITS_CACHE = "bits"  # the cache of a bits-backend forward: (BITS_CACHE,), no backward
+BITS_CACHE = "bits"  # the cache of a bit-backend forward: (BITS_CACHE,), no backward
+
+
+class DenseCache(NamedTuple):
+    """What :func:`dense_backward` needs: the input ``x`` (N, D) and the weights ``W`` (F, D)."""
+
+    x: np.ndarray
+    W: np.ndarray
+
+
+class HorqDenseCache(NamedTuple):
+    """What :func:`horq_dense_backward` needs: the quantized operands and their caches."""
+
+    ops: HorqOperands
 
 
 def _check_dense(x, W, b):
@@ -76,7 +88,7 @@ def dense_forward(x, W, b):
     Returns
     -------
     Y : ndarray, shape (N, F)
-    cache : opaque
+    cache : DenseCache
 
     Examples
     --------
@@ -85,7 +97,7 @@ def dense_forward(x, W, b):
     array([[3.5]])
     """
     _check_dense(x, W, b)
-    return x @ W.T + b, (x, W)
+    return x @ W.T + b, DenseCache(x, W)
 
 
 def dense_backward(dY, cache):
@@ -95,34 +107,12 @@ def dense_backward(dY, cache):
 
 
 def check_backend(backend, order, binary_weights, sign_fn):
-    """Raise ValueError naming ``backend`` unless it is known and, for "bits", usable."""
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    if backend == "bits" and (order is None or not binary_weights or sign_fn is not SIGN_STE):
+    """Raise ValueError naming ``backend`` unless it is known and, for a bit backend, usable."""
+    check_choice(backend, "backend", BACKENDS)
+    if backend != "float" and (order is None or not binary_weights or sign_fn is not SIGN_STE):
         raise ValueError(
-            "backend='bits' needs an integer order, binary_weights=True and the true sign"
+            f"backend={backend!r} needs an integer order, binary_weights=True and the true sign"
         )
-
-
-def quantize_operands(x, W, order, axis, binary_weights, sign_fn, ste):
-    """``(Xt, Wt, qcache, wcache)``: the quantized input and weights of a HORQ layer (or the floats).
-
-    ``order=None`` keeps ``x``; ``binary_weights=False`` keeps ``W``; their caches are then None.
-    """
-    Xt, qcache = (x, None) if order is None else quantizer_forward(
-        x, order, axis, sign_fn=sign_fn, ste=ste
-    )
-    Wt, wcache = (W, None) if not binary_weights else weight_binarize_forward(
-        W, sign_fn=sign_fn, ste=ste
-    )
-    return Xt, Wt, qcache, wcache
-
-
-def unquantize_grads(dXt, dWt, qcache, wcache):
-    """``(dx, dW)`` from the gradients of the quantized operands (inverse of :func:`quantize_operands`)."""
-    dx = dXt if qcache is None else quantizer_backward(dXt, qcache)
-    dW = dWt if wcache is None else weight_binarize_backward(dWt, wcache)
-    return dx, dW
 
 
 def horq_dense_forward(
@@ -143,14 +133,14 @@ def horq_dense_forward(
     sign_fn : SignFn
         ``SIGN_STE`` or ``smooth_sign(tau)`` (for finite-difference checks).
     ste : {"chain", "identity"}
-    backend : {"float", "bits"}
+    backend : {"float", "bits", "bits-fast"}
     binary_weights : bool
         ``Wt = alpha sign(W)`` (True) or ``Wt = W``.
 
     Returns
     -------
     Y : ndarray, shape (N, F)
-    cache : opaque
+    cache : HorqDenseCache (or ``(BITS_CACHE,)`` for a bit backend: no backward)
 
     Notes
     -----
@@ -158,25 +148,23 @@ def horq_dense_forward(
     """
     _check_dense(x, W, b)
     check_backend(backend, order, binary_weights, sign_fn)
-    if backend == "bits":
-        from ..conv import horq_linear  # imported here: the bit kernels are a separate module
-
-        return horq_linear(x, W, order, backend="bits") + b, (BITS_CACHE,)
-    Xt, Wt, qcache, wcache = quantize_operands(x, W, order, -1, binary_weights, sign_fn, ste)
-    return Xt @ Wt.T + b, (Xt, Wt, qcache, wcache)
+    if backend != "float":
+        return horq_linear(x, W, order, backend=backend) + b, (BITS_CACHE,)
+    ops = quantize_operands(x, W, order, -1, sign_fn=sign_fn, ste=ste, binary_weights=binary_weights)
+    return ops.Xt @ ops.Wt.T + b, HorqDenseCache(ops)
 
 
 def horq_dense_backward(dY, cache):
     """Gradients ``(dx (N, D), dW (F, D), db (F,))`` of :func:`horq_dense_forward` from ``dY`` (N, F)."""
     if cache[0] is BITS_CACHE:
-        raise ValueError("backend='bits' is inference only; train with backend='float'")
-    Xt, Wt, qcache, wcache = cache
-    dx, dW = unquantize_grads(dY @ Wt, dY.T @ Xt, qcache, wcache)
+        raise ValueError("the bit backends are inference only; train with backend='float'")
+    ops = cache.ops
+    dx, dW = unquantize_grads(dY @ ops.Wt, dY.T @ ops.Xt, ops)
     return dx, dW, dY.sum(axis=0)
 
 
 def relu_forward(x):
-    """``max(x, 0)``, any shape; returns ``(out, cache)``."""
+    """``max(x, 0)``, any shape; returns ``(out, cache)``, the cache the mask ``x > 0``."""
     return np.maximum(x, 0), x > 0
 
 
@@ -186,7 +174,7 @@ def relu_backward(dout, cache):
 
 
 def hardtanh_forward(x):
-    """``clip(x, -1, 1)``, any shape; returns ``(out, cache)``."""
+    """``clip(x, -1, 1)``, any shape; returns ``(out, cache)``, the cache the mask ``|x| <= 1``."""
     return np.clip(x, -1, 1), np.abs(x) <= 1
 
 
@@ -196,7 +184,7 @@ def hardtanh_backward(dout, cache):
 
 
 def flatten_forward(x):
-    """``x`` of shape (N, ...) as (N, D); returns ``(out, cache)``."""
+    """``x`` of shape (N, ...) as (N, D); returns ``(out, cache)``, the cache ``x.shape``."""
     return x.reshape(x.shape[0], -1), x.shape  # (N, D)
 
 
