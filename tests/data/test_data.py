@@ -30,7 +30,6 @@ from horq_ref.data.datasets import (
     stratified_split,
 )
 from horq_ref.data.idx import (
-    atomic_output,
     find_idx_files,
     read_idx,
     read_idx_images,
@@ -142,17 +141,6 @@ def test_write_idx_rejects_bad_arrays(tmp_path):
     with pytest.raises(ValueError, match="array"):
         write_idx(tmp_path / "a", np.uint8(3))
     assert list(tmp_path.iterdir()) == []
-
-
-def test_atomic_output_keeps_old_content_and_leaves_no_temp_on_failure(tmp_path):
-    path = tmp_path / "f.bin"
-    path.write_bytes(b"old")
-    with pytest.raises(RuntimeError):
-        with atomic_output(path) as fh:
-            fh.write(b"half of the new content")
-            raise RuntimeError("interrupted")
-    assert path.read_bytes() == b"old"
-    assert [p.name for p in tmp_path.iterdir()] == ["f.bin"]
 
 
 # ---------------------------------------------------------------- CIFAR-10
