@@ -1,24 +1,22 @@
 """The ``"bits-fast"`` backend: the HORQ convolution's dot products and scales, packed cleverly.
 
-Same planes, dot products and outputs as the reference ``"bits"`` backend of
+Bit for bit the same planes, scales, dot products and outputs as the reference ``"bits"`` backend of
 :func:`horq_ref.conv.horq_conv2d` (im2col, :func:`~horq_ref.quantize.expand`, pack every plane,
 :func:`~horq_ref.bits.binary_gemm_reference`), computed without float ``±1`` planes:
 
 * ``H_1 = sign(X)`` does not depend on the column. When that costs no extra words (``C`` a multiple
   of 64, or 1x1 kernels) the channels of each padded pixel are packed once and gathered per kernel
-  offset ``(i, j)``, the weights packed the same way; padding pixels are 0 = +1 = clear bits. Order
-  one then takes ``beta_1`` from XNOR-Net's ``K`` matrix (``sum_c |X|`` box-summed, / ``C*kh*kw``):
-  the same mean in another order of summation, so equal to the reference up to rounding only.
-* Higher orders need every column: blocks of rows are gathered and their residuals built in place,
-  with the float operations of :func:`~horq_ref.quantize.expand` (identical planes and betas), then
-  packed in im2col order ``(c, i, j)``; the ``K-1`` planes share one pass over the packed weights.
+  offset ``(i, j)``, the weights packed the same way; padding pixels are 0 = +1 = clear bits.
+* The scales (and the planes of higher orders) need every column: blocks of rows are gathered and
+  their residuals built in place, with the float operations of :func:`~horq_ref.quantize.expand`
+  (identical planes and scales), then packed in im2col order ``(c, i, j)``; the ``K-1`` planes share
+  one pass over the packed weights.
 * The GEMM is :func:`horq_ref.fast.gemm.mismatch_counts` (word-major tiles on a thread pool).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ..bits import n_words, pack_mask, pack_signs, unpack_signs
 from ..im2col import im2col
@@ -48,8 +46,6 @@ def fast_conv_dots(X, Wt, K, stride, padding, Ho, Wo, threads, keep):
     if np.abs(X).max() > np.finfo(X.dtype).max / (2 * D):  # sums may overflow: expand rescales
         betas, H, _, _ = expand(im2col(X, kh, kw, stride, padding), K, axis=-1)  # (K, N, P, [1|D])
         betas, words = betas.reshape(K, M), pack_signs(H[pixel:]).reshape(K - pixel, M, n_words(D))
-    elif K == 1 and pixel:
-        betas = _box_beta(X, kh, kw, stride, padding, Ho, Wo)  # (1, M)
     else:
         betas, words = _residual_planes(X, kh, kw, stride, padding, Ho, Wo, K, pixel)
     if K > pixel:
@@ -94,16 +90,6 @@ def _unpack_pixel_words(aT, C, kh, kw):
     M = aT.shape[1]
     H = unpack_signs(aT.T.reshape(M, kh * kw, -1), C)  # (M, kh*kw, C)
     return H.reshape(M, kh, kw, C).transpose(0, 3, 1, 2).reshape(1, M, C * kh * kw)
-
-
-def _box_beta(X, kh, kw, stride, padding, Ho, Wo):
-    """XNOR-Net's K matrix, (1, M): ``sum_c |X|`` summed over each window, over ``C*kh*kw``."""
-    N, C = X.shape[:2]
-    A = np.abs(X).sum(axis=1)  # (N, H, W)
-    if padding:
-        A = np.pad(A, ((0, 0), (padding, padding), (padding, padding)))
-    win = sliding_window_view(A, (kh, kw), axis=(1, 2))[:, ::stride, ::stride][:, :Ho, :Wo]
-    return (win.sum(axis=(-2, -1)) / (C * kh * kw)).reshape(1, N * Ho * Wo).astype(X.dtype)
 
 
 def _residual_planes(X, kh, kw, stride, padding, Ho, Wo, K, first):

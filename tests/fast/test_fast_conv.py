@@ -1,13 +1,12 @@
-"""``backend="bits-fast"`` (horq_ref.fast.conv) against the reference ``backend="bits"``.
+"""``backend="bits-fast"`` (horq_ref.fast.conv) against the reference ``backend="bits"``: bit for bit.
 
-Planes and dot products are compared for exact equality, always. Scales and outputs are compared
-for exact equality too, with one documented exception: at order one, when the channels of a pixel
-are packed once (``C`` a multiple of 64 or a 1x1 kernel), the fast path takes ``beta_1`` from a box
-sum of ``sum_c |X|`` (XNOR-Net's K matrix) -- the same mean of ``D = C*kh*kw`` magnitudes summed in
-another order. A sum of ``D`` non-negative terms in any order is within ``(D - 1) eps`` of the exact
-sum (relative), so two orders differ by at most ``2 D eps``: that is the tolerance there, and a
-negative control shows the exact comparison would fail.
+Planes, scales, dot products, per-order outputs and outputs are compared for exact equality on random
+layers and on adversarial ones (ties, exact zeros, -0.0, odd D, D a multiple of 64 or not, 1x1,
+stride, padding, huge magnitudes, float32 and float64); a negative control shows that a difference
+of one unit in the last place is caught.
 """
+
+import dataclasses
 
 import numpy as np
 import pytest
@@ -15,13 +14,6 @@ from hypothesis import given
 
 from horq_ref.conv import horq_conv2d, horq_linear
 from strategies import conv_cases, draw_values
-
-
-def box_beta_case(C, kh, kw, order, x):
-    """True where the fast path's beta_1 is a box sum (not the reference's row mean)."""
-    D = C * kh * kw
-    rescaled = np.abs(x).max() > np.finfo(x.dtype).max / (2 * D)
-    return order == 1 and (C % 64 == 0 or kh * kw == 1) and not rescaled
 
 
 def assert_fast_equals_reference(x, w, order, stride, padding, threads=None):
@@ -33,16 +25,16 @@ def assert_fast_equals_reference(x, w, order, stride, padding, threads=None):
     np.testing.assert_array_equal(tf.B, tr.B)
     np.testing.assert_array_equal(tf.alpha, tr.alpha)
     assert Yf.dtype == Yr.dtype == tf.betas.dtype == tr.betas.dtype
-    C, kh, kw = w.shape[1:]
-    if box_beta_case(C, kh, kw, order, x):
-        rtol = 2 * C * kh * kw * np.finfo(x.dtype).eps  # two summation orders, module docstring
-        np.testing.assert_allclose(tf.betas, tr.betas, rtol=rtol, atol=0)
-        np.testing.assert_allclose(Yf, Yr, rtol=rtol, atol=rtol * np.abs(Yr).max())
-    else:
-        np.testing.assert_array_equal(tf.betas, tr.betas)
-        np.testing.assert_array_equal(Yf, Yr)
-        np.testing.assert_array_equal(tf.Y, tr.Y)
+    assert_identical((Yf, tf), (Yr, tr))
     return tf, tr
+
+
+def assert_identical(fast, reference):
+    """Outputs, scales and per-order outputs equal bit for bit (``-0.0`` and ``0.0`` told apart)."""
+    (Yf, tf), (Yr, tr) = fast, reference
+    for a, b in ((Yf, Yr), (tf.betas, tr.betas), (tf.Y, tr.Y)):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        assert a.tobytes() == b.tobytes()
 
 
 @given(conv_cases(max_c=140))
@@ -88,18 +80,20 @@ def test_linear_fast_equals_reference(rng):
     x, w = rng.standard_normal((4, 150)), rng.standard_normal((3, 150))
     x[:, ::7] = 0.0
     for order in (1, 2, 3):
-        Yr, tr = horq_linear(x, w, order, "bits", return_intermediates=True)
-        Yf, tf = horq_linear(x, w, order, "bits-fast", return_intermediates=True)
-        np.testing.assert_array_equal(tf.dots, tr.dots)
-        np.testing.assert_allclose(Yf, Yr, rtol=2 * 150 * np.finfo(float).eps, atol=0)
+        ref = horq_linear(x, w, order, "bits", return_intermediates=True)
+        fast = horq_linear(x, w, order, "bits-fast", return_intermediates=True)
+        np.testing.assert_array_equal(fast[1].dots, ref[1].dots)
+        assert_identical(fast, ref)
 
 
-def test_box_beta_is_not_bit_for_bit(rng):
-    # negative control: the exception above is real -- somewhere the box sum's rounding differs,
-    # so an exact comparison of order-one scales on the pixel path would fail
-    x = rng.standard_normal((2, 64, 9, 9)).astype(np.float32)
-    w = rng.standard_normal((3, 64, 3, 3))
-    _, tr = horq_conv2d(x, w, 1, 1, 1, "bits", return_intermediates=True)
-    _, tf = horq_conv2d(x, w, 1, 1, 1, "bits-fast", return_intermediates=True)
-    assert not np.array_equal(tf.betas, tr.betas)
-    np.testing.assert_allclose(tf.betas, tr.betas, rtol=2 * 576 * np.finfo(np.float32).eps)
+def test_a_one_ulp_difference_is_caught(rng):
+    # negative control: the comparison is exact -- the next float after one scale fails it
+    x, w = rng.standard_normal((1, 64, 5, 5)).astype(np.float32), rng.standard_normal((2, 64, 3, 3))
+    Y, t = horq_conv2d(x, w, 2, 1, 1, "bits-fast", return_intermediates=True)
+    betas = t.betas.copy()
+    betas[0, 0, 0] = np.nextafter(betas[0, 0, 0], np.float32(np.inf))
+    with pytest.raises(AssertionError):
+        assert_identical((Y, t), (Y, dataclasses.replace(t, betas=betas)))
+    with pytest.raises(AssertionError):
+        assert_identical((Y, t), (np.nextafter(Y, np.float32(np.inf)), t))
+    assert_identical((Y, t), (Y.copy(), t))  # and equal copies pass
