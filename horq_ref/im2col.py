@@ -8,9 +8,9 @@ A convolution becomes one matrix product once every receptive field is laid out 
 So ``Y[n, f, p] = cols[n, p, :] @ w.reshape(F, -1)[f]``. In HORQ each row ``cols[n, p, :]`` is one
 *input group*: it gets its own scales ``beta_i`` (``axis=-1``).
 
-:func:`cols_matmul` is that product and :func:`float_conv2d` the whole float convolution (the
-baseline of the speed measurements and the training layers' GEMM). ``col2im`` is the adjoint of ``im2col`` (overlapping patches add up), which is what the backward pass
-of a convolution needs.
+:func:`cols_matmul` is that product (the training layers' GEMM) and :func:`float_conv2d` the whole
+float convolution (the baseline of the speed measurements). ``col2im`` is the adjoint of ``im2col``
+(overlapping patches add up), which is what the backward pass of a convolution needs.
 """
 
 from __future__ import annotations

@@ -97,8 +97,8 @@ def _residual_planes(X, kh, kw, stride, padding, Ho, Wo, K, first):
 
     Returns words (K - first, M, ceil(D/64)), identical to packing :func:`expand`'s planes. Blocks
     of rows (that stay in L2) are gathered and expanded in place on one thread (the gathers and
-    ``packbits`` hold the GIL: two threads were slower), with magnitudes ``E_i = |R_i|`` and sign
-    bits ``S_i`` of ``R_i`` (``sign(0) = +1``)::
+    ``packbits`` hold the GIL), with magnitudes ``E_i = |R_i|`` and sign bits ``S_i`` of ``R_i``
+    (``sign(0) = +1``)::
 
         beta_i = mean E_i,   d = E_i - beta_i,   E_{i+1} = |d|,   S_{i+1} = S_i ? d > 0 : d < 0
 

@@ -20,11 +20,7 @@ each such layer is expanded to order K per group (a sample row / an im2col row) 
 binarized at order one. Initialization: He-normal weights, zero biases, batch norm ``gamma = 1``,
 ``shift = 0``, all from ``np.random.default_rng(seed)`` in layer order.
 
-Speed (batch 100, float32, forward + backward, two shared cores, ``OPENBLAS_NUM_THREADS=1``):
-MLP float ~28,000 images/s, MLP horq2 ~14,000, CNN float ~1,800, CNN horq2 ~400-700; one epoch
-of 4,000 images takes ~2 s (CNN float) and ~6 s (CNN horq2). The HORQ CNN spends its time in
-the quantizer's element-wise passes over the im2col rows, not in the GEMMs. On a loaded machine
-multi-threaded BLAS was 2-5x slower than one thread.
+Measured training speeds are in docs/performance.md.
 """
 
 from __future__ import annotations
@@ -80,8 +76,9 @@ class Model:
         """Logits (N, num_classes) of ``x`` (N, C, H, W); ``train`` selects batch statistics."""
         if np.shape(x)[1:] != self.input_shape:
             raise ValueError(f"x must have shape (N,) + {self.input_shape}, got {np.shape(x)}")
-        if train and self.config["backend"] == "bits":
-            raise ValueError("backend='bits' is inference only; build with backend='float' to train")
+        if train and self.config["backend"] != "float":
+            raise ValueError(f"backend={self.config['backend']!r} is inference only; build with "
+                             "backend='float' to train")
         out = np.asarray(x).astype(self.dtype, copy=False)
         for layer in self.layers:
             out = layer.forward(out, train)
