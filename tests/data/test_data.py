@@ -124,15 +124,19 @@ def _with_bad_crc(gz):
     return gz[:-8] + crc + gz[-4:]
 
 
+def assert_damaged_file_is_refused(read, path, data, phrase):
+    """``read(path)`` of a file holding ``data`` raises a ValueError naming the path, from horq_ref."""
+    path.write_bytes(data)
+    with pytest.raises(ValueError, match=phrase) as excinfo:
+        read(path)
+    assert str(path) in str(excinfo.value)
+    assert raised_in_horq_ref(excinfo)
+
+
 @pytest.mark.parametrize("case", list(_corruptions()))
 def test_damaged_idx_gives_a_clear_value_error(tmp_path, case):
     data, phrase = _corruptions()[case]
-    path = tmp_path / "t10k-images-idx3-ubyte"
-    path.write_bytes(data)
-    with pytest.raises(ValueError, match=phrase) as excinfo:
-        read_idx_images(path)
-    assert str(path) in str(excinfo.value)
-    assert raised_in_horq_ref(excinfo)
+    assert_damaged_file_is_refused(read_idx_images, tmp_path / "t10k-images-idx3-ubyte", data, phrase)
 
 
 def test_write_idx_rejects_bad_arrays(tmp_path):
@@ -175,12 +179,7 @@ def test_damaged_cifar_gives_a_clear_value_error(tmp_path, rng, case):
                       "label 255 in record 1"),
         "foreign": (b"\x80\x04\x95" * RECORD_BYTES, "out of range"),   # a pickle header, repeated
     }[case]
-    path = tmp_path / "data_batch_1.bin"
-    path.write_bytes(data)
-    with pytest.raises(ValueError, match=phrase) as excinfo:
-        read_cifar10_batch(path)
-    assert str(path) in str(excinfo.value)
-    assert raised_in_horq_ref(excinfo)
+    assert_damaged_file_is_refused(read_cifar10_batch, tmp_path / "data_batch_1.bin", data, phrase)
 
 
 def test_cifar_writer_rejects_bad_input(tmp_path):
