@@ -13,9 +13,11 @@ Backends (the paper gives the bit arithmetic; the split into backends is this pr
 ``"float"`` multiplies float ±1 planes with BLAS (the training layer's forward,
 :func:`horq_conv2d_operands`). ``"bits"`` is the reference bit path, step by step: im2col ->
 residual expansion -> pack each plane -> XOR + popcount GEMM -> combine with ``beta`` and
-``alpha``; every ``B_f . H_i`` is ``n - 2 popcount(b XOR h)`` (:mod:`horq_ref.bits`), equal to the
-float backend's dot products exactly, its outputs up to rounding. ``"bits-fast"``
-(:mod:`horq_ref.fast.conv`) gives the same planes and dot products with optimized kernels.
+``alpha``; every ``B_f . H_i`` is ``n - 2 popcount(b XOR h)`` (:mod:`horq_ref.bits`). Its dot
+products are integers, equal to the float backend's exactly; with the same scales (one
+:func:`~horq_ref.quantize.expand` of the same rows) and the same combination, so are its outputs.
+``"bits-fast"`` (:mod:`horq_ref.fast.conv`) computes the same planes, scales, dot products and
+outputs, bit for bit, with optimized kernels.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .bits import binary_gemm_reference, pack_signs
+from .bits import binary_gemm_reference, n_words, pack_signs
 from .checks import as_float_array, check_choice, check_order
 from .fast.conv import fast_conv_dots
 from .im2col import check_conv_args, im2col
@@ -192,7 +194,7 @@ def _bits_dots(X, Wt, K, stride, padding):
     """
     F, _, kh, kw = Wt.shape
     cols = im2col(X, kh, kw, stride, padding)  # (N, P, D)
-    (N, P, D), nw = cols.shape, -(-cols.shape[-1] // 64)
+    (N, P, D), nw = cols.shape, n_words(cols.shape[-1])
     betas, H, _, _ = expand(cols, K, axis=-1)  # (K, N, P, 1), (K, N, P, D)
     A = pack_signs(H).reshape(K * N * P, nw)  # one row of words per plane row
     Bw = pack_signs(Wt.reshape(F, D))  # (F, nw)

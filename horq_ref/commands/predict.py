@@ -22,8 +22,9 @@ def add_arguments(parser):
                         help="data set (default mnist: the embedded subset's test split)")
     parser.add_argument("--data-dir", metavar="DIR", help="folder with the full data set")
     parser.add_argument("--limit", type=int, metavar="N", help="use a stratified N test images")
-    parser.add_argument("--backend", choices=BACKENDS, default="bits",
-                        help="arithmetic of the HORQ layers (default bits)")
+    parser.add_argument("--backend", choices=BACKENDS, default="bits-fast",
+                        help="arithmetic of the HORQ layers (default bits-fast; bits is the "
+                             "reference bit path, equal bit for bit and slower)")
     parser.add_argument("--batch-size", type=int, default=500, help="images per batch (default 500)")
 
 

@@ -203,6 +203,11 @@ def test_bits_backend_model_matches_float_in_eval():
         np.testing.assert_allclose(b.forward(x, train=False), f.forward(x, train=False), rtol=1e-4, atol=1e-4)
         with pytest.raises(ValueError, match="inference only"):
             b.forward(x, train=True)
+        fast = build_model(arch, "horq2", hidden=32, seed=0, backend="bits-fast")
+        fast.load_state_dict(f.state_dict())
+        np.testing.assert_array_equal(fast.forward(x, train=False), b.forward(x, train=False))
+        with pytest.raises(ValueError, match="inference only"):
+            fast.forward(x, train=True)
 
 
 def test_float64_models_and_errors():
