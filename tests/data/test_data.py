@@ -288,7 +288,8 @@ def test_load_dataset_is_deterministic_and_limits_are_stratified():
     (dict(name="cifar10"), ValueError, "data_dir"),
     (dict(name="svhn"), ValueError, "name"),
     (dict(limit_train=0), ValueError, "limit_train"),
-    (dict(limit_test=2.5), ValueError, "limit_test"),
+    (dict(limit_test=2.5), TypeError, "limit_test"),
+    (dict(limit_test=True), TypeError, "limit_test"),
 ])
 def test_load_dataset_rejects_bad_arguments(kwargs, exc, phrase):
     with pytest.raises(exc, match=phrase):
@@ -382,3 +383,12 @@ def test_cifar_lookup_reports_missing_batches(tmp_path):
     write_cifar10_batch(tmp_path / "data_batch_1.bin", np.zeros((1, 3, 32, 32), np.uint8), [0])
     with pytest.raises(FileNotFoundError, match="data_batch_2.bin"):
         find_cifar10_batches(tmp_path)
+
+
+def test_stratified_split_checks_n_test():
+    labels = np.repeat(np.arange(3), 4)
+    assert len(stratified_split(labels, n_test=np.int64(3), seed=0)[1]) == 3  # NumPy ints are ints
+    with pytest.raises(TypeError, match="n_test must be an integer"):
+        stratified_split(labels, n_test=True, seed=0)
+    with pytest.raises(ValueError, match="n_test must be <= 11"):
+        stratified_split(labels, n_test=12, seed=0)
