@@ -48,7 +48,7 @@ class HorqTrace:
     Attributes
     ----------
     planes : ndarray of int8, shape (K, N, P, D)
-        ``H_i`` of every column, im2col order; for ``"bits"`` unpacked from the words used.
+        ``H_i`` of every column, im2col order; for ``"bits-fast"`` unpacked from the words used.
     betas : ndarray, shape (K, N, P); alpha : ndarray, shape (F,)
     B : ndarray of int8, shape (F, D)
         ``sign(W)``, im2col order.
