@@ -26,18 +26,19 @@ if str(DOCS.parent) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(DOCS.parent))
 
 import horq_ref  # noqa: E402
-from horq_ref.cli import build_parser  # noqa: E402
+from horq_ref.commands import build_parser  # noqa: E402
 
 MODULES = [
     "horq_ref.checks", "horq_ref.quantize", "horq_ref.theory", "horq_ref.bits", "horq_ref.im2col",
-    "horq_ref.conv", "horq_ref.ste", "horq_ref.cost",
+    "horq_ref.conv", "horq_ref.ste", "horq_ref.binary_backward", "horq_ref.cost",
+    "horq_ref.fast.gemm", "horq_ref.fast.conv",
     "horq_ref.nn.layers", "horq_ref.nn.conv_layers", "horq_ref.nn.norm", "horq_ref.nn.losses",
     "horq_ref.nn.gradcheck", "horq_ref.nn.blocks", "horq_ref.nn.models", "horq_ref.nn.optim",
     "horq_ref.nn.train", "horq_ref.io.checkpoint", "horq_ref.io.export",
     "horq_ref.data", "horq_ref.data.datasets", "horq_ref.data.idx", "horq_ref.data.cifar",
     "horq_ref.data.download",
     "horq_ref.experiments.reproduce", "horq_ref.experiments.report", "horq_ref.experiments.plots",
-    "horq_ref.experiments.bench", "horq_ref.cli",
+    "horq_ref.experiments.bench", "horq_ref.commands",
 ]
 SECTIONS = ("Parameters", "Returns", "Yields", "Raises", "Attributes", "Notes")
 ALL_SECTIONS = SECTIONS + ("Examples", "See Also", "References", "Warns", "Other Parameters")
@@ -312,7 +313,7 @@ def render_commands():
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     out = ["", "---", "", "## The `horq-ref` commands", "",
-           "Read from the argument parser (`horq_ref.cli.build_parser`); each command is a module of "
+           "Read from the argument parser (`horq_ref.commands.build_parser`); each command is a module of "
            "`horq_ref.commands` with `NAME`, `HELP`, `add_arguments(parser)` and `run(args)`."]
     for name, cmd in sub.choices.items():
         out += ["", f"### `horq-ref {name}`", "", rst_to_md(cmd.description or ""), "",

@@ -18,25 +18,18 @@ Bit layout (chosen by this project; the paper does not fix one)
 * Words are built with ``np.packbits(..., bitorder="little")`` and read as explicit little-endian
   ``'<u8'``, so the integer value of every word is the same on every machine.
 
-Speed (NumPy only)
+The reference GEMM
 ------------------
-:func:`binary_gemm_reference` broadcasts one big ``(M, F, words)`` XOR: obviously correct, slow.
-:func:`mismatch_counts` is the fast kernel: *word-major*, one XOR + popcount over a cache-sized
-``(filters, columns)`` tile per 64-bit word, popcounts summed in ``uint8`` for three words at a time
-(3 * 64 < 256) and then in a wide accumulator, tiles spread over a thread pool (NumPy ufuncs release
-the GIL). The XOR runs without NumPy's buffer (:func:`unbuffered`): with the default 8192 elements
-NumPy copies several short broadcast rows into its buffer and the XOR gets about three times slower.
-``np.bitwise_count`` returns ``uint8``: sums of it are always taken in a wide type.
+:func:`binary_gemm_reference` broadcasts one ``(M, F, words)`` XOR and popcount: obviously correct,
+the one the ``"bits"`` backend uses. The tiled, threaded kernel with the same result is
+:func:`horq_ref.fast.gemm.binary_gemm` (``backend="bits-fast"``).
 """
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from numbers import Integral
-
 import numpy as np
+
+from .checks import check_int, check_real_dtype
 
 __all__ = [
     "WORD_BITS",
@@ -46,24 +39,15 @@ __all__ = [
     "unpack_signs",
     "popcount_dot",
     "binary_gemm_reference",
-    "binary_gemm",
-    "mismatch_counts",
-    "default_threads",
-    "parallel_map",
-    "unbuffered",
+    "check_gemm",
 ]
 
 WORD_BITS = 64
-_TILE_ELEMS = 131072  # one (filters, columns) tile: 1 MiB of uint64 (+ 0.5 MiB counts), in L2
-_MAX_TILE_COLS = 4096  # long rows keep NumPy's per-row overhead small
-_GROUP = 3  # popcounts of 3 words sum to <= 192 and fit in uint8
 
 
 def n_words(n):
     """Number of 64-bit words holding ``n`` bits: ``ceil(n / 64)``."""
-    if isinstance(n, bool) or not isinstance(n, Integral) or n < 0:
-        raise ValueError(f"n must be a non-negative integer, got {n!r}")
-    return -(-int(n) // WORD_BITS)
+    return -(-check_int(n, "n", minimum=0) // WORD_BITS)
 
 
 def pack_mask(mask):
@@ -106,8 +90,7 @@ def pack_signs(x, axis=-1):
     array([18], dtype=uint64)
     """
     x = np.asarray(x)
-    if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
-        raise TypeError(f"x must be a real numeric array, got dtype {x.dtype}")
+    check_real_dtype(x, "x")
     if x.ndim == 0:
         raise ValueError("x must have at least one axis")
     if np.issubdtype(x.dtype, np.floating) and np.isnan(x).any():
@@ -191,26 +174,12 @@ def binary_gemm_reference(A, B, n):
     -------
     ndarray of int64, shape (M, F)
     """
-    A, B = _check_gemm(A, B, n)
+    A, B = check_gemm(A, B, n)
     return popcount_dot(A[:, None, :], B[None, :, :], n)  # (M, F, words) -> (M, F)
 
 
-def binary_gemm(A, B, n, threads=None):
-    """All ±1 dot products ``A_m · B_f`` with the word-major tiled kernel.
-
-    Same arguments and result as :func:`binary_gemm_reference` (exactly equal); ``threads`` is the
-    number of worker threads (default :func:`default_threads`).
-
-    Notes
-    -----
-    ``Y[m, f] = n - 2 * sum_w popcount(A[m, w] XOR B[f, w])``, computed by :func:`mismatch_counts`.
-    """
-    A, B = _check_gemm(A, B, n)
-    counts = mismatch_counts(np.ascontiguousarray(A.T), np.ascontiguousarray(B.T), threads)
-    return int(n) - 2 * counts.T.astype(np.int64)  # (M, F)
-
-
-def _check_gemm(A, B, n):
+def check_gemm(A, B, n):
+    """``(A, B)`` as uint64 word arrays after checking they are (M, words) and (F, words), n bits."""
     A, B = _as_words(A, "A"), _as_words(B, "B")
     if A.ndim != 2 or B.ndim != 2:
         raise ValueError(f"A and B must be 2-D (rows, words), got {A.shape} and {B.shape}")
@@ -219,90 +188,12 @@ def _check_gemm(A, B, n):
     return A, B
 
 
-def mismatch_counts(aT, bT, threads=None):
-    """``counts[f, m] = sum_w popcount(aT[w, m] XOR bT[w, f])``: the number of differing bits.
-
-    Parameters
-    ----------
-    aT : ndarray of uint64, shape (words, M), C-contiguous (word-major: one row per word)
-    bT : ndarray of uint64, shape (words, F), C-contiguous
-    threads : int, optional
-        Worker threads; tiles of ``(filters, columns)`` are shared among them.
-
-    Returns
-    -------
-    counts : ndarray, shape (F, M), unsigned, wide enough for ``64 * words``.
-    """
-    (nw, M), F = aT.shape, bT.shape[1]
-    if bT.shape[0] != nw:
-        raise ValueError(f"aT has {nw} words per column but bT has {bT.shape[0]}")
-    acc_dtype = np.min_scalar_type(WORD_BITS * max(nw, 1))
-    out = np.zeros((F, M), np.promote_types(acc_dtype, np.uint16))  # (F, M)
-    threads = default_threads() if threads is None else threads
-    mt = min(max(M, 1), _MAX_TILE_COLS)
-    ft = max(1, min(_TILE_ELEMS // mt, -(-F // max(1, threads))))  # at least one tile per thread
-    tiles = [(f0, min(f0 + ft, F), m0, min(m0 + mt, M)) for f0 in range(0, F, ft)
-             for m0 in range(0, M, mt)]
-    if nw:
-        parallel_map(lambda t: _count_tile(aT, bT, out, *t), tiles, threads)
-    return out
+_MOVED = ("binary_gemm", "mismatch_counts", "default_threads", "parallel_map", "unbuffered")
 
 
-def _count_tile(aT, bT, out, f0, f1, m0, m1):
-    """One tile: for each word w, ``t = b[f, w] XOR a[w, m]`` over (f1-f0, m1-m0), then popcount."""
-    shape = (f1 - f0, m1 - m0)
-    t = np.empty(shape, np.uint64)  # XOR of one word
-    c = np.empty(shape, np.uint8)  # its popcount, <= 64
-    c3 = np.empty(shape, np.uint8)  # popcounts of up to _GROUP words, <= 192
-    acc = np.zeros(shape, out.dtype)  # the running count, wide
-    for g in range(0, aT.shape[0], _GROUP):
-        with unbuffered():
-            for w in range(g, min(g + _GROUP, aT.shape[0])):
-                np.bitwise_xor(bT[w, f0:f1, None], aT[w, None, m0:m1], out=t)
-                np.bitwise_count(t, out=c3 if w == g else c)
-                if w != g:
-                    np.add(c3, c, out=c3)
-        np.add(acc, c3, out=acc)  # uint8 -> wide: a cast, which wants NumPy's default buffer
-    out[f0:f1, m0:m1] = acc
+def __getattr__(name):  # the fast kernels moved to horq_ref.fast.gemm; old imports keep working
+    if name in _MOVED:
+        from .fast import gemm
 
-
-@contextmanager
-def unbuffered():
-    """Run NumPy ufuncs of this thread with the smallest buffer (16 elements).
-
-    With the default 8192-element buffer NumPy copies several short rows of a broadcast operation
-    such as ``(F, 1) XOR (1, M)`` into its buffer: about three times slower here for ``M`` near
-    1000, and with a buffer of exactly one row the threads stop running in parallel. With a tiny
-    buffer NumPy runs the inner loop on the arrays themselves. Operations that cast need the
-    buffer, so they stay outside this context.
-    """
-    old = np.setbufsize(16)  # NumPy's minimum
-    try:
-        yield
-    finally:
-        np.setbufsize(old)
-
-
-_POOLS: dict[int, ThreadPoolExecutor] = {}
-
-
-def default_threads():
-    """The number of CPUs this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def parallel_map(fn, items, threads=None):
-    """``[fn(item) for item in items]`` on up to ``threads`` threads (a pool kept per size)."""
-    threads = default_threads() if threads is None else threads
-    if isinstance(threads, bool) or not isinstance(threads, Integral) or threads < 1:
-        raise ValueError(f"threads must be an integer >= 1, got {threads!r}")
-    items = list(items)
-    if threads == 1 or len(items) <= 1:
-        return [fn(item) for item in items]
-    pool = _POOLS.get(threads)
-    if pool is None:
-        pool = _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="horq-bits")
-    return list(pool.map(fn, items))
+        return getattr(gemm, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

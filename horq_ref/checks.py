@@ -16,7 +16,7 @@ from numbers import Integral, Real
 import numpy as np
 
 __all__ = ["check_int", "check_real", "check_choice", "check_real_dtype", "as_float_array",
-           "check_order"]
+           "check_order", "normalize_axis"]
 
 
 def check_int(value, name, minimum=None, maximum=None):
@@ -102,3 +102,24 @@ def as_float_array(x, name="x"):
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite: it contains NaN or inf")
     return arr
+
+
+def normalize_axis(axis, ndim, name="axis"):
+    """Normalize ``axis`` (None, int or tuple of ints) to a sorted tuple, or None for all axes."""
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, Integral) else axis
+    try:
+        axes = tuple(axes)
+    except TypeError:
+        raise TypeError(f"{name} must be None, an int or a tuple of ints, got {axis!r}") from None
+    out = []
+    for a in axes:
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, Integral):
+            raise TypeError(f"{name} must contain ints, got {a!r}")
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{name} {a} is out of bounds for an array of dimension {ndim}")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name} contains a repeated axis: {axis!r}")
+    return tuple(sorted(out))

@@ -8,37 +8,37 @@ products, ::
 
     Y = sum_i Y_i,     Y_i[n, f, p] = alpha_f * beta_i[n, p] * (B_f . H_i[n, p, :])
 
-Backends (the paper gives the bit arithmetic; the split into two backends is this project's)
-----------------------------------------------------------------------------------------------
-``"float"`` multiplies float ±1 planes with BLAS. ``"bits"`` gets every ``B_f . H_i`` from packed
-words only, ``n - 2 popcount(b XOR h)`` (:mod:`horq_ref.bits`): its dot products equal the float
-backend's exactly, its outputs up to rounding. How ``"bits"`` builds its planes:
-
-* ``H_1 = sign(X)`` does not depend on the column. When that costs no extra words (``C`` a multiple
-  of 64, or 1x1 kernels) the channels of each padded pixel are packed once and gathered per kernel
-  offset ``(i, j)``, the weights packed the same way; padding pixels are 0 = +1 = clear bits. Order
-  one then takes ``beta_1`` from XNOR-Net's ``K`` matrix (``sum_c |X|`` box-summed, / ``C*kh*kw``).
-* Higher orders need every column: blocks of rows are gathered and their residuals built in place,
-  with the float operations of :func:`~horq_ref.quantize.expand` (identical planes and betas), then
-  packed in im2col order ``(c, i, j)``; the ``K-1`` planes share one pass over the packed weights.
+Backends (the paper gives the bit arithmetic; the split into backends is this project's)
+-------------------------------------------------------------------------------------------
+``"float"`` multiplies float ±1 planes with BLAS (the training layer's forward,
+:func:`horq_conv2d_operands`). ``"bits"`` is the reference bit path, step by step: im2col ->
+residual expansion -> pack each plane -> XOR + popcount GEMM -> combine with ``beta`` and
+``alpha``; every ``B_f . H_i`` is ``n - 2 popcount(b XOR h)`` (:mod:`horq_ref.bits`). Its dot
+products are integers, equal to the float backend's exactly; with the same scales (one
+:func:`~horq_ref.quantize.expand` of the same rows) and the same combination, so are its outputs.
+``"bits-fast"`` (:mod:`horq_ref.fast.conv`) computes the same planes, scales, dot products and
+outputs, bit for bit, with optimized kernels.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-from .bits import mismatch_counts, n_words, pack_mask, pack_signs, unbuffered, unpack_signs
+from .bits import binary_gemm_reference, n_words, pack_signs
+from .checks import as_float_array, check_choice, check_order
+from .fast.conv import fast_conv_dots
 from .im2col import check_conv_args, im2col
-from .checks import as_float_array, check_order
 from .quantize import expand, mean_abs, sign
+from .ste import (SIGN_STE, quantizer_backward, quantizer_forward, weight_binarize_backward,
+                  weight_binarize_forward)
 
-__all__ = ["horq_conv2d", "horq_linear", "HorqTrace", "BACKENDS"]
+__all__ = ["horq_conv2d", "horq_linear", "HorqTrace", "BACKENDS", "HorqOperands",
+           "quantize_operands", "unquantize_grads", "horq_conv2d_operands"]
 
-BACKENDS = ("float", "bits")
-_BLOCK_ROWS = 64  # rows per residual block: 64 x C*kh*kw floats stay in L2
+BACKENDS = ("float", "bits", "bits-fast")
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class HorqTrace:
     Attributes
     ----------
     planes : ndarray of int8, shape (K, N, P, D)
-        ``H_i`` of every column, im2col order; for ``"bits"`` unpacked from the words used.
+        ``H_i`` of every column, im2col order; for ``"bits-fast"`` unpacked from the words used.
     betas : ndarray, shape (K, N, P); alpha : ndarray, shape (F,)
     B : ndarray of int8, shape (F, D)
         ``sign(W)``, im2col order.
@@ -81,11 +81,12 @@ def horq_conv2d(x, w, order, stride=1, padding=0, backend="float", return_interm
     stride : int >= 1
     padding : int >= 0
         Zero padding on every side; padded zeros belong to each column and its scales.
-    backend : {"float", "bits"}
+    backend : {"float", "bits", "bits-fast"}
     return_intermediates : bool
         Also return a :class:`HorqTrace`.
     threads : int, optional
-        Threads of the ``"bits"`` backend (default: all CPUs of this process).
+        Threads of the ``"bits-fast"`` backend (default: all CPUs of this process); the other
+        backends ignore it.
 
     Returns
     -------
@@ -105,22 +106,22 @@ def horq_conv2d(x, w, order, stride=1, padding=0, backend="float", return_interm
     """
     X, W, K = _prepare(x, w, order, backend, ndim=4)
     Ho, Wo = check_conv_args(X, W, stride, padding)
-    N, F, (kh, kw) = X.shape[0], W.shape[0], W.shape[2:]
+    N, F = X.shape[0], W.shape[0]
     alpha = mean_abs(W, (1, 2, 3)).reshape(F).astype(X.dtype)  # binarize's alpha, (F,)
-    keep = return_intermediates
-    B = sign(W, X.dtype).reshape(F, -1) if backend == "float" or keep else None  # (F, D)
     if backend == "float":
-        cols = im2col(X, kh, kw, stride, padding)  # (N, P, D)
-        dotsf, betas, planes = _float_dots(cols, B, K)
+        dots, betas, planes = _float_dots(X, W, K, stride, padding)
+    elif backend == "bits":
+        dots, betas, planes = _bits_dots(X, W, K, stride, padding)
     else:
-        dotsf, betas, planes = _bits_conv_dots(X, W, K, stride, padding, Ho, Wo, threads, keep)
+        dots, betas, planes = fast_conv_dots(X, W, K, stride, padding, Ho, Wo, threads,
+                                             return_intermediates)
     betas = betas.reshape(K, N, Ho * Wo)  # (K, N, P)
-    Y, Yk = _combine(dotsf, alpha, betas, keep)  # (N, F, P), (K, N, F, P) or None
-    if not keep:
+    Y, Yk = _combine(dots, alpha, betas, return_intermediates)  # (N, F, P), (K, N, F, P) or None
+    if not return_intermediates:
         return Y.reshape(N, F, Ho, Wo)
     trace = HorqTrace(planes=planes.reshape(K, N, Ho * Wo, -1).astype(np.int8), betas=betas,
-                      alpha=alpha, B=B.astype(np.int8),
-                      dots=np.rint(dotsf).astype(np.int64), Y=Yk.reshape(K, N, F, Ho, Wo),
+                      alpha=alpha, B=sign(W, np.int8).reshape(F, -1),
+                      dots=np.rint(dots).astype(np.int64), Y=Yk.reshape(K, N, F, Ho, Wo),
                       backend=backend)
     return Y.reshape(N, F, Ho, Wo), trace
 
@@ -164,8 +165,7 @@ def horq_linear(x, w, order, backend="float", return_intermediates=False, thread
 
 def _prepare(x, w, order, backend, ndim):
     """Validate and convert the common arguments; return ``(X, W, K)``."""
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    check_choice(backend, "backend", BACKENDS)
     K = check_order(order)
     X, W = as_float_array(x, "x"), as_float_array(w, "w")
     for name, arr in (("x", X), ("w", W)):
@@ -176,15 +176,33 @@ def _prepare(x, w, order, backend, ndim):
     return X, W, K
 
 
-def _float_dots(cols, Bm, K):
-    """Float backend, ``cols`` (N, P, D) and ``Bm`` (F, D): :func:`expand` and a float matmul of ±1.
+def _float_dots(X, W, K, stride, padding):
+    """Float backend: the training forward's planes (:func:`horq_conv2d_operands`), a float matmul.
 
-    Returns float dots (K, N, F, P), betas (K, N, P), planes (K, N, P, D).
+    Returns float dots (K, N, F, P), betas (K, N, P, 1) and planes (K, N, P, D).
     """
+    ops, _ = horq_conv2d_operands(X, W, K, stride, padding)
+    H, B = ops.qcache.H, ops.wcache.H[0].astype(X.dtype)  # (K, N, P, D), (F, D)
+    if X.dtype != np.float64 and H.shape[-1] >= 2**24:  # sums of D ones stop being exact
+        H, B = H.astype(np.float64), B.astype(np.float64)
+    dots = np.matmul(H, B.T)  # (K, N, P, F): integers, exact in float
+    return dots.astype(X.dtype).transpose(0, 1, 3, 2), ops.qcache.betas, ops.qcache.H
+
+
+def _bits_dots(X, W, K, stride, padding):
+    """Reference bit path: im2col, expand, pack each plane, XOR + popcount GEMM.
+
+    Returns float dots (K, N, F, P) (integers, exact), betas (K, N, P, 1) and planes (K, N, P, D).
+    """
+    F, _, kh, kw = W.shape
+    cols = im2col(X, kh, kw, stride, padding)  # (N, P, D)
+    (N, P, D), nw = cols.shape, n_words(cols.shape[-1])
     betas, H, _, _ = expand(cols, K, axis=-1)  # (K, N, P, 1), (K, N, P, D)
-    exact = H if H.dtype == np.float64 or cols.shape[-1] < 2**24 else H.astype(np.float64)
-    dots = np.matmul(exact, Bm.T.astype(exact.dtype))  # (K, N, P, F): integers, exact in float
-    return dots.astype(cols.dtype).transpose(0, 1, 3, 2), betas[..., 0], H
+    A = pack_signs(H).reshape(K * N * P, nw)  # one row of words per plane row
+    Bw = pack_signs(W.reshape(F, D))  # (F, nw)
+    dots = binary_gemm_reference(A, Bw, D)  # (K*N*P, F), int64
+    dots = dots.reshape(K, N, P, F).transpose(0, 1, 3, 2)  # (K, N, F, P)
+    return dots.astype(X.dtype), betas, H
 
 
 def _combine(dotsf, alpha, betas, keep):
@@ -197,123 +215,54 @@ def _combine(dotsf, alpha, betas, keep):
     return Y, Yk
 
 
-def _bits_conv_dots(X, W, K, stride, padding, Ho, Wo, threads, keep):
-    """Bits backend: float dots (K, N, F, P), betas (K, N*P), planes (K, N*P, D) or None."""
-    (N, C), (F, _, kh, kw) = X.shape[:2], W.shape
-    D, M, shape = C * kh * kw, N * Ho * Wo, (N, Ho * Wo)
-    pixel = int(kh * kw * n_words(C) == n_words(D))  # 1: H_1 comes from the pixel layout
-    dots, planes = [], []
-    if pixel:  # H_1 per pixel: words (kh*kw*Cw, M), weights (F, kh*kw*Cw)
-        a1 = _pixel_words(X, kh, kw, stride, padding, Ho, Wo)
-        b1 = pack_signs(W.transpose(0, 2, 3, 1)).reshape(F, -1)  # (F, kh, kw, Cw) -> (F, -1)
-        dots.append(_dots(a1, b1, D, (1,) + shape, threads, X.dtype))
-        planes += [_unpack_pixel_words(a1, C, kh, kw)] if keep else []
-    if np.abs(X).max() > np.finfo(X.dtype).max / (2 * D):  # sums may overflow: expand rescales
-        betas, H, _, _ = expand(im2col(X, kh, kw, stride, padding), K, axis=-1)  # (K, N, P, [1|D])
-        betas, words = betas.reshape(K, M), pack_signs(H[pixel:]).reshape(K - pixel, M, n_words(D))
-    elif K == 1 and pixel:
-        betas = _box_beta(X, kh, kw, stride, padding, Ho, Wo)  # (1, M)
-    else:
-        betas, words = _residual_planes(X, kh, kw, stride, padding, Ho, Wo, K, pixel)
-    if K > pixel:
-        aT = words.reshape(-1, words.shape[-1]).T  # (K', M, nw) -> (nw, K'*M), word-major
-        Bw = pack_signs(W.reshape(F, D))  # (F, nw)
-        dots.append(_dots(aT, Bw, D, (K - pixel,) + shape, threads, X.dtype))
-        planes += [unpack_signs(words, D)] if keep else []  # (K', M, D)
-    dotsf = dots[0] if len(dots) == 1 else np.concatenate(dots, axis=0)  # (K, N, F, P)
-    return dotsf, betas, (np.concatenate(planes, axis=0) if keep else None)
+class HorqOperands(NamedTuple):
+    """The quantized operands of a HORQ layer and what their backward passes need.
 
-
-def _dots(aT, Bw, D, shape, threads, dtype):
-    """``D - 2 popcount(a XOR b)``, planes ``aT`` (nw, K'*M), weights ``Bw`` (F, nw).
-
-    Returns a float view (K', N, F, P), ``shape = (K', N, P)``; exact (integers below 2**24).
+    Attributes
+    ----------
+    Xt : ndarray, shape (..., D)
+        ``sum_i beta_i H_i`` of each row (or the input itself when ``order`` is None).
+    Wt : ndarray, shape (F, D)
+        ``alpha_f sign(W_f)`` (or ``W`` when ``binary_weights`` is false).
+    qcache, wcache : horq_ref.ste.QuantizerCache or None
+        The caches of the input quantizer and the weight binarizer (None where nothing was
+        quantized); ``qcache.betas``, ``qcache.H`` are the scales and planes of the input.
     """
-    aT, bT = np.ascontiguousarray(aT), np.ascontiguousarray(Bw.T)  # (nw, K'*M), (nw, F)
-    counts = mismatch_counts(aT, bT, threads)  # (F, K'*M)
-    dotsf = counts.astype(dtype)
-    dotsf *= -2
-    dotsf += D
-    return dotsf.reshape((-1,) + shape).transpose(1, 2, 0, 3)  # (F, K', N, P) -> (K', N, F, P)
+
+    Xt: np.ndarray
+    Wt: np.ndarray
+    qcache: object
+    wcache: object
 
 
-def _pixel_words(X, kh, kw, stride, padding, Ho, Wo):
-    """``sign(X)``, each pixel's channels packed, gathered per offset: (kh*kw*Cw, N*Ho*Wo)."""
-    N = X.shape[0]
-    words = pack_mask(X.transpose(0, 2, 3, 1) < 0)  # (N, H, W, Cw)
-    if padding:  # zero pixels are +1: clear bits
-        words = np.pad(words, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
-    Cw = words.shape[-1]
-    aT = np.empty((kh, kw, Cw, N, Ho, Wo), np.uint64)
-    for i in range(kh):
-        for j in range(kw):
-            win = words[:, i:i + stride * (Ho - 1) + 1:stride, j:j + stride * (Wo - 1) + 1:stride]
-            aT[i, j] = win.transpose(3, 0, 1, 2)  # (N, Ho, Wo, Cw) -> (Cw, N, Ho, Wo)
-    return aT.reshape(kh * kw * Cw, N * Ho * Wo)
+def quantize_operands(x, W, order, axis=-1, *, sign_fn=SIGN_STE, ste="chain", binary_weights=True):
+    """Quantize the input of a HORQ layer to order K and binarize its weights: a :class:`HorqOperands`.
 
-
-def _unpack_pixel_words(aT, C, kh, kw):
-    """Planes (1, M, D) in im2col order ``(c, i, j)`` from :func:`_pixel_words`' layout."""
-    M = aT.shape[1]
-    H = unpack_signs(aT.T.reshape(M, kh * kw, -1), C)  # (M, kh*kw, C)
-    return H.reshape(M, kh, kw, C).transpose(0, 3, 1, 2).reshape(1, M, C * kh * kw)
-
-
-def _box_beta(X, kh, kw, stride, padding, Ho, Wo):
-    """XNOR-Net's K matrix, (1, M): ``sum_c |X|`` summed over each window, over ``C*kh*kw``."""
-    N, C = X.shape[:2]
-    A = np.abs(X).sum(axis=1)  # (N, H, W)
-    if padding:
-        A = np.pad(A, ((0, 0), (padding, padding), (padding, padding)))
-    win = sliding_window_view(A, (kh, kw), axis=(1, 2))[:, ::stride, ::stride][:, :Ho, :Wo]
-    return (win.sum(axis=(-2, -1)) / (C * kh * kw)).reshape(1, N * Ho * Wo).astype(X.dtype)
-
-
-def _residual_planes(X, kh, kw, stride, padding, Ho, Wo, K, first):
-    """Residual expansion of every im2col row; betas (K, M) and packed planes ``first..K-1``.
-
-    Returns words (K - first, M, ceil(D/64)), identical to packing :func:`expand`'s planes. Blocks
-    of rows (that stay in L2) are gathered and expanded in place on one thread (the gathers and
-    ``packbits`` hold the GIL: two threads were slower), with magnitudes ``E_i = |R_i|`` and sign
-    bits ``S_i`` of ``R_i`` (``sign(0) = +1``)::
-
-        beta_i = mean E_i,   d = E_i - beta_i,   E_{i+1} = |d|,   S_{i+1} = S_i ? d > 0 : d < 0
-
-    since ``R_{i+1} = R_i - beta_i sign(R_i) = sign(R_i) d`` bit for bit (negation is exact).
+    ``x`` (..., D), ``W`` (F, D); ``order=None`` keeps ``x``, ``binary_weights=False`` keeps ``W``.
     """
-    N, C = X.shape[:2]
-    D, M, hb = C * kh * kw, N * Ho * Wo, max(1, _BLOCK_ROWS // Wo)
-    Xp = np.pad(X, ((0, 0), (0, 0), (padding, padding), (padding, padding))) if padding else X
-    betas = np.empty((K, M), X.dtype)
-    words = np.zeros((K - first, M, n_words(D)), np.uint64)
-
-    for n in range(N):
-        for h0 in range(0, Ho, hb):
-            h1 = min(h0 + hb, Ho)
-            r0, r1 = (n * Ho + h0) * Wo, (n * Ho + h1) * Wo
-            E = _gather_rows(Xp, n, h0, h1, kh, kw, stride, Wo)  # (r1 - r0, D)
-            S = pack_mask(E < 0)  # (r, nw), sign bits of R_0 = X
-            np.abs(E, out=E)
-            for i in range(K):
-                if i >= first:
-                    words[i - first, r0:r1] = S
-                beta = np.mean(E, axis=1, keepdims=True)  # (r, 1)
-                betas[i, r0:r1] = beta[:, 0]
-                if i + 1 < K:
-                    with unbuffered():
-                        np.subtract(E, beta, out=E)  # d
-                    S = (S & pack_mask(E > 0)) | (~S & pack_mask(E < 0))  # tails stay clear
-                    np.abs(E, out=E)
-    return betas, words
+    Xt, qcache = (x, None) if order is None else quantizer_forward(
+        x, order, axis, sign_fn=sign_fn, ste=ste)
+    Wt, wcache = (W, None) if not binary_weights else weight_binarize_forward(
+        W, sign_fn=sign_fn, ste=ste)
+    return HorqOperands(Xt, Wt, qcache, wcache)
 
 
-def _gather_rows(Xp, n, h0, h1, kh, kw, stride, Wo):
-    """im2col rows (c, i, j) of sample n, output rows h0..h1: a strided copy per kernel offset."""
-    C = Xp.shape[1]
-    E = np.empty((h1 - h0, Wo, C, kh, kw), Xp.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            win = Xp[n, :, h0 * stride + i:(h1 - 1) * stride + i + 1:stride,
-                     j:(Wo - 1) * stride + j + 1:stride]  # (C, h1-h0, Wo)
-            E[:, :, :, i, j] = win.transpose(1, 2, 0)
-    return E.reshape((h1 - h0) * Wo, C * kh * kw)
+def unquantize_grads(dXt, dWt, ops):
+    """``(dx, dW)`` from the gradients of the quantized operands ``ops`` (a :class:`HorqOperands`)."""
+    dx = dXt if ops.qcache is None else quantizer_backward(dXt, ops.qcache)
+    dW = dWt if ops.wcache is None else weight_binarize_backward(dWt, ops.wcache)
+    return dx, dW
+
+
+def horq_conv2d_operands(x, w, order, stride=1, padding=0, **quantizer):
+    """The float HORQ convolution up to its GEMM: im2col rows quantized, filters binarized.
+
+    ``x`` (N, C, H, W), ``w`` (F, C, kh, kw); ``quantizer`` (``sign_fn``, ``ste``,
+    ``binary_weights``) as in :func:`quantize_operands`. Returns ``(ops, (Ho, Wo))`` with ``ops.Xt``
+    (N, P, D) and ``ops.Wt`` (F, D): ``Y[n, :, p] = ops.Wt @ ops.Xt[n, p]``. The ``"float"`` backend
+    and the training layer :func:`horq_ref.nn.conv_layers.horq_conv2d_forward` both start here.
+    """
+    Ho, Wo = check_conv_args(x, w, stride, padding)
+    F, _, kh, kw = w.shape
+    cols = im2col(x, kh, kw, stride, padding)  # (N, P, D), one input group per row
+    return quantize_operands(cols, w.reshape(F, -1), order, -1, **quantizer), (Ho, Wo)

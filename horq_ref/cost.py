@@ -27,14 +27,10 @@ from numbers import Integral
 
 import numpy as np
 
+from .checks import check_int
+
 __all__ = ["speedup", "layer_cost", "LayerCost", "speedup_table", "SpeedupTable", "backward_cost",
            "BackwardCost"]
-
-
-def _pos_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
 
 
 def speedup(channels, kh, kw, order, word_bits=64, float_ops=None):
@@ -66,9 +62,9 @@ def speedup(channels, kh, kw, order, word_bits=64, float_ops=None):
     >>> round(speedup(256, 3, 3, 1), 2), round(speedup(256, 3, 3, 2), 2)
     (62.27, 31.14)
     """
-    c, K = _pos_int(channels, "channels"), _pos_int(order, "order")
-    n_w = _pos_int(kh, "kh") * _pos_int(kw, "kw")
-    bits = _pos_int(word_bits, "word_bits")
+    c, K = check_int(channels, "channels", minimum=1), check_int(order, "order", minimum=1)
+    n_w = check_int(kh, "kh", minimum=1) * check_int(kw, "kw", minimum=1)
+    bits = check_int(word_bits, "word_bits", minimum=1)
     f = K if float_ops is None else float(float_ops)
     if not f >= 0:
         raise ValueError(f"float_ops must be >= 0, got {float_ops!r}")
@@ -142,10 +138,11 @@ def layer_cost(channels, kh, kw, positions, filters, order, word_bits=64):
     >>> cost.xor_words == 2 * 256 * 256 * 36, round(cost.weight_compression, 1)
     (True, 31.6)
     """
-    c, K = _pos_int(channels, "channels"), _pos_int(order, "order")
-    kh, kw = _pos_int(kh, "kh"), _pos_int(kw, "kw")
-    N_I, F = _pos_int(positions, "positions"), _pos_int(filters, "filters")
-    bits = _pos_int(word_bits, "word_bits")
+    c, K = check_int(channels, "channels", minimum=1), check_int(order, "order", minimum=1)
+    kh, kw = check_int(kh, "kh", minimum=1), check_int(kw, "kw", minimum=1)
+    N_I = check_int(positions, "positions", minimum=1)
+    F = check_int(filters, "filters", minimum=1)
+    bits = check_int(word_bits, "word_bits", minimum=1)
     n = c * kh * kw
     words = -(-n // bits)
     return LayerCost(
@@ -284,8 +281,10 @@ def backward_cost(channels, kh, kw, rows, filters, order):
     >>> c.float_mults_input == 1024 * 256 * 2304, c.scale_mults_input + c.scale_mults_weight
     (True, 524288)
     """
-    n = _pos_int(channels, "channels") * _pos_int(kh, "kh") * _pos_int(kw, "kw")
-    M, F, K = _pos_int(rows, "rows"), _pos_int(filters, "filters"), _pos_int(order, "order")
+    n = (check_int(channels, "channels", minimum=1) * check_int(kh, "kh", minimum=1)
+         * check_int(kw, "kw", minimum=1))
+    M, F = check_int(rows, "rows", minimum=1), check_int(filters, "filters", minimum=1)
+    K = check_int(order, "order", minimum=1)
     return BackwardCost(
         rows=M, filters=F, n=n, order=K,
         float_mults_input=M * F * n, float_adds_input=M * n * (F - 1),

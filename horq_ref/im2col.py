@@ -8,32 +8,26 @@ A convolution becomes one matrix product once every receptive field is laid out 
 So ``Y[n, f, p] = cols[n, p, :] @ w.reshape(F, -1)[f]``. In HORQ each row ``cols[n, p, :]`` is one
 *input group*: it gets its own scales ``beta_i`` (``axis=-1``).
 
-``col2im`` is the adjoint of ``im2col`` (overlapping patches add up), which is what the backward pass
-of a convolution needs.
+:func:`cols_matmul` is that product (the training layers' GEMM) and :func:`float_conv2d` the whole
+float convolution (the baseline of the speed measurements). ``col2im`` is the adjoint of ``im2col``
+(overlapping patches add up), which is what the backward pass of a convolution needs.
 """
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-__all__ = ["conv_output_shape", "im2col", "col2im", "check_conv_args"]
+from .checks import check_int
 
-
-def _positive_int(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
+__all__ = ["conv_output_shape", "im2col", "col2im", "check_conv_args", "cols_matmul",
+           "float_conv2d"]
 
 
 def conv_output_shape(H, W, kh, kw, stride=1, padding=0):
     """Output height and width ``(Ho, Wo)`` of a convolution; raise if the kernel does not fit."""
-    stride = _positive_int(stride, "stride", 1)
-    padding = _positive_int(padding, "padding", 0)
+    stride = check_int(stride, "stride", minimum=1)
+    padding = check_int(padding, "padding", minimum=0)
     if kh > H + 2 * padding or kw > W + 2 * padding:
         raise ValueError(
             f"kernel size ({kh}, {kw}) is larger than the padded input ({H + 2 * padding}, "
@@ -91,6 +85,33 @@ def im2col(x, kh, kw, stride=1, padding=0):
     win = win[:, :, ::stride, ::stride][:, :, :Ho, :Wo]  # (N, C, Ho, Wo, kh, kw)
     cols = win.transpose(0, 2, 3, 1, 4, 5)  # (N, Ho, Wo, C, kh, kw)
     return cols.reshape(N, Ho * Wo, C * kh * kw)  # copies: the view is not contiguous
+
+
+def cols_matmul(cols, Wr, Ho, Wo):
+    """``Y[n, f, p] = cols[n, p] . Wr[f]`` as one matrix product, shaped as an image.
+
+    ``cols`` (N, P, D) with ``P = Ho*Wo``, ``Wr`` (F, D); returns ``Y`` (N, F, Ho, Wo), contiguous.
+    """
+    N, P, D = cols.shape
+    Y = cols.reshape(N * P, D) @ Wr.T  # (N*P, F)
+    return np.ascontiguousarray(Y.reshape(N, Ho, Wo, -1).transpose(0, 3, 1, 2))  # (N, F, Ho, Wo)
+
+
+def float_conv2d(x, w, stride=1, padding=0):
+    """Full-precision convolution (cross-correlation): im2col, then one BLAS matrix product.
+
+    ``x`` (N, C, H, W), ``w`` (F, C, kh, kw) -> (N, F, Ho, Wo) in the dtype of ``x``.
+
+    Examples
+    --------
+    >>> float_conv2d(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2)))[0, 0]
+    array([[4., 4.],
+           [4., 4.]])
+    """
+    Ho, Wo = check_conv_args(x, w, stride, padding)
+    F, _, kh, kw = w.shape
+    Wr = w.reshape(F, -1).astype(x.dtype, copy=False)  # (F, D)
+    return cols_matmul(im2col(x, kh, kw, stride, padding), Wr, Ho, Wo)
 
 
 def col2im(cols, x_shape, kh, kw, stride=1, padding=0):

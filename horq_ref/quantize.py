@@ -23,12 +23,11 @@ Choices made here where the paper is silent
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Integral
 from typing import Callable
 
 import numpy as np
 
-from .checks import as_float_array, check_order, check_real_dtype
+from .checks import as_float_array, check_int, check_order, check_real_dtype, normalize_axis
 
 __all__ = [
     "sign",
@@ -96,27 +95,6 @@ def sign(x, dtype=None):
     return out.astype(dtype, copy=False)
 
 
-def normalize_axis(axis, ndim, name="axis"):
-    """Normalize ``axis`` (None, int or tuple of ints) to a sorted tuple, or None for all axes."""
-    if axis is None:
-        return None
-    axes = (axis,) if isinstance(axis, Integral) else axis
-    try:
-        axes = tuple(axes)
-    except TypeError:
-        raise TypeError(f"{name} must be None, an int or a tuple of ints, got {axis!r}") from None
-    out = []
-    for a in axes:
-        if isinstance(a, bool) or not isinstance(a, Integral):
-            raise TypeError(f"{name} must contain ints, got {a!r}")
-        if not -ndim <= a < ndim:
-            raise ValueError(f"{name} {a} is out of bounds for an array of dimension {ndim}")
-        out.append(int(a) % ndim)
-    if len(set(out)) != len(out):
-        raise ValueError(f"{name} contains a repeated axis: {axis!r}")
-    return tuple(sorted(out))
-
-
 def group_size(shape, axis):
     """Number of entries ``n`` that share one scale for an array of ``shape`` reduced over ``axis``."""
     if axis is None:
@@ -179,9 +157,7 @@ class Expansion:
         ``k=None`` uses all K planes; ``k=0`` gives zeros. ``reconstruct() + residuals[-1]``
         equals ``x`` up to float rounding.
         """
-        k = self.order if k is None else k
-        if isinstance(k, bool) or not isinstance(k, Integral) or not 0 <= k <= self.order:
-            raise ValueError(f"k must be an integer in [0, {self.order}], got {k!r}")
+        k = self.order if k is None else check_int(k, "k", minimum=0, maximum=self.order)
         out = np.zeros_like(self.x)
         for i in range(k):
             out += self.betas[i] * self.signs[i]

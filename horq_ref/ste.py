@@ -40,22 +40,21 @@ function's derivative by design.
 Choices made here where the paper is silent: ``d|r|/dr`` at ``r = 0`` is taken as ``+1`` (the
 project's ``sign(0) = +1``); the identity variant's window is ``|X| <= 1`` whatever the sign function.
 ``SIGN_STE`` computes the planes with :func:`horq_ref.quantize.binary_sign`, the unchecked fast path
-of :func:`horq_ref.quantize.sign` (about four times faster than a ``where``), because training spends
-its time here.
+of :func:`horq_ref.quantize.sign`, because training spends its time here.
 """
 
 from __future__ import annotations
 
-from numbers import Real
 from typing import Callable, NamedTuple
 
 import numpy as np
 
-from .checks import as_float_array
+from .checks import as_float_array, check_choice, check_order, check_real
 from .quantize import binary_sign, expand, group_size, sign
 
 __all__ = [
     "SignFn",
+    "QuantizerCache",
     "SIGN_STE",
     "binary_sign",
     "smooth_sign",
@@ -89,6 +88,18 @@ class SignFn(NamedTuple):
     name: str
 
 
+class QuantizerCache(NamedTuple):
+    """What :func:`quantizer_backward` needs from :func:`quantizer_forward` (G: the group shape)."""
+
+    ste: str  # "chain" or "identity"
+    sign_fn: SignFn  # s of the forward pass and the derivative s' the backward uses for it
+    betas: np.ndarray  # (K,) + G, the scales beta_i
+    H: np.ndarray  # (K,) + x.shape, the planes H_i = s(R_{i-1})
+    R: np.ndarray  # (K + 1,) + x.shape, the residuals, R[0] = x
+    axis: tuple | None  # the axes of one group
+    n: int  # entries per group
+
+
 def _window(r):
     """The straight-through derivative of sign: ``1{|r| <= 1}`` in the dtype of ``r``."""
     return (np.abs(r) <= 1).astype(r.dtype)
@@ -106,9 +117,7 @@ def smooth_sign(tau=0.5):
     >>> s.fn(np.array([0.0, 10.0])), s.deriv(np.array([0.0]))
     (array([0., 1.]), array([2.]))
     """
-    if isinstance(tau, bool) or not isinstance(tau, Real) or not np.isfinite(tau) or tau <= 0:
-        raise ValueError(f"tau must be a finite number > 0, got {tau!r}")
-    tau = float(tau)
+    tau = check_real(tau, "tau", minimum=0.0, exclusive_minimum=True)
 
     def fn(r):
         return np.tanh(r / tau)
@@ -121,8 +130,7 @@ def smooth_sign(tau=0.5):
 
 
 def _check(ste, sign_fn):
-    if ste not in STE_VARIANTS:
-        raise ValueError(f"ste must be one of {STE_VARIANTS}, got {ste!r}")
+    check_choice(ste, "ste", STE_VARIANTS)
     if not isinstance(sign_fn, SignFn):
         raise TypeError(f"sign_fn must be a SignFn such as SIGN_STE or smooth_sign(tau), got {sign_fn!r}")
 
@@ -144,7 +152,7 @@ def quantizer_forward(x, order, axis=-1, *, sign_fn=SIGN_STE, ste="chain"):
     Returns
     -------
     Xt : ndarray, same shape and dtype as ``x``
-    cache : opaque, for :func:`quantizer_backward`
+    cache : QuantizerCache, for :func:`quantizer_backward`
 
     Examples
     --------
@@ -157,9 +165,7 @@ def quantizer_forward(x, order, axis=-1, *, sign_fn=SIGN_STE, ste="chain"):
     Xt = betas[0] * H[0]
     for i in range(1, len(betas)):
         Xt += betas[i] * H[i]
-    if ste == "identity":
-        return Xt, ("identity", _window(R[0]))
-    return Xt, ("chain", betas, H, R, ax, sign_fn, group_size(R[0].shape, ax))
+    return Xt, QuantizerCache(ste, sign_fn, betas, H, R, ax, group_size(R[0].shape, ax))
 
 
 def quantizer_backward(dXt, cache):
@@ -171,9 +177,9 @@ def quantizer_backward(dXt, cache):
     sum_group(u_i H_i)``, ``u_K = dXt``, ``u_{i-1} = u_i - c_i`` (module docstring).
     ``identity``: ``dX = dXt * 1{|X| <= 1}``.
     """
-    if cache[0] == "identity":
-        return dXt * cache[1]
-    _, betas, H, R, axis, sign_fn, n = cache
+    ste, sign_fn, betas, H, R, axis, n = cache
+    if ste == "identity":
+        return dXt * _window(R[0])
     exact = sign_fn.fn in (binary_sign, sign)  # then H_i = sign(R_{i-1}) is already d|R|/dR
     u, dX = dXt, None
     for i in reversed(range(len(betas))):
@@ -205,7 +211,7 @@ def weight_binarize_forward(W, *, sign_fn=SIGN_STE, ste="chain"):
     Returns
     -------
     Wt : ndarray, same shape as ``W``
-    cache : opaque, for :func:`weight_binarize_backward`
+    cache : QuantizerCache (order one), for :func:`weight_binarize_backward`
 
     Examples
     --------
@@ -265,6 +271,7 @@ def quantizer_jacobian(x, order, *, sign_fn=SIGN_STE, ste="chain"):
     ``quantizer_backward`` must equal ``J.T @ dXt``.
     """
     _check(ste, sign_fn)
+    order = check_order(order)
     x = as_float_array(x, "x")
     if x.ndim != 1 or x.size == 0:
         raise ValueError(f"x must be one non-empty group of shape (n,), got {x.shape}")

@@ -26,10 +26,10 @@ nothing to approximate: its ratios are defined as 0.
 from __future__ import annotations
 
 import math
-from numbers import Integral
 
 import numpy as np
 
+from .checks import check_choice, check_int
 from .quantize import Expansion, residual_quantize
 
 __all__ = [
@@ -138,10 +138,8 @@ def _shifted(axis, ndim):
 
 
 def _check_n_order(n, order):
-    if isinstance(n, bool) or not isinstance(n, Integral) or n < 1:
-        raise ValueError(f"n must be an integer >= 1, got {n!r}")
-    if isinstance(order, bool) or not isinstance(order, Integral) or order < 0:
-        raise ValueError(f"order must be an integer >= 0, got {order!r}")
+    check_int(n, "n", minimum=1)
+    check_int(order, "order", minimum=0)
 
 
 def worst_case_bound(n, order):
@@ -225,10 +223,8 @@ def closed_form_ratio(law, order):
     >>> closed_form_ratio("normal", 2) is None
     True
     """
-    if isinstance(order, bool) or not isinstance(order, Integral) or order < 0:
-        raise ValueError(f"order must be an integer >= 0, got {order!r}")
-    if law not in LAWS and law != "mnist":
-        raise ValueError(f"law must be one of {LAWS + ('mnist',)}, got {law!r}")
+    check_int(order, "order", minimum=0)
+    check_choice(law, "law", LAWS + ("mnist",))
     if order == 0:
         return 1.0
     if law == "uniform":

@@ -232,10 +232,12 @@ def test_closed_form_unknown_is_none_and_bad_law_raises():
 
 @pytest.mark.parametrize("fn", [worst_case_bound, refined_bound])
 def test_bound_functions_validate(fn):
-    with pytest.raises(ValueError, match="n must be an integer"):
+    with pytest.raises(ValueError, match="n must be >= 1"):
         fn(0, 1)
-    with pytest.raises(ValueError, match="order must be an integer"):
+    with pytest.raises(ValueError, match="order must be >= 0"):
         fn(3, -1)
+    with pytest.raises(TypeError, match="n must be an integer"):
+        fn(3.0, 1)
     assert fn(5, 0) == 1.0
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 import os
 import time
 
+from ..conv import BACKENDS
+from ..data.datasets import DATASET_NAMES
+
 NAME = "predict"
 HELP = "run a packed model file (from `horq-ref export`) on a test set and report its accuracy"
 
@@ -15,12 +18,13 @@ HELP = "run a packed model file (from `horq-ref export`) on a test set and repor
 def add_arguments(parser):
     """Register the options of ``horq-ref predict`` on ``parser``."""
     parser.add_argument("--model", required=True, metavar="MODEL.npz", help="packed model file")
-    parser.add_argument("--data", choices=("mnist", "fashion-mnist", "cifar10"), default="mnist",
+    parser.add_argument("--data", choices=DATASET_NAMES, default="mnist",
                         help="data set (default mnist: the embedded subset's test split)")
     parser.add_argument("--data-dir", metavar="DIR", help="folder with the full data set")
     parser.add_argument("--limit", type=int, metavar="N", help="use a stratified N test images")
-    parser.add_argument("--backend", choices=("bits", "float"), default="bits",
-                        help="arithmetic of the HORQ layers (default bits)")
+    parser.add_argument("--backend", choices=BACKENDS, default="bits-fast",
+                        help="arithmetic of the HORQ layers (default bits-fast; bits is the "
+                             "reference bit path, equal bit for bit and slower)")
     parser.add_argument("--batch-size", type=int, default=500, help="images per batch (default 500)")
 
 

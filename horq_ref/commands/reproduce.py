@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..data.datasets import DATASET_NAMES
 from ..experiments.reproduce import FIGURES, reproduce
 
 NAME = "reproduce"
@@ -21,7 +22,7 @@ def add_arguments(parser):
                         help="the ~3-minute preset (MLP 3 seeds x 5 epochs, CNN 1 seed x 3 epochs)")
     parser.add_argument("--out", metavar="DIR", default="results",
                         help="folder for results.json, results.md and the figures (default results)")
-    parser.add_argument("--data", choices=("mnist", "fashion-mnist", "cifar10"), default="mnist",
+    parser.add_argument("--data", choices=DATASET_NAMES, default="mnist",
                         help="data set (default mnist)")
     parser.add_argument("--data-dir", metavar="DIR",
                         help="folder with the full data set (default: the embedded 5,000 MNIST "

@@ -12,22 +12,23 @@ import argparse
 import math
 import os
 
+from ..data.datasets import DATASET_NAMES as DATASETS
+from ..nn.models import ARCHS, METHODS
 from ..nn.train import OPTIMIZERS, SCHEDULES
+from ..ste import STE_VARIANTS
 
 NAME = "train"
 HELP = "train one MLP or CNN (full precision or HORQ of order K) and report its test accuracy"
-METHODS = ("float", "horq1", "horq2", "horq3")
-DATASETS = ("mnist", "fashion-mnist", "cifar10")
 
 
 def add_arguments(parser):
     """Register the options of ``horq-ref train`` on ``parser``."""
-    parser.add_argument("--arch", choices=("mlp", "cnn"), default="mlp", help="network (default mlp)")
+    parser.add_argument("--arch", choices=ARCHS, default="mlp", help="network (default mlp)")
     parser.add_argument("--method", choices=METHODS, default="horq2",
                         help="full precision or HORQ of order 1 (XNOR-Net), 2, 3 (default horq2)")
     parser.add_argument("--order", type=int, help="order K of the HORQ input expansion (overrides "
                                                    "the method's digit)")
-    parser.add_argument("--ste", choices=("chain", "identity"), default="chain",
+    parser.add_argument("--ste", choices=STE_VARIANTS, default="chain",
                         help="straight-through rule of the quantizer's backward pass (default chain)")
     parser.add_argument("--epochs", type=int, default=10, help="epochs (default 10)")
     parser.add_argument("--batch-size", type=int, default=100, help="mini-batch size (default 100)")

@@ -16,10 +16,10 @@ how pixels are scaled; the choices made here are:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Integral
 
 import numpy as np
 
+from ..checks import check_int
 from .cifar import CIFAR10_CLASSES, find_cifar10_batches, read_cifar10_batch
 from .idx import find_idx_files, read_idx_images, read_idx_labels
 
@@ -137,9 +137,7 @@ def _test_size(n, test_fraction, n_test):
         if not 0.0 < frac < 1.0:
             raise ValueError(f"test_fraction must lie strictly between 0 and 1, got {test_fraction}")
         n_test = int(round(frac * n))
-    if not isinstance(n_test, Integral) or not 0 < n_test < n:
-        raise ValueError(f"n_test must be an integer in 1..{n - 1} for {n} labels, got {n_test!r}")
-    return int(n_test)
+    return check_int(n_test, "n_test", minimum=1, maximum=n - 1)
 
 
 def stratified_split(labels, test_fraction=None, n_test=None, seed=0):
@@ -225,8 +223,7 @@ def _limit(x, y, limit, seed, arg):
     """A stratified subset of ``limit`` samples (all of them if ``limit`` is None or >= N)."""
     if limit is None:
         return x, y
-    if not isinstance(limit, Integral) or limit < 1:
-        raise ValueError(f"{arg} must be a positive integer or None, got {limit!r}")
+    limit = check_int(limit, arg, minimum=1)
     if limit >= y.shape[0]:
         return x, y
     keep = np.sort(stratified_split(y, n_test=int(limit), seed=seed)[1])  # keep the file's order

@@ -26,15 +26,15 @@ Choices made here
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import math
 import os
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from ..io.atomic import atomic_output
 
 __all__ = [
     "IDX_UBYTE",
@@ -56,37 +56,6 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 20
 IDX_STEMS = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
              "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
-
-
-@contextlib.contextmanager
-def atomic_output(path):
-    """Open a temporary file beside ``path`` for binary writing; move it onto ``path`` on success.
-
-    If the body of the ``with`` block raises, the temporary file is removed and ``path`` is left as it
-    was (absent, or its old content).
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     with atomic_output(pathlib.Path(d) / "a.bin") as fh:
-    ...         _ = fh.write(b"abc")
-    ...     print(sorted(p.name for p in pathlib.Path(d).iterdir()))
-    ['a.bin']
-    """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _read_exact(fh, n, path, what):

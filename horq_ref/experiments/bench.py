@@ -1,8 +1,8 @@
 """Measured speed of the bit backend against a float32 im2col + BLAS convolution (docs/paper.md §6).
 
 Both run in one process on the same float32 layer: the baseline is ``im2col(x) @ W.T`` (BLAS, with
-whatever threads the BLAS library uses), the contender ``horq_conv2d(..., backend="bits")`` with a
-NumPy thread pool. Both are timed with :func:`time.perf_counter`, taking turns in each of
+whatever threads the BLAS library uses), the contender ``horq_conv2d(..., backend="bits-fast")``
+with a NumPy thread pool. Both are timed with :func:`time.perf_counter`, taking turns in each of
 ``repeats`` rounds (each timed call right after an untimed call of the same function), and the best
 time of each is kept. The ratio ``float time / bits time`` is printed next to the model's ``S_K``
 (:func:`horq_ref.cost.speedup`), which counts one XOR + popcount of a 64-bit word as one operation,
@@ -17,24 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..bits import default_threads
 from ..conv import horq_conv2d
 from ..cost import speedup
-from ..im2col import check_conv_args, im2col
+from ..fast.gemm import default_threads
+from ..im2col import check_conv_args, float_conv2d
 
 __all__ = ["float_conv2d", "best_times", "run_bench", "BenchResult", "BenchRow", "format_bench"]
-
-
-def float_conv2d(x, w, stride=1, padding=0):
-    """The baseline: ``Y[n, f, p] = cols[n, p] . W_f`` with one BLAS matrix product.
-
-    ``x`` (N, C, H, W), ``w`` (F, C, kh, kw) -> (N, F, Ho, Wo) in the dtype of ``x``.
-    """
-    Ho, Wo = check_conv_args(x, w, stride, padding)
-    N, F = x.shape[0], w.shape[0]
-    cols = im2col(x, w.shape[2], w.shape[3], stride, padding)  # (N, P, D)
-    Y = cols.reshape(N * Ho * Wo, -1) @ w.reshape(F, -1).T.astype(x.dtype)  # (N*P, F)
-    return Y.reshape(N, Ho * Wo, F).transpose(0, 2, 1).reshape(N, F, Ho, Wo)
 
 
 def best_times(fns, repeats=5):
@@ -96,9 +84,9 @@ def run_bench(batch=4, channels=256, size=16, filters=256, kernel=3, stride=1, p
     for K in orders:  # the baseline is timed again next to each order
         t_float, t_bits = best_times(
             [lambda: float_conv2d(x, w, stride, padding),
-             lambda: horq_conv2d(x, w, K, stride, padding, "bits", threads=threads)], repeats)
+             lambda: horq_conv2d(x, w, K, stride, padding, "bits-fast", threads=threads)], repeats)
         t_floats.append(t_float)
-        y_bits = horq_conv2d(x, w, K, stride, padding, "bits", threads=threads)
+        y_bits = horq_conv2d(x, w, K, stride, padding, "bits-fast", threads=threads)
         y_ref = horq_conv2d(x, w, K, stride, padding, "float")
         scale = max(float(np.abs(y_ref).max()), float(np.finfo(np.float32).tiny))
         diff = float(np.abs(y_bits - y_ref).max()) / scale

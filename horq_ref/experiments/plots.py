@@ -8,9 +8,10 @@ figure and, given ``path``, writes it atomically with :func:`save_figure`.
 from __future__ import annotations
 
 import os
-import tempfile
 
 import numpy as np
+
+from ..io.atomic import atomic_output
 
 __all__ = [
     "save_figure",
@@ -26,20 +27,10 @@ def save_figure(fig, path, dpi=120):
     """Write ``fig`` to ``path`` atomically (temporary file in the same folder, then rename)."""
     import matplotlib.pyplot as plt
 
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    ext = os.path.splitext(path)[1] or ".png"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=ext)
+    ext = os.path.splitext(os.fspath(path))[1] or ".png"
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with atomic_output(path) as fh:
             fig.savefig(fh, dpi=dpi, bbox_inches="tight", format=ext.lstrip("."))
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a figure is meant to be read by others
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     finally:
         plt.close(fig)
 

@@ -19,10 +19,11 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from ..nn.models import ARCHS, METHODS
+
 __all__ = ["METHODS", "MODELS", "PTQ_ORDERS", "BOUND_LAWS", "PRESETS", "FIGURES", "reproduce"]
 
-METHODS = ("float", "horq1", "horq2", "horq3")
-MODELS = ("mlp", "cnn")
+MODELS = ARCHS
 PTQ_ORDERS = (1, 2, 3, 4)
 BOUND_LAWS = ("normal", "uniform", "relu-normal")
 _COMMON = dict(batch_size=100, optimizer="adam", lr=2e-3, schedule="cosine")

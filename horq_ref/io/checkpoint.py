@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy as np
+
+from .atomic import atomic_write
 
 __all__ = ["FORMAT_VERSION", "META_KEY", "save_state", "load_state", "atomic_write"]
 
@@ -70,28 +71,6 @@ def _unflatten(skel, arrays, where):
     if isinstance(skel, list):
         return [_unflatten(v, arrays, where) for v in skel]
     return skel
-
-
-def atomic_write(path, write):
-    """Call ``write(fh)`` on a temporary binary file beside ``path``, then rename it to ``path``.
-
-    The folder is created if needed. If ``write`` raises (or the process is interrupted), the
-    temporary file is removed and ``path`` keeps its previous content.
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.splitext(path)[1])
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def save_state(path, state, kind="checkpoint"):

@@ -64,8 +64,9 @@ class _Weighted(_Block):
         self.backend = backend
 
     def _opts(self):
-        bits = self.binary_weights and self.input_order is not None and self.backend == "bits"
-        return dict(self.opts, backend="bits" if bits else "float", binary_weights=self.binary_weights)
+        bits = self.binary_weights and self.input_order is not None  # else the float path
+        return dict(self.opts, backend=self.backend if bits else "float",
+                    binary_weights=self.binary_weights)
 
     @property
     def quantized(self):

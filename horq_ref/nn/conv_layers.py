@@ -9,8 +9,9 @@ In a HORQ convolution each im2col row is one input group (its own ``beta_i``, ze
 included, docs/paper.md §1) and each filter is binarized at order one, ``Wt_f = alpha_f sign(W_f)``.
 The backward pass is the adjoint: ``dW_r = sum_{n,p} dY[n, :, p] cols[n, p]``,
 ``dcols = dY^T W_r``, then :func:`horq_ref.im2col.col2im` adds overlapping rows back into the image
-and the quantizer's straight-through rule (:mod:`horq_ref.ste`) maps ``dcols_t`` to ``dcols``.
-With ``backend="bits"`` the two products run on the binary operands with additions only
+and the quantizer's straight-through rule (:mod:`horq_ref.ste`) maps ``dcols_t`` to ``dcols``. The
+HORQ forward is the method's own (:func:`horq_ref.conv.horq_conv2d_operands`, then the GEMM). With a
+bit backend the two backward products run on the binary operands with additions only
 (:mod:`horq_ref.binary_backward`).
 
 Max-pooling routes the gradient to the first maximum of each window (``np.argmax``): where a
@@ -20,15 +21,15 @@ make for us.
 
 from __future__ import annotations
 
-from numbers import Integral
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..im2col import check_conv_args, col2im, im2col
-from .layers import (
-    BINARY_BACKENDS, BITS_CACHE, binary_grads, check_backend, quantize_operands, unquantize_grads,
-)
+from ..checks import check_int
+from ..conv import HorqOperands, horq_conv2d, horq_conv2d_operands, unquantize_grads
+from ..im2col import check_conv_args, col2im, cols_matmul, im2col
+from .layers import BINARY_BACKENDS, binary_grads, check_backend
 from ..ste import SIGN_STE
 
 __all__ = [
@@ -38,20 +39,60 @@ __all__ = [
     "horq_conv2d_backward",
     "maxpool_forward",
     "maxpool_backward",
+    "ConvCache",
+    "HorqConvCache",
+    "MaxPoolCache",
+    "BinaryConvCache",
 ]
+
+
+class ConvCache(NamedTuple):
+    """What :func:`conv2d_backward` needs: shapes, stride, padding, im2col rows, flat filters."""
+
+    x_shape: tuple  # (N, C, H, W)
+    W_shape: tuple  # (F, C, kh, kw)
+    stride: int
+    padding: int
+    cols: np.ndarray  # (N, P, D), the im2col rows of x
+    Wr: np.ndarray  # (F, D)
+
+
+class HorqConvCache(NamedTuple):
+    """What :func:`horq_conv2d_backward` needs: shapes, stride, padding and the quantized operands."""
+
+    x_shape: tuple  # (N, C, H, W)
+    W_shape: tuple  # (F, C, kh, kw)
+    stride: int
+    padding: int
+    ops: HorqOperands  # Xt (N, P, D), Wt (F, D) and the quantizers' caches
+
+
+class BinaryConvCache(NamedTuple):
+    """What :func:`horq_conv2d_backward` needs on a bit backend: the float operands and the options
+    (the binary planes and signs are rebuilt from them)."""
+
+    x: np.ndarray  # (N, C, H, W)
+    W: np.ndarray  # (F, C, kh, kw)
+    order: int
+    sign_fn: object
+    ste: str
+    stride: int
+    padding: int
+
+
+class MaxPoolCache(NamedTuple):
+    """What :func:`maxpool_backward` needs: where each window's maximum came from."""
+
+    x_shape: tuple  # (N, C, H, W)
+    dtype: np.dtype
+    kernel: tuple  # (kh, kw)
+    stride: tuple  # (sh, sw)
+    idx: np.ndarray  # (N, C, Ho, Wo), flat index of the maximum in its window
 
 
 def _check_bias(W, b):
     if np.shape(b) != (W.shape[0],):
         raise ValueError(f"b must have shape ({W.shape[0]},), got {np.shape(b)}")
-
-
-def _gemm(cols, Wr, b, Ho, Wo):
-    """``Y`` (N, F, Ho, Wo) from ``cols`` (N, P, D), ``Wr`` (F, D) and ``b`` (F,)."""
-    N, P, D = cols.shape
-    Y = cols.reshape(N * P, D) @ Wr.T + b  # (N*P, F)
-    Y = Y.reshape(N, Ho, Wo, -1).transpose(0, 3, 1, 2)  # (N, F, Ho, Wo), a view
-    return np.ascontiguousarray(Y)
 
 
 def _gemm_backward(dY, cols, Wr):
@@ -76,7 +117,7 @@ def conv2d_forward(x, W, b, stride=1, padding=0):
     Returns
     -------
     Y : ndarray, shape (N, F, Ho, Wo)
-    cache : opaque
+    cache : ConvCache
 
     Examples
     --------
@@ -90,7 +131,8 @@ def conv2d_forward(x, W, b, stride=1, padding=0):
     F, C, kh, kw = W.shape
     cols = im2col(x, kh, kw, stride, padding)  # (N, P, D)
     Wr = W.reshape(F, -1)  # (F, D)
-    return _gemm(cols, Wr, b, Ho, Wo), (x.shape, W.shape, stride, padding, cols, Wr)
+    return cols_matmul(cols, Wr, Ho, Wo) + b[:, None, None], ConvCache(
+        x.shape, W.shape, stride, padding, cols, Wr)
 
 
 def conv2d_backward(dY, cache):
@@ -122,42 +164,38 @@ def horq_conv2d_forward(
     Returns
     -------
     Y : ndarray, shape (N, F, Ho, Wo)
-    cache : opaque
+    cache : HorqConvCache (BinaryConvCache for a bit backend)
 
     Notes
     -----
     ``Y[n, f, p] = sum_i beta_i[n, p] alpha_f (H_i[n, p] . B_f) + b_f``, ``B_f = sign(W_f)``.
     """
-    Ho, Wo = check_conv_args(x, W, stride, padding)
+    check_conv_args(x, W, stride, padding)
     _check_bias(W, b)
     check_backend(backend, order, binary_weights, sign_fn)
     if backend in BINARY_BACKENDS:
-        from ..conv import horq_conv2d  # imported here: the bit kernels are a separate module
-
         Y = horq_conv2d(x, W, order, stride=stride, padding=padding, backend=backend)
-        return Y + b[:, None, None], (BITS_CACHE, x, W, order, sign_fn, ste, stride, padding)
-    F, C, kh, kw = W.shape
-    cols = im2col(x, kh, kw, stride, padding)  # (N, P, D)
-    Xt, Wt, qcache, wcache = quantize_operands(
-        cols, W.reshape(F, -1), order, -1, binary_weights, sign_fn, ste
-    )  # (N, P, D), (F, D)
-    return _gemm(Xt, Wt, b, Ho, Wo), (x.shape, W.shape, stride, padding, Xt, Wt, qcache, wcache)
+        return Y + b[:, None, None], BinaryConvCache(x, W, order, sign_fn, ste, stride, padding)
+    ops, (Ho, Wo) = horq_conv2d_operands(x, W, order, stride, padding, sign_fn=sign_fn, ste=ste,
+                                         binary_weights=binary_weights)  # Xt (N, P, D), Wt (F, D)
+    Y = cols_matmul(ops.Xt, ops.Wt, Ho, Wo) + b[:, None, None]
+    return Y, HorqConvCache(x.shape, W.shape, stride, padding, ops)
 
 
 def horq_conv2d_backward(dY, cache):
     """Gradients ``(dx (N, C, H, W), dW (F, C, kh, kw), db (F,))`` from ``dY`` (N, F, Ho, Wo)."""
-    if cache[0] is BITS_CACHE:
+    if isinstance(cache, BinaryConvCache):
         return _binary_backward(dY, cache)
-    x_shape, W_shape, stride, padding, Xt, Wt, qcache, wcache = cache
-    dXt, dWt, db = _gemm_backward(dY, Xt, Wt)
-    dcols, dWr = unquantize_grads(dXt, dWt, qcache, wcache)
+    x_shape, W_shape, stride, padding, ops = cache
+    dXt, dWt, db = _gemm_backward(dY, ops.Xt, ops.Wt)
+    dcols, dWr = unquantize_grads(dXt, dWt, ops)
     dx = col2im(dcols, x_shape, W_shape[2], W_shape[3], stride, padding)
     return dx, dWr.reshape(W_shape), db
 
 
 def _binary_backward(dY, cache):
     """:func:`horq_conv2d_backward` of a binary backend: im2col rows through :func:`binary_grads`."""
-    _, x, W, order, sign_fn, ste, stride, padding = cache
+    x, W, order, sign_fn, ste, stride, padding = cache
     F, _, kh, kw = W.shape
     cols = im2col(x, kh, kw, stride, padding)  # (N, P, D)
     rows = cols.reshape(-1, cols.shape[2])  # (N*P, D)
@@ -168,16 +206,11 @@ def _binary_backward(dY, cache):
 
 
 def _pair(value, name):
-    if isinstance(value, Integral):
-        value = (value, value)
-    ints = isinstance(value, (tuple, list)) and len(value) == 2 and all(
-        isinstance(v, Integral) and not isinstance(v, bool) for v in value
-    )
-    if not ints:
+    """``(v, v)`` for an int ``v``, else the pair itself; both entries checked ints >= 1."""
+    pair = value if isinstance(value, (tuple, list)) else (value, value)
+    if len(pair) != 2:
         raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
-    if min(value) < 1:
-        raise ValueError(f"{name} must be >= 1, got {value!r}")
-    return int(value[0]), int(value[1])
+    return tuple(check_int(v, name, minimum=1) for v in pair)
 
 
 def maxpool_forward(x, kernel=2, stride=None):
@@ -191,7 +224,7 @@ def maxpool_forward(x, kernel=2, stride=None):
     Returns
     -------
     out : ndarray, shape (N, C, Ho, Wo), ``Ho = (H - kh) // sh + 1``
-    cache : opaque
+    cache : MaxPoolCache
 
     Examples
     --------
@@ -211,12 +244,12 @@ def maxpool_forward(x, kernel=2, stride=None):
     win = win.reshape(x.shape[:2] + (Ho, Wo, kh * kw))  # (N, C, Ho, Wo, kh*kw), a copy
     idx = np.argmax(win, axis=-1)  # (N, C, Ho, Wo), first maximum of each window
     out = np.take_along_axis(win, idx[..., None], axis=-1)[..., 0]
-    return out, (x.shape, x.dtype, kh, kw, sh, sw, idx)
+    return out, MaxPoolCache(x.shape, x.dtype, (kh, kw), (sh, sw), idx)
 
 
 def maxpool_backward(dout, cache):
     """``dx`` (N, C, H, W) of :func:`maxpool_forward` from ``dout`` (N, C, Ho, Wo)."""
-    x_shape, dtype, kh, kw, sh, sw, idx = cache
+    x_shape, dtype, (kh, kw), (sh, sw), idx = cache
     Ho, Wo = idx.shape[2:]
     dx = np.zeros(x_shape, dtype=np.result_type(dout, dtype))
     for k in range(kh * kw):  # one strided add per window offset

@@ -1,9 +1,9 @@
 """Layers as forward/backward pairs: dense, HORQ dense, activations, flatten (docs/paper.md §1, §2, §5).
 
 Every op comes as ``op_forward(...) -> (out, cache)`` and ``op_backward(dout, cache) -> grads``
-(Stanford cs231n's layers). The cache is opaque. Ops with parameters return a tuple of gradients
-in the order of the forward's array arguments (``dx, dW, db``); ops without parameters return
-``dx`` alone. Convolution and pooling are in :mod:`horq_ref.nn.conv_layers`, batch norm in
+(Stanford cs231n's layers); a cache is a named tuple of what the backward needs (or, for the
+activations, one mask). Ops with parameters return a tuple of gradients in the order of the
+forward's array arguments (``dx, dW, db``); ops without parameters return ``dx`` alone. Convolution and pooling are in :mod:`horq_ref.nn.conv_layers`, batch norm in
 :mod:`horq_ref.nn.norm`, the loss in :mod:`horq_ref.nn.losses`.
 
 Weights are stored as ``W`` of shape ``(F, D)`` (one row per output unit, like
@@ -15,32 +15,23 @@ to order K and binarizes each weight row at order one, ``Wt_f = alpha_f sign(W_f
     Y = Xt Wt^T + b,   Xt[n] = sum_i beta_i[n] H_i[n].
 
 Order one is XNOR-Net. ``backend="float"`` computes with float matrices holding the ``±1`` planes
-(training, BLAS); ``backend="bits"`` asks :func:`horq_ref.conv.horq_linear` for the value with XOR
-and popcount, and its backward computes ``dY Wt`` and ``dY^T Xt`` on the binary operands with
-additions only (:mod:`horq_ref.binary_backward`, docs/paper.md §5). ``order=None`` leaves the input in float and
+(training, BLAS); ``backend="bits"`` or ``"bits-fast"`` asks :func:`horq_ref.conv.horq_linear` for
+the value with XOR and popcount, and its backward computes ``dY Wt`` and ``dY^T Xt`` on the binary
+operands with additions only (:mod:`horq_ref.binary_backward`, docs/paper.md §5). ``order=None``
+leaves the input in float and
 ``binary_weights=False`` leaves the weights in float, which is how post-training quantization
 (quantized inputs, float weights) reuses the same op.
-
-``horq_dense_forward`` and :func:`horq_ref.horq_linear` compute the same ``Y`` (up to rounding, and
-``horq_linear`` has no bias): ``horq_linear`` is the method's forward alone, stateless, on float planes
-or on bits, optionally returning every intermediate; ``horq_dense_forward`` is the training layer
-around it, which adds the bias, keeps the cache its backward needs, accepts a replacement sign
-(``sign_fn``) for finite-difference checks and can leave the input or the weights in float. Names:
-``Xt`` is the expansion ``sum_i beta_i H_i`` of the input, ``Wt = alpha sign(W)`` the binarized
-weights (docs/notation.md).
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from ..ste import (
-    SIGN_STE,
-    quantizer_backward,
-    quantizer_forward,
-    weight_binarize_backward,
-    weight_binarize_forward,
-)
+from ..checks import check_choice
+from ..conv import BACKENDS, HorqOperands, horq_linear, quantize_operands, unquantize_grads
+from ..ste import SIGN_STE
 
 __all__ = [
     "dense_forward",
@@ -57,14 +48,38 @@ __all__ = [
     "quantize_operands",
     "unquantize_grads",
     "BACKENDS",
-    "BITS_CACHE",
     "BINARY_BACKENDS",
     "binary_grads",
+    "DenseCache",
+    "HorqDenseCache",
+    "BinaryDenseCache",
 ]
 
-BACKENDS = ("float", "bits")
-BINARY_BACKENDS = ("bits", "bits-fast")  # their backward runs on binary operands (where present)
-BITS_CACHE = "bits"  # a binary-backend cache: (BITS_CACHE, x, W, order, sign_fn, ste, ...)
+BINARY_BACKENDS = tuple(b for b in BACKENDS if b != "float")  # backward on binary operands
+
+
+class DenseCache(NamedTuple):
+    """What :func:`dense_backward` needs: the input ``x`` (N, D) and the weights ``W`` (F, D)."""
+
+    x: np.ndarray
+    W: np.ndarray
+
+
+class HorqDenseCache(NamedTuple):
+    """What :func:`horq_dense_backward` needs: the quantized operands and their caches."""
+
+    ops: HorqOperands
+
+
+class BinaryDenseCache(NamedTuple):
+    """What :func:`horq_dense_backward` needs on a bit backend: the float operands and the options
+    (the binary planes and signs are rebuilt from them; the forward keeps nothing more)."""
+
+    x: np.ndarray  # (N, D)
+    W: np.ndarray  # (F, D)
+    order: int
+    sign_fn: object
+    ste: str
 
 
 def _check_dense(x, W, b):
@@ -88,7 +103,7 @@ def dense_forward(x, W, b):
     Returns
     -------
     Y : ndarray, shape (N, F)
-    cache : opaque
+    cache : DenseCache
 
     Examples
     --------
@@ -97,7 +112,7 @@ def dense_forward(x, W, b):
     array([[3.5]])
     """
     _check_dense(x, W, b)
-    return x @ W.T + b, (x, W)
+    return x @ W.T + b, DenseCache(x, W)
 
 
 def dense_backward(dY, cache):
@@ -107,35 +122,13 @@ def dense_backward(dY, cache):
 
 
 def check_backend(backend, order, binary_weights, sign_fn):
-    """Raise ValueError naming ``backend`` unless it is known and, for "bits", usable."""
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    """Raise ValueError naming ``backend`` unless it is known and, for a bit backend, usable."""
+    check_choice(backend, "backend", BACKENDS)
     binary_planes = sign_fn.fn is SIGN_STE.fn  # the true sign; its backward derivative may vary
     if backend in BINARY_BACKENDS and (order is None or not binary_weights or not binary_planes):
         raise ValueError(
             f"backend={backend!r} needs an integer order, binary_weights=True and the true sign"
         )
-
-
-def quantize_operands(x, W, order, axis, binary_weights, sign_fn, ste):
-    """``(Xt, Wt, qcache, wcache)``: the quantized input and weights of a HORQ layer (or the floats).
-
-    ``order=None`` keeps ``x``; ``binary_weights=False`` keeps ``W``; their caches are then None.
-    """
-    Xt, qcache = (x, None) if order is None else quantizer_forward(
-        x, order, axis, sign_fn=sign_fn, ste=ste
-    )
-    Wt, wcache = (W, None) if not binary_weights else weight_binarize_forward(
-        W, sign_fn=sign_fn, ste=ste
-    )
-    return Xt, Wt, qcache, wcache
-
-
-def unquantize_grads(dXt, dWt, qcache, wcache):
-    """``(dx, dW)`` from the gradients of the quantized operands (inverse of :func:`quantize_operands`)."""
-    dx = dXt if qcache is None else quantizer_backward(dXt, qcache)
-    dW = dWt if wcache is None else weight_binarize_backward(dWt, wcache)
-    return dx, dW
 
 
 def binary_grads(dY, x, W, order, sign_fn, ste):
@@ -147,9 +140,9 @@ def binary_grads(dY, x, W, order, sign_fn, ste):
     """
     from ..binary_backward import binary_backward, binary_operands
 
-    _, _, qcache, wcache = quantize_operands(x, W, order, -1, True, sign_fn, ste)
+    ops = quantize_operands(x, W, order, -1, sign_fn=sign_fn, ste=ste, binary_weights=True)
     dXt, dWt = binary_backward(dY, binary_operands(x, W, order))
-    return unquantize_grads(dXt, dWt, qcache, wcache)
+    return unquantize_grads(dXt, dWt, ops)
 
 
 def horq_dense_forward(
@@ -170,14 +163,14 @@ def horq_dense_forward(
     sign_fn : SignFn
         ``SIGN_STE`` or ``smooth_sign(tau)`` (for finite-difference checks).
     ste : {"chain", "identity"}
-    backend : {"float", "bits"}
+    backend : {"float", "bits", "bits-fast"}
     binary_weights : bool
-        Multiply by ``Wt = alpha sign(W)`` (True) or by ``W`` itself (False).
+        ``Wt = alpha sign(W)`` (True) or ``Wt = W``.
 
     Returns
     -------
     Y : ndarray, shape (N, F)
-    cache : opaque
+    cache : HorqDenseCache (BinaryDenseCache for a bit backend)
 
     Notes
     -----
@@ -186,24 +179,22 @@ def horq_dense_forward(
     _check_dense(x, W, b)
     check_backend(backend, order, binary_weights, sign_fn)
     if backend in BINARY_BACKENDS:
-        from ..conv import horq_linear  # imported here: the bit kernels are a separate module
-
-        return horq_linear(x, W, order, backend=backend) + b, (BITS_CACHE, x, W, order, sign_fn, ste)
-    Xt, Wt, qcache, wcache = quantize_operands(x, W, order, -1, binary_weights, sign_fn, ste)
-    return Xt @ Wt.T + b, (Xt, Wt, qcache, wcache)
+        return horq_linear(x, W, order, backend=backend) + b, BinaryDenseCache(x, W, order, sign_fn, ste)
+    ops = quantize_operands(x, W, order, -1, sign_fn=sign_fn, ste=ste, binary_weights=binary_weights)
+    return ops.Xt @ ops.Wt.T + b, HorqDenseCache(ops)
 
 
 def horq_dense_backward(dY, cache):
     """Gradients ``(dx (N, D), dW (F, D), db (F,))`` of :func:`horq_dense_forward` from ``dY`` (N, F)."""
-    if cache[0] is BITS_CACHE:  # products on binary operands, additions only
-        return binary_grads(dY, *cache[1:]) + (dY.sum(axis=0),)
-    Xt, Wt, qcache, wcache = cache
-    dx, dW = unquantize_grads(dY @ Wt, dY.T @ Xt, qcache, wcache)
+    if isinstance(cache, BinaryDenseCache):  # products on binary operands, additions only
+        return binary_grads(dY, *cache) + (dY.sum(axis=0),)
+    ops = cache.ops
+    dx, dW = unquantize_grads(dY @ ops.Wt, dY.T @ ops.Xt, ops)
     return dx, dW, dY.sum(axis=0)
 
 
 def relu_forward(x):
-    """``max(x, 0)``, any shape; returns ``(out, cache)``."""
+    """``max(x, 0)``, any shape; returns ``(out, cache)``, the cache the mask ``x > 0``."""
     return np.maximum(x, 0), x > 0
 
 
@@ -213,7 +204,7 @@ def relu_backward(dout, cache):
 
 
 def hardtanh_forward(x):
-    """``clip(x, -1, 1)``, any shape; returns ``(out, cache)``."""
+    """``clip(x, -1, 1)``, any shape; returns ``(out, cache)``, the cache the mask ``|x| <= 1``."""
     return np.clip(x, -1, 1), np.abs(x) <= 1
 
 
@@ -223,7 +214,7 @@ def hardtanh_backward(dout, cache):
 
 
 def flatten_forward(x):
-    """``x`` of shape (N, ...) as (N, D); returns ``(out, cache)``."""
+    """``x`` of shape (N, ...) as (N, D); returns ``(out, cache)``, the cache ``x.shape``."""
     return x.reshape(x.shape[0], -1), x.shape  # (N, D)
 
 

@@ -20,11 +20,7 @@ each such layer is expanded to order K per group (a sample row / an im2col row) 
 binarized at order one. Initialization: He-normal weights, zero biases, batch norm ``gamma = 1``,
 ``shift = 0``, all from ``np.random.default_rng(seed)`` in layer order.
 
-Speed (batch 100, float32, forward + backward, two shared cores, ``OPENBLAS_NUM_THREADS=1``):
-MLP float ~28,000 images/s, MLP horq2 ~14,000, CNN float ~1,800, CNN horq2 ~400-700; one epoch
-of 4,000 images takes ~2 s (CNN float) and ~6 s (CNN horq2). The HORQ CNN spends its time in
-the quantizer's element-wise passes over the im2col rows, not in the GEMMs. On a loaded machine
-multi-threaded BLAS was 2-5x slower than one thread.
+Measured training speeds are in docs/performance.md.
 """
 
 from __future__ import annotations
@@ -35,12 +31,14 @@ from numbers import Integral
 import numpy as np
 
 from .blocks import Activation, BatchNorm, Conv, Dense, Flatten, MaxPool
-from .layers import BACKENDS
+from ..checks import check_choice, check_int, check_order
+from ..conv import BACKENDS
 from ..ste import SIGN_STE, STE_VARIANTS, SignFn
 
-__all__ = ["build_model", "Model", "ARCHS"]
+__all__ = ["build_model", "Model", "ARCHS", "METHODS"]
 
 ARCHS = ("mlp", "cnn")
+METHODS = ("float", "horq1", "horq2", "horq3")  # the named methods; "horq" takes order=K
 
 
 class Model:
@@ -118,8 +116,8 @@ class Model:
         in a float model). ``include_last=False`` leaves the last layer's input alone, i.e.
         quantizes exactly the layers a HORQ method trains quantized.
         """
-        if order is not None and (isinstance(order, bool) or not isinstance(order, Integral) or order < 1):
-            raise ValueError(f"order must be None or an integer >= 1, got {order!r}")
+        if order is not None:
+            check_order(order)
         weighted = [l for l in self.layers if isinstance(l, (Dense, Conv))]
         chosen = weighted[1:] if include_last else weighted[1:-1]
         for layer in weighted:
@@ -148,9 +146,9 @@ def _parse_method(method, order):
     if m is None:
         raise ValueError(f"method must be 'float', 'horq1', 'horq2', 'horq3' or 'horq', got {method!r}")
     K = order if order is not None else (int(m.group(1)) if m.group(1) else None)
-    if K is None or isinstance(K, bool) or not isinstance(K, Integral) or K < 1:
-        raise ValueError(f"order must be an integer >= 1 for method {method!r}, got {K!r}")
-    return int(K)
+    if K is None:
+        raise ValueError(f"method {method!r} needs order=K (an integer >= 1)")
+    return check_order(K)
 
 
 def _widths(value, name, default):
@@ -158,9 +156,9 @@ def _widths(value, name, default):
     if isinstance(value, Integral):
         value = (value, value) if name == "hidden" else (value,)
     value = tuple(value)
-    if not value or any(isinstance(v, bool) or not isinstance(v, Integral) or v < 1 for v in value):
+    if not value:
         raise ValueError(f"{name} must be a positive int or a non-empty tuple of them, got {value!r}")
-    return value
+    return tuple(check_int(v, name, minimum=1) for v in value)
 
 
 def _mlp(rng, K, q, relu, input_shape, num_classes, dtype, hidden):
@@ -209,9 +207,9 @@ def build_model(arch, method="float", *, order=None, seed=0, ste="chain", backen
     seed : int
         Same seed, same initial weights.
     ste : {"chain", "identity"}
-    backend : {"float", "bits"}
-        "bits" evaluates HORQ layers with XOR + popcount and trains them with the backward
-        products on binary operands (:mod:`horq_ref.binary_backward`).
+    backend : {"float", "bits", "bits-fast"}
+        "bits" (the reference kernel) and "bits-fast" evaluate HORQ layers with XOR + popcount and
+        train them with the backward products on binary operands (:mod:`horq_ref.binary_backward`).
     hidden_relu : bool
     input_shape : (C, H, W)
     num_classes : int
@@ -233,22 +231,18 @@ def build_model(arch, method="float", *, order=None, seed=0, ste="chain", backen
     >>> sorted(m.binarized), m.forward(np.zeros((5, 1, 2, 2)), train=True).shape
     (['fc2.W'], (5, 3))
     """
-    if arch not in ARCHS:
-        raise ValueError(f"arch must be one of {ARCHS}, got {arch!r}")
+    check_choice(arch, "arch", ARCHS)
     K = _parse_method(method, order)
-    if ste not in STE_VARIANTS:
-        raise ValueError(f"ste must be one of {STE_VARIANTS}, got {ste!r}")
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    check_choice(ste, "ste", STE_VARIANTS)
+    check_choice(backend, "backend", BACKENDS)
     if not isinstance(sign_fn, SignFn):
         raise TypeError(f"sign_fn must be a SignFn, got {sign_fn!r}")
     if np.dtype(dtype) not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
-    shape = tuple(input_shape)
-    if len(shape) != 3 or any(isinstance(v, bool) or not isinstance(v, Integral) or v < 1 for v in shape):
+    shape = tuple(check_int(v, "input_shape", minimum=1) for v in input_shape)
+    if len(shape) != 3:
         raise ValueError(f"input_shape must be (C, H, W) of positive ints, got {input_shape!r}")
-    if isinstance(num_classes, bool) or not isinstance(num_classes, Integral) or num_classes < 2:
-        raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
+    check_int(num_classes, "num_classes", minimum=2)
     rng, dt = np.random.default_rng(seed), np.dtype(dtype)
     q = dict(sign_fn=sign_fn, ste=ste, backend=backend)
     if arch == "mlp":

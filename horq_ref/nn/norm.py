@@ -18,9 +18,22 @@ for the running statistics (as in cs231n), running statistics updated in place a
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-__all__ = ["batchnorm_forward", "batchnorm_backward", "make_bn_param"]
+__all__ = ["batchnorm_forward", "batchnorm_backward", "make_bn_param", "BatchNormCache"]
+
+
+class BatchNormCache(NamedTuple):
+    """What :func:`batchnorm_backward` needs from :func:`batchnorm_forward`."""
+
+    mode: str  # "train" (batch statistics, which depend on x) or "eval" (constants)
+    axes: tuple  # the axes of one statistic: (0,) or (0, 2, 3)
+    shape: tuple  # (1, C) or (1, C, 1, 1), to broadcast a per-channel vector
+    x_hat: np.ndarray  # the normalized input, shape of x
+    gamma: np.ndarray  # (C,)
+    inv_std: np.ndarray  # 1 / sqrt(var + eps), broadcastable to x
 
 
 def make_bn_param(C, dtype=np.float32, momentum=0.9, eps=1e-5):
@@ -57,7 +70,7 @@ def batchnorm_forward(x, gamma, shift, bn_param):
     Returns
     -------
     out : ndarray, shape of ``x``
-    cache : opaque
+    cache : BatchNormCache
 
     Examples
     --------
@@ -82,7 +95,7 @@ def batchnorm_forward(x, gamma, shift, bn_param):
     inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False).reshape(shape)
     x_hat = (x - mu.reshape(shape)) * inv_std
     out = gamma.reshape(shape) * x_hat + shift.reshape(shape)
-    return out, (mode, axes, shape, x_hat, gamma, inv_std)
+    return out, BatchNormCache(mode, axes, shape, x_hat, gamma, inv_std)
 
 
 def batchnorm_backward(dout, cache):

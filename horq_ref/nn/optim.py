@@ -23,9 +23,10 @@ Schedules are functions of the 0-based epoch; the training loop sets ``optimizer
 from __future__ import annotations
 
 import math
-from numbers import Real
 
 import numpy as np
+
+from ..checks import check_int, check_real
 
 __all__ = [
     "SGD",
@@ -39,12 +40,11 @@ __all__ = [
 
 
 def _real(value, name, low=0.0, low_open=False, high=None):
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    if value < low or (low_open and value == low) or (high is not None and value >= high):
-        bound = f"{'>' if low_open else '>='} {low}" + (f" and < {high}" if high is not None else "")
-        raise ValueError(f"{name} must be {bound}, got {value!r}")
-    return float(value)
+    """``value`` as a float in ``[low, high)`` (``(low, high)`` with ``low_open``): checks.check_real."""
+    value = check_real(value, name, low, exclusive_minimum=low_open)
+    if high is not None and value >= high:
+        raise ValueError(f"{name} must be < {high}, got {value}")
+    return value
 
 
 class _Optimizer:
@@ -190,8 +190,7 @@ def step_lr(lr, step_size, gamma=0.1):
     [1.0, 1.0, 0.5, 0.5, 0.25]
     """
     lr, gamma = _real(lr, "lr", 0.0, low_open=True), _real(gamma, "gamma", 0.0, low_open=True)
-    if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-        raise ValueError(f"step_size must be an integer >= 1, got {step_size!r}")
+    step_size = check_int(step_size, "step_size", minimum=1)
     return lambda epoch: lr * gamma ** (epoch // step_size)
 
 
@@ -204,8 +203,7 @@ def cosine_lr(lr, epochs, lr_min=0.0):
     [1.0, 0.8536, 0.5, 0.1464, 0.0]
     """
     lr, lr_min = _real(lr, "lr", 0.0, low_open=True), _real(lr_min, "lr_min")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
+    epochs = check_int(epochs, "epochs", minimum=1)
     return lambda epoch: lr_min + (lr - lr_min) * (1 + math.cos(math.pi * min(epoch, epochs) / epochs)) / 2
 
 

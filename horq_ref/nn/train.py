@@ -25,10 +25,10 @@ from __future__ import annotations
 import math
 import os
 import time
-from numbers import Integral
 
 import numpy as np
 
+from ..checks import check_int
 from ..io.checkpoint import load_state, save_state
 from .losses import softmax_cross_entropy
 from .optim import make_optimizer, make_schedule
@@ -55,7 +55,7 @@ def logits(model, x, batch_size=500):
     -------
     ndarray, shape (N, num_classes)
     """
-    _positive(batch_size, "batch_size")
+    check_int(batch_size, "batch_size", minimum=1)
     if np.ndim(x) < 2 or len(x) == 0:
         raise ValueError(f"x must hold at least one sample, got shape {np.shape(x)}")
     return np.concatenate([model.forward(x[i:i + batch_size], train=False)
@@ -75,12 +75,6 @@ def evaluate(model, x, y, batch_size=500):
     z = logits(model, x, batch_size)  # (N, num_classes)
     loss, _ = softmax_cross_entropy(z, np.asarray(y))
     return loss, float(np.mean(np.argmax(z, axis=1) == y))
-
-
-def _positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
 
 
 def _config(dataset, epochs, batch_size, optimizer, lr, schedule, seed, weight_decay):
@@ -193,7 +187,8 @@ def train(model, dataset, *, epochs, batch_size=100, optimizer="adam", lr=1e-3, 
         ``test_acc`` (fractions in [0, 1]), ``seconds`` (whole epoch), ``train_seconds``,
         ``images_per_s`` (training throughput).
     """
-    epochs, batch_size = _positive(epochs, "epochs"), _positive(batch_size, "batch_size")
+    epochs = check_int(epochs, "epochs", minimum=1)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
     if schedule not in SCHEDULES:

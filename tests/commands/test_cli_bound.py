@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from horq_ref.cli import main
+from horq_ref.commands import main
 
 
 def test_bound_prints_table_and_writes_plot(tmp_path, capsys):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from horq_ref.cli import main
+from horq_ref.commands import main
 from horq_ref.cost import speedup
 
 

@@ -30,7 +30,6 @@ from horq_ref.data.datasets import (
     stratified_split,
 )
 from horq_ref.data.idx import (
-    atomic_output,
     find_idx_files,
     read_idx,
     read_idx_images,
@@ -125,15 +124,19 @@ def _with_bad_crc(gz):
     return gz[:-8] + crc + gz[-4:]
 
 
+def assert_damaged_file_is_refused(read, path, data, phrase):
+    """``read(path)`` of a file holding ``data`` raises a ValueError naming the path, from horq_ref."""
+    path.write_bytes(data)
+    with pytest.raises(ValueError, match=phrase) as excinfo:
+        read(path)
+    assert str(path) in str(excinfo.value)
+    assert raised_in_horq_ref(excinfo)
+
+
 @pytest.mark.parametrize("case", list(_corruptions()))
 def test_damaged_idx_gives_a_clear_value_error(tmp_path, case):
     data, phrase = _corruptions()[case]
-    path = tmp_path / "t10k-images-idx3-ubyte"
-    path.write_bytes(data)
-    with pytest.raises(ValueError, match=phrase) as excinfo:
-        read_idx_images(path)
-    assert str(path) in str(excinfo.value)
-    assert raised_in_horq_ref(excinfo)
+    assert_damaged_file_is_refused(read_idx_images, tmp_path / "t10k-images-idx3-ubyte", data, phrase)
 
 
 def test_write_idx_rejects_bad_arrays(tmp_path):
@@ -142,17 +145,6 @@ def test_write_idx_rejects_bad_arrays(tmp_path):
     with pytest.raises(ValueError, match="array"):
         write_idx(tmp_path / "a", np.uint8(3))
     assert list(tmp_path.iterdir()) == []
-
-
-def test_atomic_output_keeps_old_content_and_leaves_no_temp_on_failure(tmp_path):
-    path = tmp_path / "f.bin"
-    path.write_bytes(b"old")
-    with pytest.raises(RuntimeError):
-        with atomic_output(path) as fh:
-            fh.write(b"half of the new content")
-            raise RuntimeError("interrupted")
-    assert path.read_bytes() == b"old"
-    assert [p.name for p in tmp_path.iterdir()] == ["f.bin"]
 
 
 # ---------------------------------------------------------------- CIFAR-10
@@ -187,12 +179,7 @@ def test_damaged_cifar_gives_a_clear_value_error(tmp_path, rng, case):
                       "label 255 in record 1"),
         "foreign": (b"\x80\x04\x95" * RECORD_BYTES, "out of range"),   # a pickle header, repeated
     }[case]
-    path = tmp_path / "data_batch_1.bin"
-    path.write_bytes(data)
-    with pytest.raises(ValueError, match=phrase) as excinfo:
-        read_cifar10_batch(path)
-    assert str(path) in str(excinfo.value)
-    assert raised_in_horq_ref(excinfo)
+    assert_damaged_file_is_refused(read_cifar10_batch, tmp_path / "data_batch_1.bin", data, phrase)
 
 
 def test_cifar_writer_rejects_bad_input(tmp_path):
@@ -301,7 +288,8 @@ def test_load_dataset_is_deterministic_and_limits_are_stratified():
     (dict(name="cifar10"), ValueError, "data_dir"),
     (dict(name="svhn"), ValueError, "name"),
     (dict(limit_train=0), ValueError, "limit_train"),
-    (dict(limit_test=2.5), ValueError, "limit_test"),
+    (dict(limit_test=2.5), TypeError, "limit_test"),
+    (dict(limit_test=True), TypeError, "limit_test"),
 ])
 def test_load_dataset_rejects_bad_arguments(kwargs, exc, phrase):
     with pytest.raises(exc, match=phrase):
@@ -395,3 +383,12 @@ def test_cifar_lookup_reports_missing_batches(tmp_path):
     write_cifar10_batch(tmp_path / "data_batch_1.bin", np.zeros((1, 3, 32, 32), np.uint8), [0])
     with pytest.raises(FileNotFoundError, match="data_batch_2.bin"):
         find_cifar10_batches(tmp_path)
+
+
+def test_stratified_split_checks_n_test():
+    labels = np.repeat(np.arange(3), 4)
+    assert len(stratified_split(labels, n_test=np.int64(3), seed=0)[1]) == 3  # NumPy ints are ints
+    with pytest.raises(TypeError, match="n_test must be an integer"):
+        stratified_split(labels, n_test=True, seed=0)
+    with pytest.raises(ValueError, match="n_test must be <= 11"):
+        stratified_split(labels, n_test=12, seed=0)

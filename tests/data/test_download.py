@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from horq_ref import cli
+from horq_ref import commands as cli
 from horq_ref.data import download as dl
 from horq_ref.data.cifar import write_cifar10_batch
 from horq_ref.data.datasets import load_dataset

@@ -2,7 +2,7 @@
 
 import pytest
 
-from horq_ref.cli import main
+from horq_ref.commands import main
 from horq_ref.cost import backward_cost, speedup
 from horq_ref.experiments.bench_backward import interleaved_times, run_backward_bench
 

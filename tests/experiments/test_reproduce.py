@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from horq_ref.cli import main
+from horq_ref.commands import main
 from horq_ref.experiments import reproduce
 from horq_ref.experiments.report import binomial_se, render_markdown, summarize_ptq, summarize_runs
 

@@ -5,7 +5,7 @@ import pytest
 
 from horq_ref.bits import unpack_signs
 from horq_ref.io.checkpoint import save_state
-from horq_ref.cli import main
+from horq_ref.commands import main
 from horq_ref.data.datasets import load_dataset
 from horq_ref.io.export import export_model, load_packed, pack_model, size_report
 from horq_ref.nn.models import build_model

@@ -201,8 +201,15 @@ def test_bits_backend_model_matches_float_in_eval():
         x = batch(4)
         # The bit kernels' integer dots are exact; float32 rounding of the scaled sums differs.
         np.testing.assert_allclose(b.forward(x, train=False), f.forward(x, train=False), rtol=1e-4, atol=1e-4)
-        b.forward(x, train=True)  # trains too; equality of the gradients: tests/test_binary_backward.py
+        fast = build_model(arch, "horq2", hidden=32, seed=0, backend="bits-fast")
+        fast.load_state_dict(f.state_dict())
+        np.testing.assert_array_equal(fast.forward(x, train=False), b.forward(x, train=False))
+        # Both train too (a training forward updates the batch-norm statistics, so it comes last);
+        # equality of the gradients with the float backward: tests/test_binary_backward.py.
+        b.forward(x, train=True)
         assert np.isfinite(b.backward(np.ones((4, 10), np.float32))).all()
+        fast.forward(x, train=True)
+        assert np.isfinite(fast.backward(np.ones((4, 10), np.float32))).all()
 
 
 def test_float64_models_and_errors():

@@ -128,10 +128,14 @@ def test_bad_arguments_name_themselves():
         make_optimizer("rmsprop", 0.1)
     with pytest.raises(ValueError, match="name"):
         make_schedule("linear", 0.1)
-    with pytest.raises(ValueError, match="epochs"):
+    with pytest.raises(TypeError, match="epochs must be an integer"):  # missing: None
         make_schedule("cosine", 0.1)
     with pytest.raises(ValueError, match="step_size"):
         step_lr(0.1, 0)
+    with pytest.raises(TypeError, match="step_size"):
+        step_lr(0.1, True)
+    assert step_lr(1.0, np.int64(2), 0.5)(2) == 0.5  # NumPy integers are integers
+    assert cosine_lr(1.0, np.int64(4))(4) == 0.0
     p = {"w": np.ones(2)}
     with pytest.raises(ValueError, match="grads"):
         SGD().step(p, {"v": np.ones(2)})

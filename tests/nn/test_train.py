@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from horq_ref.nn import train as train_mod
-from horq_ref.cli import main
+from horq_ref.commands import main
 from horq_ref.data.datasets import load_dataset
 from horq_ref.nn.models import build_model
 from horq_ref.nn.train import evaluate, load_checkpoint, logits, predict, train

@@ -1,0 +1,55 @@
+"""Writing a file atomically: the one place where the package replaces a file on disk.
+
+The bytes go to a temporary file in the target's folder, are flushed to disk, and the temporary file
+is then renamed onto the target with :func:`os.replace`. A reader sees the old file or the new one,
+never half of one; if writing fails (or the process is interrupted) the temporary file is removed
+and the target keeps its previous content. Checkpoints, packed models, downloads, data files,
+reports and figures are all written this way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+
+__all__ = ["atomic_output", "atomic_write"]
+
+
+@contextlib.contextmanager
+def atomic_output(path):
+    """Open a temporary binary file beside ``path``; move it onto ``path`` when the block succeeds.
+
+    The folder is created if needed; the file gets mode 0644 (readable by others, like a file
+    written directly), not the 0600 of :func:`tempfile.mkstemp`.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     with atomic_output(pathlib.Path(d) / "a.bin") as fh:
+    ...         _ = fh.write(b"abc")
+    ...     print(sorted(p.name for p in pathlib.Path(d).iterdir()))
+    ['a.bin']
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write(path, write):
+    """Call ``write(fh)`` on a binary file that replaces ``path`` atomically (:func:`atomic_output`)."""
+    with atomic_output(path) as fh:
+        write(fh)

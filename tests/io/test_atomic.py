@@ -1,0 +1,38 @@
+"""Atomic file writing (horq_ref.io.atomic): the one implementation every writer uses."""
+
+import os
+import stat
+
+import pytest
+
+from horq_ref.data import cifar, download, idx
+from horq_ref.experiments import plots, report
+from horq_ref.io import atomic, checkpoint
+from horq_ref.io.atomic import atomic_output, atomic_write
+
+
+def test_atomic_output_keeps_old_content_and_leaves_no_temp_on_failure(tmp_path):
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        with atomic_output(path) as fh:
+            fh.write(b"half of the new content")
+            raise RuntimeError("interrupted")
+    assert path.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["f.bin"]
+
+
+def test_atomic_write_replaces_creates_the_folder_and_is_readable(tmp_path):
+    path = tmp_path / "new" / "deeper" / "f.bin"
+    atomic_write(path, lambda fh: fh.write(b"one"))
+    atomic_write(path, lambda fh: fh.write(b"two"))
+    assert path.read_bytes() == b"two"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644  # not mkstemp's 0600
+    assert os.listdir(path.parent) == ["f.bin"]
+
+
+def test_every_writer_uses_the_one_implementation():
+    assert idx.atomic_output is atomic_output and checkpoint.atomic_write is atomic_write
+    for module in (cifar, download, plots):
+        assert module.atomic_output is atomic.atomic_output, module.__name__
+    assert report.atomic_write is atomic.atomic_write

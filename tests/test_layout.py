@@ -1,0 +1,158 @@
+"""The shape of the package, measured with ``ast``: few top-level modules, small modules and functions,
+thin commands, notebooks that do not import the command line.
+
+Limits: at most 12 modules directly in ``horq_ref/`` (the method, flat); no module over 300 lines; no
+function over 40 lines of code (its docstring, blank lines and comment lines not counted). Command
+modules hold only ``add_arguments``, ``run`` (at most 15 lines of code) and argparse ``type=``
+functions, and import no NumPy: the work is done in the library. Each measuring function is shown to
+flag a planted violation (negative controls at the end).
+"""
+
+import ast
+import json
+import pathlib
+import re
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "horq_ref"
+MAX_TOP_LEVEL, MAX_MODULE_LINES, MAX_FUNCTION_LINES, MAX_RUN_LINES = 12, 300, 40, 15
+COMMANDS = sorted(p for p in (PACKAGE / "commands").glob("*.py") if p.name != "__init__.py")
+CLI_IMPORT = re.compile(r"^\s*(from\s+horq_ref\.(commands|cli)\b|import\s+horq_ref\.(commands|cli)\b"
+                        r"|from\s+horq_ref\s+import\s+.*\b(commands|cli)\b)", re.MULTILINE)
+
+
+def code_lines(node, lines):
+    """Lines of code in the body of a function: not blank, not a comment, not its docstring."""
+    body = node.body
+    if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(
+            body[0].value.value, str):
+        body = body[1:]
+    if not body:
+        return 0
+    text = lines[body[0].lineno - 1:node.end_lineno]
+    return sum(1 for line in text if line.strip() and not line.strip().startswith("#"))
+
+
+def function_sizes(source):
+    """``{qualified name: lines of code}`` of every function (methods and nested ones too)."""
+    lines, sizes = source.splitlines(), {}
+
+    def visit(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            name = prefix
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}{child.name}."
+                if not isinstance(child, ast.ClassDef):
+                    sizes[name[:-1]] = code_lines(child, lines)
+            visit(child, name)
+
+    visit(ast.parse(source), "")
+    return sizes
+
+
+def size_problems(source, where):
+    """Every violation of the module and function limits in ``source``, as readable strings."""
+    problems = []
+    n = len(source.splitlines())
+    if n > MAX_MODULE_LINES:
+        problems.append(f"{where}: {n} lines > {MAX_MODULE_LINES}")
+    for name, size in function_sizes(source).items():
+        if size > MAX_FUNCTION_LINES:
+            problems.append(f"{where}:{name}: {size} lines of code > {MAX_FUNCTION_LINES}")
+    return problems
+
+
+def command_problems(source, where):
+    """Ways in which a command module does more than parse arguments and call the library."""
+    tree, lines, problems = ast.parse(source), source.splitlines(), []
+    type_helpers = {kw.value.id for node in ast.walk(tree) if isinstance(node, ast.Call)
+                    for kw in node.keywords if kw.arg == "type" and isinstance(kw.value, ast.Name)}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if node.name not in {"add_arguments", "run"} | type_helpers:
+                problems.append(f"{where}: {node.name}() is neither add_arguments, run nor a type=")
+            if node.name == "run" and code_lines(node, lines) > MAX_RUN_LINES:
+                problems.append(f"{where}: run() has {code_lines(node, lines)} lines > {MAX_RUN_LINES}")
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+            if any(n.split(".")[0] == "numpy" for n in names):
+                problems.append(f"{where}: imports numpy (the work belongs in the library)")
+    return problems
+
+
+def notebook_cli_imports(nb_json):
+    """Code cells of a notebook (its JSON text) that import from horq_ref.commands or horq_ref.cli."""
+    cells = json.loads(nb_json)["cells"]
+    return [i for i, c in enumerate(cells) if c["cell_type"] == "code"
+            and CLI_IMPORT.search("".join(c["source"]))]
+
+
+def test_few_modules_at_the_top_level():
+    top = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert len(top) <= MAX_TOP_LEVEL, f"{len(top)} top-level modules: {top}"
+
+
+def test_modules_and_functions_are_small():
+    problems = [p for path in sorted(PACKAGE.rglob("*.py"))
+                for p in size_problems(path.read_text(encoding="utf-8"), path.relative_to(ROOT))]
+    assert not problems, "\n".join(problems)
+
+
+# Command modules still being turned into argparse type= functions; strict, so that each marker
+# must go as soon as its module passes.
+_PENDING = {"bound.py", "export.py", "predict.py", "reproduce.py", "train.py"}
+
+
+@pytest.mark.parametrize("path", [
+    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="helpers and long run() pending"))
+    if p.name in _PENDING else p for p in COMMANDS], ids=lambda p: p.name)
+def test_commands_only_parse_and_call(path):
+    problems = command_problems(path.read_text(encoding="utf-8"), path.relative_to(ROOT))
+    assert not problems, "\n".join(problems)
+
+
+def test_no_notebook_imports_the_command_line():
+    notebooks = sorted((ROOT / "notebooks").rglob("*.ipynb"))
+    assert notebooks
+    bad = {str(p.relative_to(ROOT)): cells for p in notebooks
+           if (cells := notebook_cli_imports(p.read_text(encoding="utf-8")))}
+    assert not bad, f"notebooks import horq_ref.commands (cells): {bad}"
+
+
+# ---------------------------------------------------------------- negative controls
+
+def _function(name, n_code, docstring_lines=0):
+    doc = ['    """Doc.'] + ["    more"] * docstring_lines + ['    """'] if docstring_lines else []
+    body = [f"    x{i} = {i}  # a comment" for i in range(n_code)]
+    return "\n".join([f"def {name}():"] + doc + body + ["", "# only a comment", ""]) + "\n"
+
+
+def test_size_measure_flags_a_long_function_and_a_long_module():
+    assert size_problems(_function("ok", 40, docstring_lines=100), "m.py") == []  # docstring free
+    assert size_problems(_function("long", 41), "m.py") == ["m.py:long: 41 lines of code > 40"]
+    nested = "class A:\n    def f(self):\n" + "".join(f"        y = {i}\n" for i in range(41))
+    assert size_problems(nested, "m.py") == ["m.py:A.f: 41 lines of code > 40"]
+    long_module = "".join(_function(f"f{i}", 30) for i in range(9))  # 9 x 34 lines
+    assert size_problems(long_module, "m.py") == ["m.py: 306 lines > 300"]
+
+
+def test_command_measure_flags_logic_in_a_command():
+    good = ("def _positive(s):\n    return int(s)\n\n"
+            "def add_arguments(p):\n    p.add_argument('--n', type=_positive)\n\n"
+            "def run(args):\n    return 0\n")
+    assert command_problems(good, "c.py") == []
+    bad = good + "import numpy as np\n\ndef helper():\n    pass\n" + _function("run", 16)
+    problems = command_problems(bad, "c.py")
+    assert any("helper()" in p for p in problems) and any("numpy" in p for p in problems)
+    assert any("run() has 16 lines" in p for p in problems)
+
+
+def test_notebook_measure_flags_a_cli_import():
+    def nb(*sources):
+        return json.dumps({"cells": [{"cell_type": "code", "source": [s]} for s in sources]})
+
+    assert notebook_cli_imports(nb("import numpy as np", "from horq_ref.commands.x import y")) == [1]
+    assert notebook_cli_imports(nb("from horq_ref import commands as cli, conv")) == [0]
+    assert notebook_cli_imports(nb("from horq_ref.experiments.reproduce import reproduce")) == []
