@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..theory import LAWS, bound_report, sample_law
+from ._types import non_negative_int, positive_int
 
 NAME = "bound"
 HELP = "verify the error guarantee ||R_K||^2 <= (1-1/n)^K ||X||^2 on inputs of a chosen law"
@@ -27,11 +28,11 @@ def add_arguments(parser):
     """Register the options of ``horq-ref bound`` on ``parser``."""
     parser.add_argument("--law", choices=CHOICES + ("all",), default="all",
                         help="input law, or 'all' for every one (default: all)")
-    parser.add_argument("--n", type=int, default=576,
+    parser.add_argument("--n", type=positive_int, default=576,
                         help="group size: entries sharing one scale (default 576 = 64 channels x 3x3)")
-    parser.add_argument("--orders", type=int, default=4, help="largest order K (default 4)")
-    parser.add_argument("--groups", type=int, default=1000, help="groups per law (default 1000)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--orders", type=positive_int, default=4, help="largest order K (default 4)")
+    parser.add_argument("--groups", type=positive_int, default=1000, help="groups per law (default 1000)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument("--plot", metavar="FILE", help="save a figure of error ratio against order")
 
 
@@ -53,12 +54,6 @@ def _fmt(v):
 
 def run(args):
     """Run ``horq-ref bound`` with parsed ``args``; return the exit status."""
-    if args.n < 1:
-        raise ValueError(f"--n must be >= 1, got {args.n}")
-    if args.orders < 1:
-        raise ValueError(f"--orders must be >= 1, got {args.orders}")
-    if args.groups < 1:
-        raise ValueError(f"--groups must be >= 1, got {args.groups}")
     laws = CHOICES if args.law == "all" else (args.law,)
     reports, broken = {}, 0
     for law in laws:

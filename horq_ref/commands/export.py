@@ -16,7 +16,9 @@ def add_arguments(parser):
     """Register the options of ``horq-ref export`` on ``parser``."""
     parser.add_argument("--checkpoint", required=True, metavar="FILE",
                         help="training checkpoint (from `horq-ref train`)")
-    parser.add_argument("--out", required=True, metavar="MODEL.npz", help="packed model file")
+    parser.add_argument("--out", required=True, metavar="MODEL.npz",
+                        help="packed model file (an existing file is refused unless --force)")
+    parser.add_argument("--force", action="store_true", help="replace --out if it exists")
 
 
 def _kib(n):
@@ -28,7 +30,11 @@ def run(args):
     if not os.path.isfile(args.checkpoint):
         raise ValueError(f"--checkpoint {args.checkpoint}: no such file")
     from ..io.export import export_checkpoint
+    from ..io.paths import check_output_file
 
+    check_output_file(args.out, "--out", force=args.force)
+    if os.path.exists(args.out) and os.path.samefile(args.out, args.checkpoint):
+        raise ValueError(f"--out {args.out} is the --checkpoint itself; choose another file")
     model, rep = export_checkpoint(args.checkpoint, args.out)
     print(model.describe())
     print(f"binarized weights: {_kib(rep['binarized_float32_bytes'])} as float32 -> "

@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import time
 
+from ._types import positive_int
+
 NAME = "predict"
 HELP = "run a packed model file (from `horq-ref export`) on a test set and report its accuracy"
 
@@ -18,18 +20,14 @@ def add_arguments(parser):
     parser.add_argument("--data", choices=("mnist", "fashion-mnist", "cifar10"), default="mnist",
                         help="data set (default mnist: the embedded subset's test split)")
     parser.add_argument("--data-dir", metavar="DIR", help="folder with the full data set")
-    parser.add_argument("--limit", type=int, metavar="N", help="use a stratified N test images")
+    parser.add_argument("--limit", type=positive_int, metavar="N", help="use a stratified N test images")
     parser.add_argument("--backend", choices=("bits", "float"), default="bits",
                         help="arithmetic of the HORQ layers (default bits)")
-    parser.add_argument("--batch-size", type=int, default=500, help="images per batch (default 500)")
+    parser.add_argument("--batch-size", type=positive_int, default=500, help="images per batch (default 500)")
 
 
 def run(args):
     """Run ``horq-ref predict`` with parsed ``args``; return the exit status."""
-    if args.limit is not None and args.limit < 1:
-        raise ValueError(f"--limit must be >= 1, got {args.limit}")
-    if args.batch_size < 1:
-        raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
     if not os.path.isfile(args.model):
         raise ValueError(f"--model {args.model}: no such file")
     if args.data != "mnist" and args.data_dir is None:
