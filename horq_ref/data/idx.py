@@ -78,6 +78,9 @@ def atomic_output(path):
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".part")
     try:
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # what open() would give, not mkstemp's 0600
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()

@@ -26,6 +26,8 @@ def save_figure(fig, path, dpi=120):
     """Write ``fig`` to ``path`` atomically (temporary file in the same folder, then rename)."""
     import matplotlib.pyplot as plt
 
+    from ..io.checkpoint import umask_mode
+
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
@@ -34,7 +36,7 @@ def save_figure(fig, path, dpi=120):
     try:
         with os.fdopen(fd, "wb") as fh:
             fig.savefig(fh, dpi=dpi, bbox_inches="tight", format=ext.lstrip("."))
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a figure is meant to be read by others
+        os.chmod(tmp, umask_mode())  # mkstemp creates 0600; give what open() would (the umask)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

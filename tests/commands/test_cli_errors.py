@@ -59,7 +59,7 @@ def test_types_module_is_the_only_validation():
 
 def test_bench_with_a_huge_padding_is_a_one_line_resource_error(capsys):
     assert main(["bench", "--padding", "100000", "--repeats", "1", "--orders", "1"]) == 2
-    _one_line_error(capsys, "--padding", "memory")
+    _one_line_error(capsys, "padding 100000", "memory")
 
 
 def test_unexpected_exception_prints_the_traceback_and_says_bug(monkeypatch, capsys):
