@@ -38,6 +38,8 @@ from numbers import Integral
 
 import numpy as np
 
+from .checks import check_int
+
 __all__ = [
     "WORD_BITS",
     "n_words",
@@ -296,9 +298,7 @@ def default_threads():
 
 def parallel_map(fn, items, threads=None):
     """``[fn(item) for item in items]`` on up to ``threads`` threads (a pool kept per size)."""
-    threads = default_threads() if threads is None else threads
-    if isinstance(threads, bool) or not isinstance(threads, Integral) or threads < 1:
-        raise ValueError(f"threads must be an integer >= 1, got {threads!r}")
+    threads = default_threads() if threads is None else check_int(threads, "threads", minimum=1)
     items = list(items)
     if threads == 1 or len(items) <= 1:
         return [fn(item) for item in items]

@@ -51,7 +51,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from .checks import as_float_array
+from .checks import as_float_array, check_order
 from .quantize import binary_sign, expand, group_size, sign
 
 __all__ = [
@@ -265,6 +265,7 @@ def quantizer_jacobian(x, order, *, sign_fn=SIGN_STE, ste="chain"):
     ``quantizer_backward`` must equal ``J.T @ dXt``.
     """
     _check(ste, sign_fn)
+    order = check_order(order)
     x = as_float_array(x, "x")
     if x.ndim != 1 or x.size == 0:
         raise ValueError(f"x must be one non-empty group of shape (n,), got {x.shape}")

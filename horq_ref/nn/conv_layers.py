@@ -24,7 +24,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..im2col import check_conv_args, col2im, im2col
-from .layers import BITS_CACHE, check_backend, quantize_operands, unquantize_grads
+from .layers import BITS_CACHE, check_array, check_backend, quantize_operands, unquantize_grads
 from ..ste import SIGN_STE
 
 __all__ = [
@@ -50,9 +50,11 @@ def _gemm(cols, Wr, b, Ho, Wo):
     return np.ascontiguousarray(Y)
 
 
-def _gemm_backward(dY, cols, Wr):
-    """``(dcols (N, P, D), dWr (F, D), db (F,))`` from ``dY`` (N, F, Ho, Wo)."""
+def _gemm_backward(dY, cols, Wr, x_shape, W_shape, stride, padding):
+    """``(dcols (N, P, D), dWr (F, D), db (F,))`` from ``dY`` (N, F, Ho, Wo), its shape checked."""
     N, P, D = cols.shape
+    Ho, Wo = ((x_shape[i] + 2 * padding - W_shape[i]) // stride + 1 for i in (2, 3))
+    check_array(dY, "dY", (N, W_shape[0], Ho, Wo))
     dYr = dY.transpose(0, 2, 3, 1).reshape(N * P, -1)  # (N*P, F)
     dWr = dYr.T @ cols.reshape(N * P, D)  # (F, D)
     dcols = (dYr @ Wr).reshape(N, P, D)  # (N, P, D)
@@ -81,7 +83,7 @@ def conv2d_forward(x, W, b, stride=1, padding=0):
     array([[4., 4.],
            [4., 4.]])
     """
-    Ho, Wo = check_conv_args(x, W, stride, padding)
+    Ho, Wo = check_conv_args(check_array(x, "x"), W, stride, padding)
     _check_bias(W, b)
     F, C, kh, kw = W.shape
     cols = im2col(x, kh, kw, stride, padding)  # (N, P, D)
@@ -92,7 +94,7 @@ def conv2d_forward(x, W, b, stride=1, padding=0):
 def conv2d_backward(dY, cache):
     """Gradients ``(dx (N, C, H, W), dW (F, C, kh, kw), db (F,))`` from ``dY`` (N, F, Ho, Wo)."""
     x_shape, W_shape, stride, padding, cols, Wr = cache
-    dcols, dWr, db = _gemm_backward(dY, cols, Wr)
+    dcols, dWr, db = _gemm_backward(dY, cols, Wr, x_shape, W_shape, stride, padding)
     dx = col2im(dcols, x_shape, W_shape[2], W_shape[3], stride, padding)
     return dx, dWr.reshape(W_shape), db
 
@@ -124,7 +126,7 @@ def horq_conv2d_forward(
     -----
     ``Y[n, f, p] = sum_i beta_i[n, p] alpha_f (H_i[n, p] . B_f) + b_f``, ``B_f = sign(W_f)``.
     """
-    Ho, Wo = check_conv_args(x, W, stride, padding)
+    Ho, Wo = check_conv_args(check_array(x, "x"), W, stride, padding)
     _check_bias(W, b)
     check_backend(backend, order, binary_weights, sign_fn)
     if backend == "bits":
@@ -145,7 +147,7 @@ def horq_conv2d_backward(dY, cache):
     if cache[0] is BITS_CACHE:
         raise ValueError("backend='bits' is inference only; train with backend='float'")
     x_shape, W_shape, stride, padding, Xt, Wt, qcache, wcache = cache
-    dXt, dWt, db = _gemm_backward(dY, Xt, Wt)
+    dXt, dWt, db = _gemm_backward(dY, Xt, Wt, x_shape, W_shape, stride, padding)
     dcols, dWr = unquantize_grads(dXt, dWt, qcache, wcache)
     dx = col2im(dcols, x_shape, W_shape[2], W_shape[3], stride, padding)
     return dx, dWr.reshape(W_shape), db

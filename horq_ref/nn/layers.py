@@ -55,7 +55,22 @@ BACKENDS = ("float", "bits")
 BITS_CACHE = "bits"  # the cache of a bits-backend forward: (BITS_CACHE,), no backward
 
 
+def check_array(a, name, shape=None):
+    """``a`` if it is an ndarray (of ``shape`` if given): ``TypeError`` / ``ValueError`` naming ``name``.
+
+    Layers take arrays, not lists (a list would fail deep inside NumPy), and a gradient must have
+    exactly the shape of the forward output it belongs to (NumPy would otherwise broadcast it).
+    """
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{name} must be a NumPy array, got {type(a).__name__}")
+    if shape is not None and a.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)} (the forward output's), got "
+                         f"{a.shape}")
+    return a
+
+
 def _check_dense(x, W, b):
+    check_array(x, "x")
     if np.ndim(x) != 2:
         raise ValueError(f"x must be 2-D (N, D), got shape {np.shape(x)}")
     if np.ndim(W) != 2 or W.shape[1] != x.shape[1]:
@@ -91,6 +106,7 @@ def dense_forward(x, W, b):
 def dense_backward(dY, cache):
     """Gradients ``(dx (N, D), dW (F, D), db (F,))`` of :func:`dense_forward` from ``dY`` (N, F)."""
     x, W = cache
+    check_array(dY, "dY", (x.shape[0], W.shape[0]))
     return dY @ W, dY.T @ x, dY.sum(axis=0)
 
 
@@ -171,6 +187,7 @@ def horq_dense_backward(dY, cache):
     if cache[0] is BITS_CACHE:
         raise ValueError("backend='bits' is inference only; train with backend='float'")
     Xt, Wt, qcache, wcache = cache
+    check_array(dY, "dY", (Xt.shape[0], Wt.shape[0]))
     dx, dW = unquantize_grads(dY @ Wt, dY.T @ Xt, qcache, wcache)
     return dx, dW, dY.sum(axis=0)
 
