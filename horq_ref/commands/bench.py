@@ -25,8 +25,8 @@ def add_arguments(parser):
     parser.add_argument("--padding", type=non_negative_int, default=1, help="zero padding (default 1)")
     parser.add_argument("--orders", type=positive_int, nargs="+", default=[1, 2, 3],
                         help="orders K (default 1 2 3)")
-    parser.add_argument("--repeats", type=positive_int, default=7,
-                        help="timed rounds, both sides taking turns; median and IQR kept (default 7)")
+    parser.add_argument("--repeats", type=positive_int, default=5,
+                        help="timed rounds, both sides taking turns; median and IQR kept (default 5)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
 
 

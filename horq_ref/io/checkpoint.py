@@ -166,6 +166,9 @@ def _npy_header(fh, name, where):
 def _read_npy(z, info, where, max_bytes=None):
     """One ``.npy`` member, its header checked against the zip directory before any allocation."""
     name, size = info.filename[:-4], info.file_size
+    if info.compress_size > os.path.getsize(z.filename) or (
+            info.compress_type == zipfile.ZIP_STORED and size != info.compress_size):
+        raise ValueError(f"{where}: member {name!r} claims {size} bytes, more than the file holds")
     if info.compress_type != zipfile.ZIP_STORED and size > MAX_INFLATION * info.compress_size + (1 << 20):
         raise ValueError(f"{where}: member {name!r} would inflate {info.compress_size} bytes to "
                          f"{size} (a decompression bomb?)")

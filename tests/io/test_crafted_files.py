@@ -158,6 +158,20 @@ def test_npy_header_larger_than_its_member_is_refused(tmp_path):
         load_state(bad)
 
 
+def test_a_member_claiming_more_bytes_than_the_file_is_refused(tmp_path):
+    """Header and zip directory agree on 2 GB of data that the file does not hold."""
+    head = _npy_header_only((500_000_000,))
+    bad = tmp_path / "liar.npz"
+    _write_npz(bad, {META_KEY: _meta("checkpoint", {"w": {"__array__": "w"}}), "w": head})
+    raw = bytearray(bad.read_bytes())
+    entry = raw.rindex(b"PK\x01\x02")  # the central directory entry of w.npy (written last)
+    claimed = len(head) + 2_000_000_000
+    raw[entry + 20:entry + 28] = claimed.to_bytes(4, "little") * 2  # compressed, uncompressed
+    bad.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="more than the file holds"):
+        load_state(bad)
+
+
 def test_deep_json_is_refused_by_depth(tmp_path):
     bad = tmp_path / "deep.npz"
     raw = ('{"kind": "checkpoint", "version": 1, "state": %s}' % ("[" * 200 + "]" * 200)).encode()
