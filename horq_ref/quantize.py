@@ -29,6 +29,7 @@ import numpy as np
 
 from .checks import as_float_array, check_int, check_order, check_real_dtype, normalize_axis
 
+MAX_LEVELS_ORDER = 20  # Expansion.levels lists 2**K values
 __all__ = [
     "sign",
     "binary_sign",
@@ -64,7 +65,8 @@ def sign(x, dtype=None):
     x : array_like
         Any shape; real numbers without NaN (``±inf`` are allowed: their sign is defined).
     dtype : dtype, optional
-        Output dtype. Default: the floating dtype of ``x`` (float64 for integer input).
+        Signed integer or floating output dtype. Default: the floating dtype of ``x`` (float64 for
+        integer input).
 
     Returns
     -------
@@ -92,6 +94,8 @@ def sign(x, dtype=None):
         out = np.where(x >= 0, 1.0, -1.0)
     if dtype is None:
         dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
+    elif np.dtype(dtype).kind not in "if":  # unsigned and bool cannot hold -1
+        raise TypeError(f"dtype must be a signed integer or floating dtype, got {np.dtype(dtype)}")
     return out.astype(dtype, copy=False)
 
 
@@ -166,8 +170,10 @@ class Expansion:
     def levels(self):
         """The ``2^K`` values ``±beta_1 ± ... ± beta_K`` one group can take, sorted.
 
-        Only defined for a single group (``axis=None`` or groups of size ``x.size``).
+        Only for a single group (``axis=None`` or groups of size ``x.size``) and ``K <=
+        MAX_LEVELS_ORDER`` (20): a ``K x 2^K`` sign table is built (order 30: 240 GB).
         """
+        check_int(self.order, "order", minimum=1, maximum=MAX_LEVELS_ORDER)
         if self.betas[0].size != 1:
             raise ValueError("levels() needs a single group; index the expansion's betas instead")
         b = self.betas.reshape(self.order)

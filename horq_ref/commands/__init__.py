@@ -2,19 +2,46 @@
 
 Every module here defines ``NAME`` (the subcommand), ``HELP`` (one line), ``add_arguments(parser)`` and
 ``run(args) -> int`` (the exit status). :func:`build_parser` finds them with :mod:`pkgutil`, so adding
-a command means adding a module; :func:`main` is the console entry point.
+a command means adding a module; :func:`main` is the console entry point and decides how a failure
+ends.
+
+The error rule
+--------------
+* **Bad arguments** are refused by argparse through the ``type=`` functions of
+  :mod:`horq_ref.commands._types`: one line ``argument --flag: why``, exit status 2, before any work.
+* **Expected failures** print one line ``horq-ref COMMAND: error: ...`` and end with exit status 2:
+  an :class:`OSError` (missing or unwritable files, network), a :class:`MemoryError` (a resource
+  limit), and a :class:`ValueError` or :class:`TypeError` *raised by a check in horq_ref's own code*
+  (bad data, a damaged or tampered file, a mismatched resume, a diverged training run). Those
+  checks name what is wrong, so their message is all a user needs.
+* **Anything else is a bug** and is not disguised: any other exception, and a ValueError or
+  TypeError raised from inside NumPy or the standard library (a check of ours is missing), prints
+  the full traceback and a line saying it is a bug in horq_ref; exit status 1.
+* ``KeyboardInterrupt`` prints ``interrupted``; exit status 130.
+
+BLAS threads
+------------
+Commands that train or time (they define ``THREADS = True``) take ``--threads N``; its default is the
+environment variable ``HORQ_THREADS``, else 1. Before the command runs, :func:`main` exports the
+count as ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` and ``MKL_NUM_THREADS`` and sets the BLAS
+library that NumPy has loaded to it (:mod:`horq_ref.experiments.blas`). ``import horq_ref`` itself
+changes neither the environment nor the BLAS threads of a user's session.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
+import traceback
 
 from .. import __version__
 
 __all__ = ["main", "build_parser"]
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # horq_ref/
 
 
 def _command_modules():
@@ -25,6 +52,8 @@ def _command_modules():
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one subparser per module of this package."""
+    from ._types import threads
+
     parser = argparse.ArgumentParser(
         prog="horq-ref",
         description="High-Order Residual Quantization (HORQ): a reference implementation in NumPy.",
@@ -34,22 +63,73 @@ def build_parser() -> argparse.ArgumentParser:
     for mod in _command_modules():
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
         mod.add_arguments(p)
-        p.set_defaults(_run=mod.run)
+        if getattr(mod, "THREADS", False):
+            p.add_argument("--threads", type=threads, default=None, metavar="N",
+                           help="BLAS threads (and bit-kernel threads) for this run (default: "
+                                "$HORQ_THREADS, else 1; results can differ in the last digits "
+                                "between thread counts)")
+        p.set_defaults(_run=mod.run, _threads=getattr(mod, "THREADS", False))
     return parser
 
 
+def _raised_by_a_check(exc):
+    """True if ``exc`` came from a ``raise`` statement in horq_ref's own source."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return False
+    last = frames[-1]
+    mine = os.path.abspath(last.filename).startswith(_PACKAGE_DIR + os.sep)
+    return mine and (last.line or "").lstrip().startswith("raise")
+
+
+def _apply_threads(args):
+    """Resolve ``--threads`` / ``HORQ_THREADS`` (default 1) and apply it to the BLAS library."""
+    if not args._threads:
+        return
+    if args.threads is None:
+        from ._types import threads
+
+        raw = os.environ.get("HORQ_THREADS", "1")
+        try:
+            args.threads = threads(raw)
+        except argparse.ArgumentTypeError as exc:
+            raise ValueError(f"HORQ_THREADS={raw!r}: {exc}") from None
+    from ..experiments.blas import set_blas_threads
+
+    set_blas_threads(args.threads)
+
+
 def main(argv=None) -> int:
-    """Parse ``argv`` and run the chosen subcommand; return its exit status."""
+    """Parse ``argv`` and run the chosen subcommand; return its exit status (see the module doc)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help, --version (0) or a refused argument (2)
+        return int(exc.code or 0)
     if getattr(args, "_run", None) is None:
         parser.print_help()
         return 2
+    name = f"horq-ref {args.command}"
     try:
+        _apply_threads(args)
         return int(args._run(args) or 0)
-    except (ValueError, TypeError, OSError) as exc:
-        print(f"horq-ref {args.command}: error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
-        print(f"horq-ref {args.command}: interrupted", file=sys.stderr)
+        print(f"{name}: interrupted", file=sys.stderr)
         return 130
+    except MemoryError as exc:
+        print(f"{name}: error: out of memory{f' ({exc})' if str(exc) else ''}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError, OSError) as exc:
+        if isinstance(exc, OSError) or _raised_by_a_check(exc):
+            print(f"{name}: error: {exc}", file=sys.stderr)
+            return 2
+        return _bug(name)
+    except Exception:  # noqa: BLE001 - reported as a bug, with its traceback
+        return _bug(name)
+
+
+def _bug(name):
+    traceback.print_exc()
+    print(f"{name}: internal error: this is a bug in horq_ref (not in your data); please report it "
+          f"with the traceback above", file=sys.stderr)
+    return 1

@@ -10,72 +10,30 @@ Exits non-zero if any group breaks a bound.
 
 from __future__ import annotations
 
-import numpy as np
-
-from ..theory import LAWS, bound_report, sample_law
+from ..experiments.tasks import BOUND_LAWS, bound_check
+from ._types import non_negative_int, positive_int
 
 NAME = "bound"
 HELP = "verify the error guarantee ||R_K||^2 <= (1-1/n)^K ||X||^2 on inputs of a chosen law"
-CHOICES = LAWS + ("mnist",)
-
-# Rounding slack for "measured <= bound": the ratios are sums of n squares, each rounded to
-# relative 2**-52, so a true equality can appear above the bound by ~n * eps; 1e-9 is far above
-# that (n <= 10**6) and far below the smallest gap a real violation would show.
-SLACK = 1e-9
+CHOICES = BOUND_LAWS
 
 
 def add_arguments(parser):
     """Register the options of ``horq-ref bound`` on ``parser``."""
     parser.add_argument("--law", choices=CHOICES + ("all",), default="all",
                         help="input law, or 'all' for every one (default: all)")
-    parser.add_argument("--n", type=int, default=576,
+    parser.add_argument("--n", type=positive_int, default=576,
                         help="group size: entries sharing one scale (default 576 = 64 channels x 3x3)")
-    parser.add_argument("--orders", type=int, default=4, help="largest order K (default 4)")
-    parser.add_argument("--groups", type=int, default=1000, help="groups per law (default 1000)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--orders", type=positive_int, default=4, help="largest order K (default 4)")
+    parser.add_argument("--groups", type=positive_int, default=1000, help="groups per law (default 1000)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument("--plot", metavar="FILE", help="save a figure of error ratio against order")
-
-
-def groups_for(law, n, groups, seed):
-    """The (M, n) input matrix for ``law``: synthetic draws, or MNIST images scaled to [0, 1]."""
-    if law == "mnist":
-        from ..data import load_embedded_mnist
-
-        images, _ = load_embedded_mnist()
-        rng = np.random.default_rng(seed)
-        idx = rng.choice(len(images), size=min(groups, len(images)), replace=False)
-        return images[idx].reshape(len(idx), -1) / 255.0  # (M, 784)
-    return sample_law(law, (groups, n), np.random.default_rng(seed))  # (M, n)
-
-
-def _fmt(v):
-    return "      -" if v is None else f"{v:7.4f}"
 
 
 def run(args):
     """Run ``horq-ref bound`` with parsed ``args``; return the exit status."""
-    if args.n < 1:
-        raise ValueError(f"--n must be >= 1, got {args.n}")
-    if args.orders < 1:
-        raise ValueError(f"--orders must be >= 1, got {args.orders}")
-    if args.groups < 1:
-        raise ValueError(f"--groups must be >= 1, got {args.groups}")
     laws = CHOICES if args.law == "all" else (args.law,)
-    reports, broken = {}, 0
-    for law in laws:
-        X = groups_for(law, args.n, args.groups, args.seed)
-        rows = bound_report(X, args.orders, axis=-1, law=law)
-        reports[law] = rows
-        print(f"\nlaw={law}  n={rows[0]['n']}  groups={X.shape[0]}  seed={args.seed}")
-        print("  K  measured(mean)  measured(max)  identity  |gap|max  closed-form  "
-              "refined-bound  (1-1/n)^K")
-        for r in rows:
-            ok = r["measured_max"] <= r["refined_bound"] + SLACK
-            broken += not ok
-            print(f"  {r['order']}  {r['measured_mean']:14.6f}  {r['measured_max']:13.6f}  "
-                  f"{r['identity_mean']:8.6f}  {r['identity_max_abs_gap']:8.1e}  "
-                  f"{_fmt(r['closed_form']):>11}  {r['refined_bound']:13.6f}  "
-                  f"{r['worst_case_bound']:9.6f}{'' if ok else '  VIOLATED'}")
+    reports, broken = bound_check(laws, args.n, args.orders, args.groups, args.seed)
     if args.plot:
         from ..experiments.plots import plot_bound_reports
 

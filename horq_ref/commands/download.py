@@ -8,6 +8,7 @@ fetched again.
 from __future__ import annotations
 
 from ..data.download import REGISTRY, download
+from ._types import positive_float
 
 NAME = "download"
 HELP = "fetch MNIST, Fashion-MNIST or CIFAR-10 into a directory, verified by SHA-256"
@@ -19,16 +20,15 @@ def add_arguments(parser):
     parser.add_argument("--data-dir", required=True, help="directory to put the files in")
     parser.add_argument("--base-url", default=None,
                         help="a mirror holding the same files under the same names")
-    parser.add_argument("--timeout", type=float, default=60.0,
-                        help="seconds to wait for the connection and each read (default 60)")
+    parser.add_argument("--timeout", type=positive_float, default=60.0,
+                        help="seconds to wait for the connection and each read: a finite number > 0 "
+                             "(default 60)")
     parser.add_argument("--no-verify", action="store_true",
                         help="do not compare SHA-256 digests (print them only)")
 
 
 def run(args) -> int:
     """Download, printing one line per file; errors reach the dispatcher as OSError/ValueError."""
-    if args.timeout <= 0:
-        raise ValueError(f"--timeout must be positive, got {args.timeout}")
     paths = download(args.name, args.data_dir, base_url=args.base_url, timeout=args.timeout,
                      verify=not args.no_verify, log=print)
     print(f"{args.name}: {len(paths)} files in place under {args.data_dir}")

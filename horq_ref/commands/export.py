@@ -16,25 +16,24 @@ def add_arguments(parser):
     """Register the options of ``horq-ref export`` on ``parser``."""
     parser.add_argument("--checkpoint", required=True, metavar="FILE",
                         help="training checkpoint (from `horq-ref train`)")
-    parser.add_argument("--out", required=True, metavar="MODEL.npz", help="packed model file")
-
-
-def _kib(n):
-    return f"{n / 1024:,.1f} KiB"
+    parser.add_argument("--out", required=True, metavar="MODEL.npz",
+                        help="packed model file (an existing file is refused unless --force)")
+    parser.add_argument("--force", action="store_true", help="replace --out if it exists")
 
 
 def run(args):
     """Run ``horq-ref export`` with parsed ``args``; return the exit status."""
     if not os.path.isfile(args.checkpoint):
         raise ValueError(f"--checkpoint {args.checkpoint}: no such file")
+    from ..experiments.tasks import export_summary
     from ..io.export import export_checkpoint
+    from ..io.paths import check_output_file
 
+    check_output_file(args.out, "--out", force=args.force)
+    if os.path.exists(args.out) and os.path.samefile(args.out, args.checkpoint):
+        raise ValueError(f"--out {args.out} is the --checkpoint itself; choose another file")
     model, rep = export_checkpoint(args.checkpoint, args.out)
     print(model.describe())
-    print(f"binarized weights: {_kib(rep['binarized_float32_bytes'])} as float32 -> "
-          f"{_kib(rep['binarized_packed_bytes'])} as bits + alpha  "
-          f"(ratio {rep['binarized_ratio']:.1f}x)")
-    print(f"whole model: {_kib(rep['model_float32_bytes'])} as float32 -> file "
-          f"{_kib(rep['file_bytes'])}  (ratio {rep['file_ratio']:.2f}x)")
+    print(export_summary(rep))
     print(f"wrote {args.out}")
     return 0

@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 
 from ..data.datasets import DATASET_NAMES
-from ..experiments.reproduce import FIGURES, reproduce
+from ..experiments.reproduce import MODELS, reproduce, summary
+from ._types import comma_list, positive_int
 
 NAME = "reproduce"
 HELP = "train float / HORQ-1 / HORQ-2 / HORQ-3 MLPs and CNNs over seeds; write results.json/.md"
+THREADS = True
 
 
 def add_arguments(parser):
@@ -27,42 +29,30 @@ def add_arguments(parser):
     parser.add_argument("--data-dir", metavar="DIR",
                         help="folder with the full data set (default: the embedded 5,000 MNIST "
                              "digits; full MNIST has 15x the training images and takes 15x longer)")
-    parser.add_argument("--seeds", type=int, metavar="N", help="seeds 0..N-1 for every network")
-    parser.add_argument("--epochs", type=int, metavar="N", help="epochs for every network")
-    parser.add_argument("--models", default="mlp,cnn", help="comma-separated (default mlp,cnn)")
-    parser.add_argument("--limit-train", type=int, metavar="N", help="train on a stratified N")
-    parser.add_argument("--limit-test", type=int, metavar="N", help="test on a stratified N")
+    parser.add_argument("--seeds", type=positive_int, metavar="N",
+                        help="seeds 0..N-1 for every network")
+    parser.add_argument("--epochs", type=positive_int, metavar="N", help="epochs for every network")
+    parser.add_argument("--models", type=comma_list(MODELS), default=MODELS,
+                        help="comma-separated (default mlp,cnn)")
+    parser.add_argument("--limit-train", type=positive_int, metavar="N", help="train on a stratified N")
+    parser.add_argument("--limit-test", type=positive_int, metavar="N", help="test on a stratified N")
     for flag in ("--hidden", "--channels", "--bound-groups"):  # shrink the run (tests)
-        parser.add_argument(flag, type=int, help=argparse.SUPPRESS)
-
-
-def _check(args):
-    for flag in ("seeds", "epochs", "limit_train", "limit_test", "hidden", "channels",
-                 "bound_groups"):
-        value = getattr(args, flag)
-        if value is not None and value < 1:
-            raise ValueError(f"--{flag.replace('_', '-')} must be >= 1, got {value}")
-    models = args.models.split(",")
-    if not models or any(m not in ("mlp", "cnn") for m in models) or len(set(models)) < len(models):
-        raise ValueError(f"--models must list mlp and/or cnn once each, got {args.models!r}")
-    if args.data != "mnist" and args.data_dir is None:
-        raise ValueError(f"--data {args.data} needs --data-dir (`horq-ref download {args.data} "
-                         f"--data-dir DIR` fetches it)")
-    return models
+        parser.add_argument(flag, type=positive_int, help=argparse.SUPPRESS)
 
 
 def run(args):
     """Run ``horq-ref reproduce`` with parsed ``args``; return the exit status."""
-    models = _check(args)
+    if args.data != "mnist" and args.data_dir is None:
+        raise ValueError(f"--data {args.data} needs --data-dir (`horq-ref download {args.data} "
+                         f"--data-dir DIR` fetches it)")
+    from ..io.paths import check_output_dir
+
+    check_output_dir(args.out, "--out")
     results = reproduce(args.out, quick=args.quick, data=args.data, data_dir=args.data_dir,
-                        models=models, seeds=args.seeds, epochs=args.epochs,
+                        models=list(args.models), seeds=args.seeds, epochs=args.epochs,
                         limit_train=args.limit_train, limit_test=args.limit_test,
                         hidden=args.hidden, channels=args.channels,
-                        bound_groups=args.bound_groups, log=lambda s: print(s, flush=True))
-    for r in results["runs"]:
-        print(f"{r['model']} {r['method']:5s}: {100 * r['test_accuracy']:.2f} ± "
-              f"{100 * r['test_accuracy_std']:.2f} % over {len(r['seeds'])} seed(s)")
-    print("checks: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in results["checks"].items()))
-    print(f"wrote {args.out}/results.json, results.md and {len(FIGURES)} figures in "
-          f"{results['info']['wall_seconds']:.0f} s")
+                        bound_groups=args.bound_groups, threads=args.threads,
+                        log=lambda s: print(s, flush=True))
+    print(summary(results, args.out))
     return 0

@@ -8,6 +8,7 @@ not reproduced here.
 from __future__ import annotations
 
 from ..cost import speedup_table
+from ._types import positive_int
 
 NAME = "speedup"
 HELP = ("print the theoretical speedup S_K of order-K binary layers (model, cf. the paper's Table 2, "
@@ -16,13 +17,13 @@ HELP = ("print the theoretical speedup S_K of order-K binary layers (model, cf. 
 
 def add_arguments(parser):
     """Register the options of ``horq-ref speedup`` on ``parser``."""
-    parser.add_argument("--orders", type=int, nargs="+", default=[1, 2, 3, 4],
+    parser.add_argument("--orders", type=positive_int, nargs="+", default=[1, 2, 3, 4],
                         help="orders K (default 1 2 3 4)")
-    parser.add_argument("--channels", type=int, nargs="+", default=[64, 128, 256, 512],
+    parser.add_argument("--channels", type=positive_int, nargs="+", default=[64, 128, 256, 512],
                         help="input channels c (default 64 128 256 512)")
-    parser.add_argument("--kernels", type=int, nargs="+", default=[1, 3, 5],
+    parser.add_argument("--kernels", type=positive_int, nargs="+", default=[1, 3, 5],
                         help="square kernel sizes (default 1 3 5)")
-    parser.add_argument("--word-bits", type=int, default=64, help="bits per word (default 64)")
+    parser.add_argument("--word-bits", type=positive_int, default=64, help="bits per word (default 64)")
     parser.add_argument("--backward", action="store_true",
                         help="also count the backward products, float against binary operands")
 

@@ -1,26 +1,27 @@
 """Downloads of MNIST, Fashion-MNIST and CIFAR-10, verified by SHA-256 and moved into place atomically.
 
-This module is plumbing, not part of the paper. It is only needed on a machine with internet access;
-everything else in :mod:`horq_ref` runs on the embedded MNIST subset or on files the user already has.
+Plumbing, not part of the paper, needed only with internet access: everything else in :mod:`horq_ref`
+runs on the embedded MNIST subset or on files the user already has.
 
 How a file is fetched (:func:`fetch_verified`)
 ----------------------------------------------
 1. The response is streamed into a temporary file in the destination directory while its SHA-256 is
    computed, so nothing is read twice and a large file is never held in memory.
 2. The byte count is compared with the announced ``Content-Length`` (and the registry's size): a
-   connection closed early gives a :class:`DownloadError`, never a short file.
+   connection closed early gives a :class:`DownloadError`, never a short file; a server sending more
+   than the registry's size + :data:`SIZE_MARGIN` is cut off there, verified or not.
 3. The digest is compared with the expected one: a mismatch gives a :class:`ChecksumError` naming both.
 4. Only then is the temporary file renamed onto its name (:func:`os.replace`); on any failure it is
-   removed, so the destination holds either the verified file or nothing new.
+   removed, so the destination holds the verified file or nothing new; a ``.part`` file left by a
+   killed process is removed by the next :func:`download`.
 
 The registry
 ------------
-:data:`REGISTRY` lists, per data set, a base URL and the files under it with their SHA-256 and size, as
-recorded for these URLs in the ``url_checksums`` of TensorFlow Datasets. A mirror may be used with
-``base_url``; its files must have the same bytes. An entry whose ``sha256`` is None is refused unless
-verification is switched off explicitly. CIFAR-10 comes as one ``tar.gz``; :func:`extract_tar` unpacks
-it after checking every member (no absolute paths, no ``..``, no links or device files).
-Only :mod:`urllib` is used.
+:data:`REGISTRY` lists per data set a base URL and its files' SHA-256 and size, as recorded for
+these URLs in the ``url_checksums`` of TensorFlow Datasets. A mirror (``base_url``) must have the
+same bytes. An entry without ``sha256`` is refused unless verification is switched off. CIFAR-10's
+``tar.gz`` is unpacked by :func:`extract_tar` after checking every member (no absolute paths, no
+``..``, no links or device files). Only :mod:`urllib` is used.
 """
 
 from __future__ import annotations
@@ -36,12 +37,14 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from ..checks import check_int, check_real
 from .idx import atomic_output
 
 __all__ = ["RemoteFile", "Source", "REGISTRY", "DownloadError", "ChecksumError", "file_sha256",
            "fetch_verified", "extract_tar", "download"]
 
 _CHUNK = 1 << 16
+SIZE_MARGIN = 1 << 20  # bytes accepted beyond the registry's size before a transfer is cut off
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -92,7 +95,7 @@ REGISTRY = {
 
 
 class DownloadError(OSError):
-    """A transfer failed: no connection, an HTTP error, or fewer bytes than announced."""
+    """A transfer failed: no connection, an HTTP error, fewer bytes than announced or too many."""
 
 
 class ChecksumError(DownloadError):
@@ -132,10 +135,12 @@ def _open_url(url, timeout):
         raise DownloadError(f"{url}: cannot connect ({exc!r})") from None
 
 
-def _stream(response, fh, url):
-    """Copy ``response`` into ``fh``; return ``(sha256 hex, byte count)``."""
+def _stream(response, fh, url, limit=None):
+    """Copy ``response`` into ``fh``, at most ``limit`` bytes; return ``(sha256 hex, byte count)``."""
     h, n = hashlib.sha256(), 0
     while True:
+        if limit is not None and n > limit:
+            raise DownloadError(f"{url}: sent more than {limit} bytes (expected size + margin)")
         try:
             chunk = response.read(_CHUNK)
         except (http.client.HTTPException, OSError) as exc:
@@ -163,7 +168,7 @@ def _check_received(url, n, digest, announced, sha256, size):
         raise DownloadError(f"{url}: received {n} bytes, expected a file of {size} bytes")
 
 
-def fetch_verified(url, dest, sha256, size=None, timeout=60.0):
+def fetch_verified(url, dest, sha256, size=None, timeout=60.0, max_bytes=None):
     """Download ``url`` to ``dest`` if and only if its bytes have the given SHA-256.
 
     Parameters
@@ -175,9 +180,11 @@ def fetch_verified(url, dest, sha256, size=None, timeout=60.0):
     sha256 : str or None
         The expected digest (64 hex digits). None skips the comparison (the digest is still returned).
     size : int, optional
-        The expected size in bytes.
+        The expected size in bytes; the transfer stops beyond ``size + SIZE_MARGIN``.
     timeout : float
-        Seconds to wait for the connection and for each read.
+        Seconds to wait for the connection and for each read: finite and > 0.
+    max_bytes : int, optional
+        Stop beyond this many bytes (default ``size + SIZE_MARGIN``).
 
     Returns
     -------
@@ -193,10 +200,13 @@ def fetch_verified(url, dest, sha256, size=None, timeout=60.0):
         announced. In every failure ``dest`` is left as it was and no temporary file remains.
     """
     sha256 = _check_sha256(sha256)
+    timeout = check_real(timeout, "timeout", minimum=0.0, exclusive_minimum=True)
+    limit = (check_int(max_bytes, "max_bytes", minimum=0) if max_bytes is not None else
+             None if size is None else check_int(size, "size", minimum=0) + SIZE_MARGIN)
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     with _open_url(url, timeout) as response, atomic_output(dest) as fh:
-        digest, n = _stream(response, fh, url)
+        digest, n = _stream(response, fh, url, limit)
         _check_received(url, n, digest, response.headers.get("Content-Length"), sha256, size)
     return digest
 
@@ -221,23 +231,17 @@ def extract_tar(archive, dest_dir):
 
     Every member must be a regular file or directory whose path stays inside ``dest_dir``; one bad
     member refuses the whole archive before anything is written. Files are written atomically.
-
-    Returns
-    -------
-    list of Path
-        The files written.
+    Returns the list of files written (``Path``).
     """
-    root = Path(dest_dir).resolve()
-    written = []
+    root, written = Path(dest_dir).resolve(), []
     try:
         with tarfile.open(archive, "r:*") as tar:
             members = tar.getmembers()
             targets = [_member_target(root, m, archive) for m in members]
             for member, target in zip(members, targets):
+                (target if member.isdir() else target.parent).mkdir(parents=True, exist_ok=True)
                 if member.isdir():
-                    target.mkdir(parents=True, exist_ok=True)
                     continue
-                target.parent.mkdir(parents=True, exist_ok=True)
                 with tar.extractfile(member) as src, atomic_output(target) as fh:
                     shutil.copyfileobj(src, fh, _CHUNK)
                 written.append(target)
@@ -253,13 +257,12 @@ def download(name, data_dir, base_url=None, timeout=60.0, verify=True, log=None)
     ----------
     name : {"mnist", "fashion-mnist", "cifar10"}
     data_dir : str or os.PathLike
-        The files land here (CIFAR-10 unpacks into ``data_dir/cifar-10-batches-bin/``), where
-        :func:`horq_ref.data.datasets.load_dataset` finds them.
+        Where the files land and :func:`~horq_ref.data.datasets.load_dataset` finds them.
     base_url : str, optional
         A mirror holding the same files under the same names.
     timeout : float
     verify : bool
-        Compare SHA-256 digests (default). False downloads without comparing.
+        Compare SHA-256 digests (default); False still caps each transfer at the expected size.
     log : callable, optional
         Called with one line of progress per file (e.g. ``print``).
 
@@ -270,7 +273,7 @@ def download(name, data_dir, base_url=None, timeout=60.0, verify=True, log=None)
     """
     if name not in REGISTRY:
         raise ValueError(f"name must be one of {', '.join(REGISTRY)}, got {name!r}")
-    source, log = REGISTRY[name], log or (lambda line: None)
+    source, log = REGISTRY[name], log or (lambda line: None)  # (CIFAR-10 unpacks into a folder)
     if verify and any(f.sha256 is None for f in source.files):
         raise ValueError(f"{name}: no SHA-256 is recorded for its files; download with "
                          f"verify=False (--no-verify) only if you trust the source")
@@ -278,12 +281,15 @@ def download(name, data_dir, base_url=None, timeout=60.0, verify=True, log=None)
     paths = []
     for remote in source.files:
         dest = Path(data_dir) / remote.filename
+        for stale in dest.parent.glob(f".{dest.name}.*.part"):  # left by a killed transfer
+            stale.unlink(missing_ok=True)
         if verify and dest.is_file() and file_sha256(dest) == remote.sha256:
             log(f"{dest}: present, SHA-256 verified")
         else:
             log(f"{dest}: fetching {base + remote.filename}")
+            cap = None if remote.size is None else remote.size + SIZE_MARGIN  # even unverified
             digest = fetch_verified(base + remote.filename, dest, remote.sha256 if verify else None,
-                                    remote.size if verify else None, timeout)
+                                    remote.size if verify else None, timeout, max_bytes=cap)
             log(f"{dest}: {'verified' if verify else 'NOT verified'}, SHA-256 {digest}")
         paths.append(dest)
         if source.extract:

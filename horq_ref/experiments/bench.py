@@ -1,10 +1,16 @@
 """Measured speed of the bit backend against a float32 im2col + BLAS convolution (docs/paper.md §6).
 
-Both run in one process on the same float32 layer: the baseline is ``im2col(x) @ W.T`` (BLAS, with
-whatever threads the BLAS library uses), the contender ``horq_conv2d(..., backend="bits-fast")``
-with a NumPy thread pool. Both are timed with :func:`time.perf_counter`, taking turns in each of
-``repeats`` rounds (each timed call right after an untimed call of the same function), and the best
-time of each is kept. The ratio ``float time / bits time`` is printed next to the model's ``S_K``
+Both run in one process on the same float32 layer: the baseline is ``im2col(x) @ W.T`` (BLAS), the
+contender ``horq_conv2d(..., backend="bits-fast")`` (the optimized kernels of :mod:`horq_ref.fast`) with a NumPy thread pool; with ``threads`` given, both
+run on that many threads (the BLAS library is set with
+:func:`horq_ref.experiments.blas.set_blas_threads`). Both are timed with :func:`time.perf_counter`,
+taking turns in each of ``repeats`` rounds (each timed call right after an untimed call of the same
+function), and every time is kept: the report gives the median and the interquartile range (IQR)
+of each side and the ratio of the medians, with the range the quartiles allow
+(``q1_float / q3_bits`` to ``q3_float / q1_bits``). When that range is wider than
+:data:`UNRELIABLE_SPREAD` times the ratio (a busy machine: another process took the cores during some
+rounds), the ratio is reported as unreliable instead of as a number. The ratio
+``float time / bits time`` is printed next to the model's ``S_K``
 (:func:`horq_ref.cost.speedup`), which counts one XOR + popcount of a 64-bit word as one operation,
 like one float multiply-add, and data movement as free; NumPy pays a full pass over memory for each of XOR, popcount and sum, so the measured
 ratios are far below the model. Their decline with the order is the part to compare.
@@ -12,6 +18,7 @@ ratios are far below the model. Their decline with the order is the part to comp
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
@@ -22,36 +29,73 @@ from ..cost import speedup
 from ..fast.gemm import default_threads
 from ..im2col import check_conv_args, float_conv2d
 
-__all__ = ["float_conv2d", "best_times", "run_bench", "BenchResult", "BenchRow", "format_bench"]
+__all__ = ["float_conv2d", "interleaved_times", "best_times", "timing_stats", "run_bench", "BenchResult",
+           "BenchRow", "format_bench", "UNRELIABLE_SPREAD", "MAX_BENCH_BYTES"]
+
+UNRELIABLE_SPREAD = 0.5  # (ratio_high - ratio_low) / ratio above this: the ratio is not reported
+try:  # the im2col matrix of the layer may use at most a quarter of the machine's memory
+    MAX_BENCH_BYTES = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 4
+except (ValueError, OSError, AttributeError):  # pragma: no cover - not on POSIX
+    MAX_BENCH_BYTES = 2 << 30
 
 
-def best_times(fns, repeats=5):
-    """Best wall time (seconds) of each of ``fns`` over ``repeats`` rounds.
+def interleaved_times(fns, repeats=5):
+    """Wall times (seconds) of each of ``fns`` over ``repeats`` rounds: ``times[i][r]``.
 
     In each round every function runs twice in a row and only the second call is timed: the first
     absorbs the switch from the other function (BLAS worker threads still spinning, cold caches),
     and taking turns means a change of machine load hits all functions alike.
     """
-    best = [float("inf")] * len(fns)
+    times = [[] for _ in fns]
     for _ in range(max(1, repeats)):
         for i, fn in enumerate(fns):
             fn()
             t0 = time.perf_counter()
             fn()
-            best[i] = min(best[i], time.perf_counter() - t0)
-    return best
+            times[i].append(time.perf_counter() - t0)
+    return times
+
+
+def best_times(fns, repeats=5):
+    """The best of :func:`interleaved_times` for each of ``fns`` (seconds)."""
+    return [min(t) for t in interleaved_times(fns, repeats)]
+
+
+def timing_stats(float_times, bits_times):
+    """Medians, IQRs and the ratio ``median float / median bits`` with its quartile range.
+
+    Returns
+    -------
+    dict
+        ``float_seconds``, ``bits_seconds`` (medians), ``float_iqr``, ``bits_iqr``, ``ratio``,
+        ``ratio_low = q1_float / q3_bits``, ``ratio_high = q3_float / q1_bits`` and ``reliable``:
+        ``(ratio_high - ratio_low) / ratio <= UNRELIABLE_SPREAD``.
+    """
+    qf = np.percentile(float_times, [25, 50, 75])
+    qb = np.percentile(bits_times, [25, 50, 75])
+    ratio, low, high = qf[1] / qb[1], qf[0] / qb[2], qf[2] / qb[0]
+    return {"float_seconds": float(qf[1]), "bits_seconds": float(qb[1]),
+            "float_iqr": float(qf[2] - qf[0]), "bits_iqr": float(qb[2] - qb[0]),
+            "ratio": float(ratio), "ratio_low": float(low), "ratio_high": float(high),
+            "reliable": bool((high - low) / ratio <= UNRELIABLE_SPREAD)}
 
 
 @dataclass(frozen=True)
 class BenchRow:
-    """One order: times in seconds, ``ratio = float_seconds / bits_seconds`` (the baseline timed in
-    the same rounds), the model's ``S_K`` and ``max |Y_bits - Y_float| / max |Y_float|`` against the
-    float backend (a correctness check)."""
+    """One order: median times and IQRs in seconds, ``ratio = float_seconds / bits_seconds`` (the
+    baseline timed in the same rounds) with its quartile range and ``reliable`` (see
+    :func:`timing_stats`), the model's ``S_K`` and ``max |Y_bits - Y_float| / max |Y_float|`` against
+    the float backend (a correctness check)."""
 
     order: int
     float_seconds: float
     bits_seconds: float
+    float_iqr: float
+    bits_iqr: float
     ratio: float
+    ratio_low: float
+    ratio_high: float
+    reliable: bool
     model_speedup: float
     rel_diff: float
 
@@ -65,59 +109,88 @@ class BenchResult:
     repeats: int
     float_seconds: float
     rows: list
+    blas: dict
 
 
 def run_bench(batch=4, channels=256, size=16, filters=256, kernel=3, stride=1, padding=1,
               orders=(1, 2, 3), repeats=5, threads=None, seed=0):
     """Time the float32 baseline and the bit backend at each order on one random layer.
 
+    ``threads``: both sides' thread count (the bit kernel's pool and the BLAS library); None leaves
+    BLAS as it is and gives the bit kernel :func:`horq_ref.bits.default_threads`.
+
     Returns
     -------
     BenchResult
     """
+    from .blas import blas_info, set_blas_threads
+
+    _check_memory(batch, channels, size, filters, kernel, stride, padding)
+    if threads is not None:
+        set_blas_threads(threads)
     threads = default_threads() if threads is None else threads
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((batch, channels, size, size)).astype(np.float32)  # (N, C, H, W)
     w = rng.standard_normal((filters, channels, kernel, kernel)).astype(np.float32)  # (F, C, k, k)
     check_conv_args(x, w, stride, padding)
-    rows, t_floats = [], []
-    for K in orders:  # the baseline is timed again next to each order
-        t_float, t_bits = best_times(
-            [lambda: float_conv2d(x, w, stride, padding),
-             lambda: horq_conv2d(x, w, K, stride, padding, "bits-fast", threads=threads)], repeats)
-        t_floats.append(t_float)
-        y_bits = horq_conv2d(x, w, K, stride, padding, "bits-fast", threads=threads)
-        y_ref = horq_conv2d(x, w, K, stride, padding, "float")
-        scale = max(float(np.abs(y_ref).max()), float(np.finfo(np.float32).tiny))
-        diff = float(np.abs(y_bits - y_ref).max()) / scale
-        rows.append(BenchRow(order=K, float_seconds=t_float, bits_seconds=t_bits,
-                             ratio=t_float / t_bits,
-                             model_speedup=speedup(channels, kernel, kernel, K), rel_diff=diff))
+    rows = [_bench_order(x, w, K, stride, padding, repeats, threads) for K in orders]
     layer = dict(batch=batch, channels=channels, size=size, filters=filters, kernel=kernel,
                  stride=stride, padding=padding)
-    return BenchResult(layer=layer, threads=threads, repeats=repeats, float_seconds=min(t_floats),
-                       rows=rows)
+    return BenchResult(layer=layer, threads=threads, repeats=repeats,
+                       float_seconds=min(r.float_seconds for r in rows), rows=rows,
+                       blas=blas_info(threads))
+
+
+def _check_memory(batch, channels, size, filters, kernel, stride, padding):
+    """Refuse a layer whose im2col matrix (float32) would not fit in :data:`MAX_BENCH_BYTES`."""
+    side = max(0, (size + 2 * padding - kernel) // max(stride, 1) + 1)
+    need = 4 * batch * side * side * (channels * kernel * kernel + filters)
+    if need > MAX_BENCH_BYTES:
+        raise ValueError(f"this layer (size {size}, padding {padding}, kernel {kernel}, batch "
+                         f"{batch}) needs {need / 2**30:,.1f} GiB of memory for its im2col matrix, "
+                         f"more than the {MAX_BENCH_BYTES / 2**30:.1f} GiB allowed")
+
+
+def _bench_order(x, w, K, stride, padding, repeats, threads):
+    t_float, t_bits = interleaved_times(
+        [lambda: float_conv2d(x, w, stride, padding),
+         lambda: horq_conv2d(x, w, K, stride, padding, "bits-fast", threads=threads)], repeats)
+    y_bits = horq_conv2d(x, w, K, stride, padding, "bits-fast", threads=threads)
+    y_ref = horq_conv2d(x, w, K, stride, padding, "float")
+    scale = max(float(np.abs(y_ref).max()), float(np.finfo(np.float32).tiny))
+    return BenchRow(order=K, **timing_stats(t_float, t_bits),
+                    model_speedup=speedup(x.shape[1], w.shape[2], w.shape[3], K),
+                    rel_diff=float(np.abs(y_bits - y_ref).max()) / scale)
 
 
 def format_bench(result):
-    """The printed report of :func:`run_bench`: one line per order."""
+    """The printed report of :func:`run_bench`: one line per order, unreliable ratios withheld."""
     L = result.layer
-    first = result.rows[0] if result.rows else None
+    first = next((r for r in result.rows if r.reliable), None)
     lines = [
         f"layer: N={L['batch']} C={L['channels']} {L['size']}x{L['size']} float32, "
         f"F={L['filters']} {L['kernel']}x{L['kernel']}, stride {L['stride']}, "
         f"padding {L['padding']}",
-        f"bits threads: {result.threads}; best of {result.repeats} rounds, each call warmed up",
-        f"float32 im2col + BLAS: {result.float_seconds * 1e3:.2f} ms (best over all rounds)",
+        f"threads: {result.threads} (bits pool); BLAS threads: {result.blas.get('threads')} "
+        f"({result.blas.get('name')}); median of {result.repeats} interleaved rounds, each call "
+        f"warmed up",
         "",
-        f"{'order':>5} {'float ms':>9} {'bits ms':>9} {'ratio':>7} {'model S_K':>10} "
-        f"{'ratio/first':>12} {'model S_K/first':>16} {'rel diff':>9}",
+        f"{'order':>5} {'float ms':>9} {'IQR':>7} {'bits ms':>9} {'IQR':>7} {'ratio':>7} "
+        f"{'ratio range':>13} {'model S_K':>10} {'ratio/first':>12} {'S_K/first':>10} {'rel diff':>9}",
     ]
     for r in result.rows:
-        lines.append(f"{r.order:5d} {r.float_seconds * 1e3:9.2f} {r.bits_seconds * 1e3:9.2f} "
-                     f"{r.ratio:7.2f} {r.model_speedup:10.2f} {r.ratio / first.ratio:12.2f} "
-                     f"{r.model_speedup / first.model_speedup:16.2f} {r.rel_diff:9.1e}")
+        ratio = f"{r.ratio:7.2f}" if r.reliable else "    n/a"
+        rel = f"{r.ratio / first.ratio:12.2f}" if r.reliable and first else f"{'-':>12}"
+        lines.append(f"{r.order:5d} {r.float_seconds * 1e3:9.2f} {r.float_iqr * 1e3:7.2f} "
+                     f"{r.bits_seconds * 1e3:9.2f} {r.bits_iqr * 1e3:7.2f} {ratio} "
+                     f"{r.ratio_low:6.2f}-{r.ratio_high:<6.2f} {r.model_speedup:10.2f} {rel} "
+                     f"{r.model_speedup / result.rows[0].model_speedup:10.2f} {r.rel_diff:9.1e}")
     lines.append("")
-    lines.append("ratio = float ms / bits ms of the same rounds (> 1: bits faster); model S_K "
-                 "counts one 64-bit XOR + popcount as one op, like one float multiply-add")
+    lines.append("ratio = median float ms / median bits ms of the same rounds (> 1: bits faster); "
+                 "range from the quartiles; model S_K counts one 64-bit XOR + popcount as one op")
+    for r in result.rows:
+        if not r.reliable:
+            lines.append(f"order {r.order}: ratio unreliable: the repeats spread it over "
+                         f"{r.ratio_low:.2f}-{r.ratio_high:.2f} (a busy machine?); rerun with more "
+                         f"--repeats or fewer other processes")
     return "\n".join(lines)

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..nn.models import ARCHS, METHODS
 
-__all__ = ["METHODS", "MODELS", "PTQ_ORDERS", "BOUND_LAWS", "PRESETS", "FIGURES", "reproduce"]
+__all__ = ["summary", "METHODS", "MODELS", "PTQ_ORDERS", "BOUND_LAWS", "PRESETS", "FIGURES", "reproduce"]
 
 MODELS = ARCHS
 PTQ_ORDERS = (1, 2, 3, 4)
@@ -36,7 +36,7 @@ FIGURES = ("training_curves.png", "accuracy_vs_order.png", "ptq.png", "bound.png
 
 def reproduce(out, *, quick=False, data="mnist", data_dir=None, models=MODELS, seeds=None,
               epochs=None, limit_train=None, limit_test=None, hidden=None, channels=None,
-              bound_groups=None, log=print):
+              bound_groups=None, threads=None, log=print):
     """Run the experiment and write ``out/results.json``, ``out/results.md`` and the figures.
 
     Parameters
@@ -52,6 +52,10 @@ def reproduce(out, *, quick=False, data="mnist", data_dir=None, models=MODELS, s
         Override the preset for every network.
     hidden, channels, bound_groups : int, optional
         Shrink the run (the tests use them).
+    threads : int, optional
+        The BLAS thread count the caller set (:func:`horq_ref.experiments.blas.set_blas_threads`),
+        recorded in ``info["blas"]`` with the BLAS library's name and the count in effect. The count
+        changes the order of floating-point sums and so the last digits of every accuracy.
     log : callable
         Receives one line of progress at a time.
 
@@ -61,6 +65,7 @@ def reproduce(out, *, quick=False, data="mnist", data_dir=None, models=MODELS, s
         What ``results.json`` holds.
     """
     from ..data.datasets import load_dataset
+    from .blas import blas_info
     from .report import summarize_ptq, summarize_runs
 
     s = SimpleNamespace(quick=quick, data=data, data_dir=data_dir, seeds=seeds, epochs=epochs,
@@ -75,7 +80,8 @@ def reproduce(out, *, quick=False, data="mnist", data_dir=None, models=MODELS, s
     results = {"runs": runs, "ptq": ptq, "bound": _bound(ds, bound_groups or 1000),
                "speed": speed, "speed_note": note, "checks": _checks(runs, ptq),
                "info": {"command": _command(s), "data": _data_note(ds), "plan": plan,
-                        "cpus": os.cpu_count(), "figures": list(FIGURES),
+                        "cpus": os.cpu_count(), "blas": blas_info(threads),
+                        "figures": list(FIGURES),
                         "ptq_layers": "every weighted layer but the first"}}
     results["info"]["wall_seconds"] = time.perf_counter() - t0
     _write(out, results)
@@ -156,18 +162,45 @@ def _one_run(ds, arch, method, seed, spec, log):
 
 def _saved_run(path, ds, spec):
     """The record of a run finished by an earlier, interrupted ``reproduce`` with the same data and
-    settings, or None (missing, unreadable or made with other settings: it is then run again)."""
+    settings, or None (missing, or made with other data or settings: it is then run again).
+
+    A record that cannot be read, or that claims this run's data and settings but lacks or damages
+    the fields the summary reads, is refused with a ``ValueError`` naming the file: it is not run
+    again silently, since it may be a result the user wants to inspect."""
+    if not os.path.exists(path):
+        return None
     try:
         with open(path, encoding="utf-8") as fh:
             rec = json.load(fh)
-    except (OSError, ValueError):
-        return None
+    except (OSError, ValueError, RecursionError) as exc:
+        raise ValueError(f"{path} is damaged ({type(exc).__name__}); delete it to run it again")
     settings = json.loads(json.dumps({k: v for k, v in spec.items() if k != "seeds"}))
     if not isinstance(rec, dict) or rec.get("data") != _data_note(ds) or rec.get("settings") != settings:
         return None
+    _check_record(path, rec)
     if "ptq" in rec:  # JSON object keys are strings
         rec["ptq"] = {int(k): v for k, v in rec["ptq"].items()}
     return rec
+
+
+def _fraction(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= v <= 1.0
+
+
+def _check_record(path, rec):
+    """Raise ``ValueError`` naming ``path`` unless ``rec`` has the fields of :func:`_one_run`."""
+    hist = rec.get("history")
+    ok = (_fraction(rec.get("test_acc")) and isinstance(hist, list) and hist
+          and all(isinstance(h, dict) and _fraction(h.get("test_acc"))
+                  and isinstance(h.get("train_loss"), (int, float)) and isinstance(h.get("epoch"), int)
+                  for h in hist)
+          and all(isinstance(rec.get(k), (int, float)) and not isinstance(rec.get(k), bool)
+                  and rec[k] >= 0 for k in ("train_seconds", "images_per_s", "order", "seed"))
+          and ("ptq" not in rec or (isinstance(rec["ptq"], dict) and all(
+              str(k).isdigit() and _fraction(v) for k, v in rec["ptq"].items()))))
+    if not ok:
+        raise ValueError(f"{path} is damaged (a field is missing or out of range); delete it to run "
+                         f"it again")
 
 
 def _bound(ds, groups):
@@ -238,3 +271,13 @@ def _write(out, results):
     write_text(os.path.join(out, "results.md"), render_markdown(results))
 
 
+def summary(results, out):
+    """The lines ``horq-ref reproduce`` ends with: accuracy per network, the checks, what it wrote."""
+    lines = [f"{r['model']} {r['method']:5s}: {100 * r['test_accuracy']:.2f} ± "
+             f"{100 * r['test_accuracy_std']:.2f} % over {len(r['seeds'])} seed(s)"
+             for r in results["runs"]]
+    lines.append("checks: " + ", ".join(f"{k} {'yes' if v else 'NO'}"
+                                        for k, v in results["checks"].items()))
+    lines.append(f"wrote {out}/results.json, results.md and {len(FIGURES)} figures in "
+                 f"{results['info']['wall_seconds']:.0f} s")
+    return "\n".join(lines)

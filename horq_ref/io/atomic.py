@@ -13,15 +13,22 @@ import contextlib
 import os
 import tempfile
 
-__all__ = ["atomic_output", "atomic_write"]
+__all__ = ["atomic_output", "atomic_write", "umask_mode"]
+
+
+def umask_mode(mode=0o666):
+    """``mode`` less the process's umask: the permissions :func:`open` would give a new file."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mode & ~mask
 
 
 @contextlib.contextmanager
 def atomic_output(path):
     """Open a temporary binary file beside ``path``; move it onto ``path`` when the block succeeds.
 
-    The folder is created if needed; the file gets mode 0644 (readable by others, like a file
-    written directly), not the 0600 of :func:`tempfile.mkstemp`.
+    The folder is created if needed; the file gets the mode a file written directly would get
+    (0666 less the umask, :func:`umask_mode`), not the 0600 of :func:`tempfile.mkstemp`.
 
     Examples
     --------
@@ -41,7 +48,7 @@ def atomic_output(path):
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, umask_mode())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

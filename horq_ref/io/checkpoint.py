@@ -17,22 +17,36 @@ when read:
   failure midway leaves the old file untouched and no temporary file behind.
 * A truncated, corrupt or foreign file raises ``ValueError`` naming the path, not an error from deep
   inside NumPy or :mod:`zipfile`.
+* Reading is bounded by what the file itself declares, so a crafted file costs at most a few times its
+  own size: the metadata is read first (at most :data:`MAX_META_BYTES`, nested at most
+  :data:`MAX_JSON_DEPTH` deep); then only the members it names are read, and a member that is not
+  named is refused. Every member's ``.npy`` header is checked against the size the zip directory
+  declares *before* anything is allocated, and a compressed member may inflate to at most
+  :data:`MAX_INFLATION` times its compressed size (``np.savez`` never compresses).
+* Files are created with the permissions ``open`` would give them (``0666`` less the umask), not the
+  ``0600`` of a temporary file.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import zipfile
 
 import numpy as np
 
 from .atomic import atomic_write
 
-__all__ = ["FORMAT_VERSION", "META_KEY", "save_state", "load_state", "atomic_write"]
+__all__ = ["FORMAT_VERSION", "META_KEY", "MAX_META_BYTES", "MAX_JSON_DEPTH", "MAX_INFLATION",
+           "save_state", "load_state", "atomic_write"]
 
 FORMAT_VERSION = 1
 META_KEY = "__meta__"
+MAX_META_BYTES = 64 << 20  # the JSON skeleton: a history of 10^5 epochs fits many times over
+MAX_JSON_DEPTH = 64        # a state written here nests a handful of levels
+MAX_INFLATION = 64         # declared size / compressed size of a deflated member (+ 1 MiB)
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 _ARRAY, _SCALAR = "__array__", "__scalar__"
 
 
@@ -102,24 +116,106 @@ def save_state(path, state, kind="checkpoint"):
     atomic_write(path, lambda fh: np.savez(fh, **arrays))
 
 
-def _read_members(path):
-    """All members of the ``.npz`` at ``path`` as a dict; ValueError for anything unreadable."""
+def _json_depth(raw):
+    """The deepest nesting of ``[`` and ``{`` in the JSON bytes ``raw`` (strings ignored)."""
+    codes = np.frombuffer(_STRING.sub(b'""', raw), dtype=np.uint8)
+    step = np.isin(codes, (91, 123)).astype(np.int64) - np.isin(codes, (93, 125))
+    return int(np.cumsum(step).max(initial=0))
+
+
+def _npy_header(fh, name, where):
+    """``(shape, fortran_order, dtype)`` of the ``.npy`` stream ``fh``; ValueError naming ``name``."""
+    try:
+        version = np.lib.format.read_magic(fh)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        return read_header(fh, max_header_size=1 << 16)
+    except (ValueError, TypeError, SyntaxError) as exc:
+        raise ValueError(f"{where}: member {name!r} has a damaged .npy header ({exc})") from None
+
+
+def _read_npy(z, info, where, max_bytes=None):
+    """One ``.npy`` member, its header checked against the zip directory before any allocation."""
+    name, size = info.filename[:-4], info.file_size
+    if info.compress_size > os.path.getsize(z.filename) or (
+            info.compress_type == zipfile.ZIP_STORED and size != info.compress_size):
+        raise ValueError(f"{where}: member {name!r} claims {size} bytes, more than the file holds")
+    if info.compress_type != zipfile.ZIP_STORED and size > MAX_INFLATION * info.compress_size + (1 << 20):
+        raise ValueError(f"{where}: member {name!r} would inflate {info.compress_size} bytes to "
+                         f"{size} (a decompression bomb?)")
+    if max_bytes is not None and size > max_bytes:
+        raise ValueError(f"{where}: member {name!r} holds {size} bytes, more than {max_bytes}")
+    with z.open(info) as fh:
+        shape, fortran, dtype = _npy_header(fh, name, where)
+        if dtype.hasobject or dtype.kind not in "biufc":
+            raise ValueError(f"{where}: member {name!r} has dtype {dtype}, not a numeric one")
+        nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if fh.tell() + nbytes != size:
+            raise ValueError(f"{where}: member {name!r} declares shape {shape} ({nbytes} bytes) "
+                             f"but holds {size - fh.tell()} bytes")
+        buf = bytearray(nbytes)
+        view, got = memoryview(buf), 0
+        while got < nbytes:
+            n = fh.readinto(view[got:])
+            if not n:
+                raise ValueError(f"{where}: member {name!r} is truncated")
+            got += n
+    arr = np.frombuffer(buf, dtype=dtype)
+    return arr.reshape(shape, order="F" if fortran else "C")
+
+
+def _named(skel, out):
+    """The member names the JSON skeleton refers to, collected into the set ``out``."""
+    if isinstance(skel, dict):
+        if len(skel) == 1 and next(iter(skel)) in (_ARRAY, _SCALAR):
+            out.add(str(next(iter(skel.values()))))
+        else:
+            for v in skel.values():
+                _named(v, out)
+    elif isinstance(skel, list):
+        for v in skel:
+            _named(v, out)
+    return out
+
+
+def _parse_meta(raw, where):
+    if _json_depth(raw) > MAX_JSON_DEPTH:
+        raise ValueError(f"{where}: metadata nested more than {MAX_JSON_DEPTH} levels deep")
+    try:
+        meta = json.loads(raw.decode("utf-8"))
+        return meta["kind"], meta["version"], meta["state"]
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"{where}: unreadable metadata ({exc})") from None
+
+
+def _read_state(path):
+    """``(kind, version, skeleton, arrays)``: the members the metadata names and nothing else."""
     where = os.fspath(path)
     with open(path, "rb") as fh:  # FileNotFoundError propagates as documented
         magic = fh.read(4)
     if magic != b"PK\x03\x04":  # np.load would blame "pickled data" for any foreign file
         raise ValueError(f"{where} is not an .npz file (it does not start with a zip header)")
     try:
-        z = np.load(path, allow_pickle=False)
-        if not isinstance(z, np.lib.npyio.NpzFile):
-            raise ValueError(f"{where} is a single .npy array, not an .npz state file")
-        with z:
-            return {k: z[k] for k in z.files}
-    except FileNotFoundError:
-        raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        with zipfile.ZipFile(path) as z:
+            infos = {i.filename[:-4]: i for i in z.infolist() if i.filename.endswith(".npy")}
+            if META_KEY not in infos:
+                raise ValueError(f"{where} is not a horq_ref state file (no {META_KEY} member)")
+            raw = _read_npy(z, infos.pop(META_KEY), where, MAX_META_BYTES)
+            if raw.dtype != np.uint8 or raw.ndim != 1:
+                raise ValueError(f"{where} is not a horq_ref state file (bad {META_KEY} member)")
+            kind, version, skeleton = _parse_meta(raw.tobytes(), where)
+            extra = sorted(set(infos) - _named(skeleton, set()))
+            if extra or len(z.infolist()) != len(infos) + 1:
+                raise ValueError(f"{where}: members not named in the metadata: {extra[:5]} (or "
+                                 f"non-.npy members): refused")
+            return kind, version, skeleton, {k: _read_npy(z, i, where) for k, i in infos.items()}
+    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, NotImplementedError) as exc:
         raise ValueError(f"{where} is not a readable .npz file (truncated or corrupt?): "
                          f"{exc}") from None
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError(f"{where} is not a readable .npz file: {exc}") from None
 
 
 def load_state(path, kind="checkpoint"):
@@ -133,15 +229,7 @@ def load_state(path, kind="checkpoint"):
         The file is truncated, corrupt, not an ``.npz``, of another kind or of a newer version.
     """
     where = os.fspath(path)
-    arrays = _read_members(path)
-    raw = arrays.pop(META_KEY, None)
-    if raw is None or raw.dtype != np.uint8 or raw.ndim != 1:
-        raise ValueError(f"{where} is not a horq_ref state file (no {META_KEY} member)")
-    try:
-        meta = json.loads(raw.tobytes().decode("utf-8"))
-        found, version, skeleton = meta["kind"], meta["version"], meta["state"]
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise ValueError(f"{where}: unreadable metadata ({exc})") from None
+    found, version, skeleton, arrays = _read_state(path)
     if kind is not None and found != kind:
         raise ValueError(f"{where} holds a {found!r}, expected a {kind!r}")
     if not isinstance(version, int) or version > FORMAT_VERSION:

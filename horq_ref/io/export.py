@@ -26,7 +26,7 @@ from .checkpoint import load_state, save_state
 from ..quantize import binarize
 
 __all__ = ["KIND", "BIT_LAYOUT", "pack_model", "export_model", "export_checkpoint", "load_packed",
-           "size_report"]
+           "size_report", "weight_count", "check_model_values"]
 
 KIND = "packed-model"
 BIT_LAYOUT = ("row f of sign(W).reshape(F, D) (D = C*kh*kw, im2col order): entry j in word j // 64, "
@@ -81,16 +81,70 @@ def export_model(model, path):
 
 def export_checkpoint(checkpoint_path, path):
     """Pack the model of a training checkpoint (it must hold ``model_config``); return the sizes."""
-    from ..nn.models import build_model
     from ..nn.train import load_checkpoint
 
+    where = os.fspath(checkpoint_path)
     state = load_checkpoint(checkpoint_path)
     if not state.get("model_config"):
-        raise ValueError(f"{os.fspath(checkpoint_path)} has no model_config (train it with "
+        raise ValueError(f"{where} has no model_config (train it with "
                          f"`horq-ref train` or pass model_config= to horq_ref.nn.train.train)")
-    model = build_model(**state["model_config"])
-    model.load_state_dict(state["model"])
+    check_model_values(state["model"], where)
+    capacity = sum(int(v.size) for v in state["model"].values())
+    model = _build(dict(state["model_config"]), capacity, where)
+    try:
+        model.load_state_dict(state["model"])
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
     return model, export_model(model, path)
+
+
+def weight_count(config):
+    """The number of weights (``W`` entries) the model of ``config`` has, computed without building
+    it; ``ValueError`` if the sizes in ``config`` are not positive integers."""
+    from ..checks import check_int
+
+    C, H, W = (check_int(v, "input_shape", minimum=1) for v in config.get("input_shape", (1, 28, 28)))
+    classes = check_int(config.get("num_classes", 10), "num_classes", minimum=2)
+    if config.get("arch") == "cnn":
+        widths = config.get("channels") or (16, 32)
+        widths = [check_int(f, "channels", minimum=1) for f in np.atleast_1d(widths).tolist()]
+        count = 0
+        for c, f in zip([C] + widths[:-1], widths):  # as horq_ref.nn.models builds the CNN
+            count += f * c * 9
+            H, W = (H // 2, W // 2) if H % 2 == 0 and W % 2 == 0 else (H, W)
+        return count + widths[-1] * H * W * classes
+    widths = config.get("hidden") or 512
+    widths = [check_int(f, "hidden", minimum=1) for f in np.atleast_1d(widths).tolist()]
+    widths = widths * 2 if len(widths) == 1 and not isinstance(config.get("hidden"), list) else widths
+    sizes = [C * H * W] + widths + [classes]
+    return sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def _build(config, capacity, where):
+    """``build_model(**config)`` once the file is known to hold enough numbers for it."""
+    from ..nn.models import build_model
+
+    try:
+        need = weight_count(config)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{where}: unusable model_config ({exc})") from None
+    if need > capacity:
+        raise ValueError(f"{where}: model_config describes {need:,} weights but the file holds "
+                         f"only {capacity:,} numbers: refused before building the model")
+    try:
+        return build_model(**config)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{where}: unusable model_config ({exc})") from None
+
+
+def check_model_values(arrays, where):
+    """``ValueError`` naming the array unless every array is finite and every batch-norm running
+    variance is >= 0."""
+    for name, value in arrays.items():
+        if not np.all(np.isfinite(value)):
+            raise ValueError(f"{where}: {name} holds NaN or inf")
+        if name.endswith("running_var") and np.any(value < 0):
+            raise ValueError(f"{where}: {name} holds a negative variance")
 
 
 def _alpha(W):
@@ -98,15 +152,29 @@ def _alpha(W):
     return binarize(W, axis=tuple(range(1, W.ndim)))[0].reshape(-1)
 
 
-def _unpack(name, entry, shape, dtype, where):
-    bits, alpha = entry.get("bits"), entry.get("alpha")
+def _check_packed(name, entry, shape, where):
+    """``(F, D)`` of a packed weight once its bits and alpha fit the declared ``shape``."""
+    bits = entry.get("bits") if isinstance(entry, dict) else None
+    alpha = entry.get("alpha") if isinstance(entry, dict) else None
     if not isinstance(bits, np.ndarray) or not isinstance(alpha, np.ndarray):
         raise ValueError(f"{where}: packed weight {name!r} lacks its bits or alpha")
-    F, D = shape[0], int(np.prod(shape[1:]))
+    if not np.all(np.isfinite(alpha) & (alpha > 0)):
+        raise ValueError(f"{where}: packed weight {name!r} has a scale alpha that is not a "
+                         f"finite positive number")
+    if not isinstance(entry, dict) or not all(isinstance(v, int) and v >= 1 for v in shape) or \
+            len(shape) < 2:
+        raise ValueError(f"{where}: packed weight {name!r} has an unusable shape {shape!r}")
+    F, D = shape[0], int(np.prod(shape[1:], dtype=object))
     if bits.dtype != np.uint64 or bits.shape != (F, n_words(D)) or alpha.shape != (F,):
         raise ValueError(f"{where}: packed weight {name!r} of shape {shape} needs bits uint64 "
                          f"{(F, n_words(D))} and alpha ({F},), got {bits.dtype} {bits.shape} and "
                          f"{alpha.shape}")
+    return F, D
+
+
+def _unpack(name, entry, shape, dtype, where):
+    F, D = _check_packed(name, entry, shape, where)
+    bits, alpha = entry["bits"], entry["alpha"]
     B = unpack_signs(bits, D, dtype=dtype)  # (F, D), ±1
     return (B * alpha.astype(dtype)[:, None]).reshape(shape)  # latent alpha_f B_f, (F, ...)
 
@@ -119,8 +187,6 @@ def load_packed(path, backend="bits"):
     ValueError
         The file is truncated, not a packed model, or its arrays do not fit its header.
     """
-    from ..nn.models import build_model
-
     where = os.fspath(path)
     state = load_state(path, kind=KIND)
     try:
@@ -129,11 +195,16 @@ def load_packed(path, backend="bits"):
     except (KeyError, TypeError) as exc:
         raise ValueError(f"{where}: incomplete packed model (missing {exc})") from None
     config["backend"] = backend
-    try:
-        model = build_model(**config)
-    except TypeError as exc:
-        raise ValueError(f"{where}: unusable model_config ({exc})") from None
-    if set(binary) != set(shapes) or set(binary) != model.binarized:
+    if not isinstance(binary, dict) or not isinstance(floats, dict):
+        raise ValueError(f"{where}: incomplete packed model (binary and float must be dicts)")
+    check_model_values(floats, where)
+    if not isinstance(shapes, dict) or set(binary) != set(shapes):
+        raise ValueError(f"{where}: packed weights {sorted(binary)} do not match the header's "
+                         f"packed_shapes")
+    dims = {k: _check_packed(k, binary[k], tuple(shapes[k]), where) for k in binary}
+    capacity = sum(int(v.size) for v in floats.values()) + sum(F * D for F, D in dims.values())
+    model = _build(config, capacity, where)
+    if set(binary) != model.binarized:
         raise ValueError(f"{where}: packed weights {sorted(binary)} do not match the model's "
                          f"binarized layers {sorted(model.binarized)}")
     weights = {k: _unpack(k, binary[k], tuple(shapes[k]), model.dtype, where) for k in binary}

@@ -29,7 +29,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ..checks import check_int
 from ..conv import HorqOperands, horq_conv2d, horq_conv2d_operands, unquantize_grads
 from ..im2col import check_conv_args, col2im, cols_matmul, im2col
-from .layers import BINARY_BACKENDS, binary_grads, check_backend
+from .layers import BINARY_BACKENDS, binary_grads, check_array, check_backend
 from ..ste import SIGN_STE
 
 __all__ = [
@@ -95,9 +95,11 @@ def _check_bias(W, b):
         raise ValueError(f"b must have shape ({W.shape[0]},), got {np.shape(b)}")
 
 
-def _gemm_backward(dY, cols, Wr):
-    """``(dcols (N, P, D), dWr (F, D), db (F,))`` from ``dY`` (N, F, Ho, Wo)."""
+def _gemm_backward(dY, cols, Wr, x_shape, W_shape, stride, padding):
+    """``(dcols (N, P, D), dWr (F, D), db (F,))`` from ``dY`` (N, F, Ho, Wo), its shape checked."""
     N, P, D = cols.shape
+    Ho, Wo = ((x_shape[i] + 2 * padding - W_shape[i]) // stride + 1 for i in (2, 3))
+    check_array(dY, "dY", (N, W_shape[0], Ho, Wo))
     dYr = dY.transpose(0, 2, 3, 1).reshape(N * P, -1)  # (N*P, F)
     dWr = dYr.T @ cols.reshape(N * P, D)  # (F, D)
     dcols = (dYr @ Wr).reshape(N, P, D)  # (N, P, D)
@@ -126,7 +128,7 @@ def conv2d_forward(x, W, b, stride=1, padding=0):
     array([[4., 4.],
            [4., 4.]])
     """
-    Ho, Wo = check_conv_args(x, W, stride, padding)
+    Ho, Wo = check_conv_args(check_array(x, "x"), W, stride, padding)
     _check_bias(W, b)
     F, C, kh, kw = W.shape
     cols = im2col(x, kh, kw, stride, padding)  # (N, P, D)
@@ -138,7 +140,7 @@ def conv2d_forward(x, W, b, stride=1, padding=0):
 def conv2d_backward(dY, cache):
     """Gradients ``(dx (N, C, H, W), dW (F, C, kh, kw), db (F,))`` from ``dY`` (N, F, Ho, Wo)."""
     x_shape, W_shape, stride, padding, cols, Wr = cache
-    dcols, dWr, db = _gemm_backward(dY, cols, Wr)
+    dcols, dWr, db = _gemm_backward(dY, cols, Wr, x_shape, W_shape, stride, padding)
     dx = col2im(dcols, x_shape, W_shape[2], W_shape[3], stride, padding)
     return dx, dWr.reshape(W_shape), db
 
@@ -170,7 +172,7 @@ def horq_conv2d_forward(
     -----
     ``Y[n, f, p] = sum_i beta_i[n, p] alpha_f (H_i[n, p] . B_f) + b_f``, ``B_f = sign(W_f)``.
     """
-    check_conv_args(x, W, stride, padding)
+    check_conv_args(check_array(x, "x"), W, stride, padding)
     _check_bias(W, b)
     check_backend(backend, order, binary_weights, sign_fn)
     if backend in BINARY_BACKENDS:
@@ -187,7 +189,7 @@ def horq_conv2d_backward(dY, cache):
     if isinstance(cache, BinaryConvCache):
         return _binary_backward(dY, cache)
     x_shape, W_shape, stride, padding, ops = cache
-    dXt, dWt, db = _gemm_backward(dY, ops.Xt, ops.Wt)
+    dXt, dWt, db = _gemm_backward(dY, ops.Xt, ops.Wt, x_shape, W_shape, stride, padding)
     dcols, dWr = unquantize_grads(dXt, dWt, ops)
     dx = col2im(dcols, x_shape, W_shape[2], W_shape[3], stride, padding)
     return dx, dWr.reshape(W_shape), db
@@ -197,6 +199,7 @@ def _binary_backward(dY, cache):
     """:func:`horq_conv2d_backward` of a binary backend: im2col rows through :func:`binary_grads`."""
     x, W, order, sign_fn, ste, stride, padding = cache
     F, _, kh, kw = W.shape
+    check_array(dY, "dY", (x.shape[0], F) + check_conv_args(x, W, stride, padding))
     cols = im2col(x, kh, kw, stride, padding)  # (N, P, D)
     rows = cols.reshape(-1, cols.shape[2])  # (N*P, D)
     dYr = dY.transpose(0, 2, 3, 1).reshape(rows.shape[0], F)  # (N*P, F)

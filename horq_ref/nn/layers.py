@@ -82,7 +82,22 @@ class BinaryDenseCache(NamedTuple):
     ste: str
 
 
+def check_array(a, name, shape=None):
+    """``a`` if it is an ndarray (of ``shape`` if given): ``TypeError`` / ``ValueError`` naming ``name``.
+
+    Layers take arrays, not lists (a list would fail deep inside NumPy), and a gradient must have
+    exactly the shape of the forward output it belongs to (NumPy would otherwise broadcast it).
+    """
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{name} must be a NumPy array, got {type(a).__name__}")
+    if shape is not None and a.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)} (the forward output's), got "
+                         f"{a.shape}")
+    return a
+
+
 def _check_dense(x, W, b):
+    check_array(x, "x")
     if np.ndim(x) != 2:
         raise ValueError(f"x must be 2-D (N, D), got shape {np.shape(x)}")
     if np.ndim(W) != 2 or W.shape[1] != x.shape[1]:
@@ -118,6 +133,7 @@ def dense_forward(x, W, b):
 def dense_backward(dY, cache):
     """Gradients ``(dx (N, D), dW (F, D), db (F,))`` of :func:`dense_forward` from ``dY`` (N, F)."""
     x, W = cache
+    check_array(dY, "dY", (x.shape[0], W.shape[0]))
     return dY @ W, dY.T @ x, dY.sum(axis=0)
 
 
@@ -187,8 +203,10 @@ def horq_dense_forward(
 def horq_dense_backward(dY, cache):
     """Gradients ``(dx (N, D), dW (F, D), db (F,))`` of :func:`horq_dense_forward` from ``dY`` (N, F)."""
     if isinstance(cache, BinaryDenseCache):  # products on binary operands, additions only
+        check_array(dY, "dY", (cache.x.shape[0], cache.W.shape[0]))
         return binary_grads(dY, *cache) + (dY.sum(axis=0),)
     ops = cache.ops
+    check_array(dY, "dY", (ops.Xt.shape[0], ops.Wt.shape[0]))
     dx, dW = unquantize_grads(dY @ ops.Wt, dY.T @ ops.Xt, ops)
     return dx, dW, dY.sum(axis=0)
 

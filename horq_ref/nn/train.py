@@ -13,6 +13,14 @@ epochs; the choices made here:
   epoch (:mod:`horq_ref.nn.optim`).
 * Training loss and accuracy are the running means over the epoch's batches, in training mode;
   test accuracy is measured in evaluation mode (batch norm on its running statistics) in batches.
+* A non-finite training loss stops training at that step with :class:`TrainingDiverged`, which names
+  the epoch, the step and the learning rate; the checkpoint of the last finished epoch stays as it
+  was. A training or test set without images is refused before the first epoch.
+* Resuming with another final epoch count (``train 10``, then ``resume`` to 20) does not restart the
+  schedule: the remaining epochs get a new plan of the same kind that starts from the last rate used
+  and ends where the schedule ends (cosine: at 0 after the last epoch), so the rate never jumps back
+  up. The plan is stored in the checkpoint, so an interrupted extended run resumes bit for bit too.
+  Resuming with another method, order, STE rule, architecture or width is refused, naming both values.
 * At the end of every epoch a checkpoint holds the model (``state_dict``), the optimizer, the shuffling
   generator's state, the epoch, the history and the training configuration (:mod:`horq_ref.io.checkpoint`).
   Resuming restores all of it, so an interrupted and resumed run ends with the same weights, bit for
@@ -30,16 +38,26 @@ import numpy as np
 
 from ..checks import check_int
 from ..io.checkpoint import load_state, save_state
+from ..io.training_state import lr_plan, settings_differences, validate_training_state
 from .losses import softmax_cross_entropy
 from .optim import make_optimizer, make_schedule
 
-__all__ = ["train", "evaluate", "predict", "logits", "load_checkpoint", "CHECKPOINT_KIND",
-           "OPTIMIZERS", "SCHEDULES"]
+__all__ = ["train", "evaluate", "predict", "logits", "load_checkpoint", "TrainingDiverged",
+           "CHECKPOINT_KIND", "OPTIMIZERS", "SCHEDULES"]
 
 CHECKPOINT_KIND = "checkpoint"
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("cosine", "constant", "step")
 _SHUFFLE_STREAM = 0x5348  # second word of the shuffling generator's seed: not the model's stream
+
+
+class TrainingDiverged(ValueError):
+    """The training loss became NaN or infinite. ``history`` holds the finished epochs, ``lr`` the
+    learning rate of the failing step."""
+
+    def __init__(self, message, history=(), lr=None):
+        super().__init__(message)
+        self.history, self.lr = list(history), lr
 
 
 def logits(model, x, batch_size=500):
@@ -84,10 +102,16 @@ def _config(dataset, epochs, batch_size, optimizer, lr, schedule, seed, weight_d
             "weight_decay": float(weight_decay), "epochs": epochs}
 
 
-def _train_state(model, opt, rng, epoch, history, config, model_config):
+def _train_state(model, opt, rng, epoch, history, config, model_config, plan):
     return {"model": model.state_dict(), "optimizer": opt.state_dict(),
             "rng": rng.bit_generator.state, "epoch": epoch, "history": history,
-            "config": config, "model_config": model_config or {}}
+            "config": config, "model_config": model_config or {}, "lr_plan": plan}
+
+
+def _schedule(name, plan):
+    sched = make_schedule(name, plan["peak"], epochs=plan["span"],
+                          step_size=max(1, math.ceil(plan["span"] / 3)))
+    return lambda epoch: sched(epoch - plan["start"] + plan["offset"])
 
 
 def load_checkpoint(path):
@@ -97,23 +121,24 @@ def load_checkpoint(path):
     missing = {"model", "optimizer", "rng", "epoch", "history", "config"} - set(state)
     if missing:
         raise ValueError(f"{os.fspath(path)} lacks {sorted(missing)}: not a training checkpoint")
+    validate_training_state(state, path)
     return state
 
 
-def _resume(path, model, opt, rng, config, log):
-    """Restore model, optimizer and generator from ``path``; return ``(epoch, history)``."""
+def _resume(path, model, opt, rng, config, model_config, log):
+    """Restore model, optimizer and generator from ``path``; return the checkpoint's state."""
     state = load_checkpoint(path)
-    old = {k: v for k, v in state["config"].items() if k != "epochs"}
-    new = {k: v for k, v in config.items() if k != "epochs"}
-    if old != new:
-        diff = sorted(k for k in new if old.get(k) != new[k])
+    diff = settings_differences(state["config"], config, ("epochs",))
+    if model_config and state.get("model_config"):
+        diff += settings_differences(state["model_config"], model_config, ("backend",))
+    if diff:
         raise ValueError(f"checkpoint {os.fspath(path)} was written with other settings "
-                         f"({', '.join(f'{k}: {old.get(k)!r} != {new[k]!r}' for k in diff)})")
+                         f"({'; '.join(diff)}); resume with the same settings or start anew")
     model.load_state_dict(state["model"])
     opt.load_state_dict(state["optimizer"])
     rng.bit_generator.state = state["rng"]
     _emit(log, f"resumed from {os.fspath(path)} after epoch {state['epoch']}")
-    return int(state["epoch"]), list(state["history"])
+    return state
 
 
 def _emit(log, line):
@@ -128,10 +153,14 @@ def _train_epoch(model, opt, x, y, batch_size, rng, progress):
     total_loss, correct, t0 = 0.0, 0, time.perf_counter()
     for b, start in enumerate(range(0, N, batch_size)):
         idx = perm[start:start + batch_size]
-        z = model.forward(x[idx], train=True)  # (batch, num_classes)
-        loss, dz = softmax_cross_entropy(z, y[idx])
-        model.backward(dz)
-        opt.step(model.params, model.grads)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # checked just below
+            z = model.forward(x[idx], train=True)  # (B, num_classes)
+            loss, dz = softmax_cross_entropy(z, y[idx])
+        if not math.isfinite(loss):
+            raise TrainingDiverged(f"step {b + 1}")
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            model.backward(dz)
+            opt.step(model.params, model.grads)
         total_loss += loss * len(idx)
         correct += int(np.sum(np.argmax(z, axis=1) == y[idx]))
         seen = start + len(idx)
@@ -195,42 +224,65 @@ def train(model, dataset, *, epochs, batch_size=100, optimizer="adam", lr=1e-3, 
         raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
     if resume and checkpoint_path is None:
         raise ValueError("resume needs a checkpoint_path")
-    sched = make_schedule(schedule, lr, epochs=epochs, step_size=max(1, math.ceil(epochs / 3)))
+    for part in ("train", "test"):
+        if getattr(dataset, f"n_{part}") < 1:
+            raise ValueError(f"the {part} set of {dataset.name!r} holds no images: nothing to "
+                             f"{'train on' if part == 'train' else 'measure'}")
     opt = make_optimizer(optimizer, lr, weight_decay=weight_decay, clip_names=model.binarized)
     rng = np.random.default_rng([int(seed), _SHUFFLE_STREAM])
     config = _config(dataset, epochs, batch_size, optimizer, lr, schedule, seed, weight_decay)
-    start, history = 0, []
+    state = None
     if resume and os.path.exists(checkpoint_path):
-        start, history = _resume(checkpoint_path, model, opt, rng, config, log)
+        state = _resume(checkpoint_path, model, opt, rng, config, model_config, log)
     elif resume:
         _emit(log, f"no checkpoint at {os.fspath(checkpoint_path)}: starting from epoch 1")
+    start, history = (0, []) if state is None else (int(state["epoch"]), list(state["history"]))
+    plan = lr_plan(state, epochs, lr)
     if start >= epochs:
         _emit(log, f"the checkpoint already holds {start} epochs (>= epochs={epochs}): nothing to do")
-    pending = None  # the state of the last finished epoch while it is not yet on disk
+    run = dict(opt=opt, rng=rng, ds=dataset, epochs=epochs, sched=_schedule(schedule, plan),
+               batch_size=batch_size, log=log, every_s=progress_every_s, eval_bs=eval_batch_size)
+    save = None if checkpoint_path is None else (
+        lambda: save_state(checkpoint_path, _train_state(model, opt, rng, len(history), history,
+                                                         config, model_config, plan),
+                           kind=CHECKPOINT_KIND))
+    _epochs(model, run, start, history, save, checkpoint_path, log)
+    return history
+
+
+def _epochs(model, run, start, history, save, checkpoint_path, log):
+    """Epochs ``start..epochs-1``, saving after each; keeps the last epoch on disk if interrupted."""
+    saved = start
     try:
-        for epoch in range(start, epochs):
-            history.append(_run_epoch(model, opt, rng, dataset, epoch, epochs, sched, batch_size,
-                                      log, progress_every_s, eval_batch_size))
-            if checkpoint_path is not None:
-                pending = _train_state(model, opt, rng, epoch + 1, history, config, model_config)
-                save_state(checkpoint_path, pending, kind=CHECKPOINT_KIND)
-                pending = None
+        for epoch in range(start, run["epochs"]):
+            history.append(_run_epoch(model, epoch, **run))
+            if save is not None:
+                save()
+                saved = len(history)
     except KeyboardInterrupt:
-        if pending is not None:
-            save_state(checkpoint_path, pending, kind=CHECKPOINT_KIND)
+        if save is not None and saved < len(history):
+            save()
         if checkpoint_path is not None and history:
             _emit(log, f"interrupted: epoch {history[-1]['epoch']} is saved in "
                        f"{os.fspath(checkpoint_path)} (continue with resume)")
         raise
-    return history
+    except TrainingDiverged as exc:
+        kept = (f"; epoch {history[-1]['epoch']} stays in {os.fspath(checkpoint_path)}"
+                if checkpoint_path is not None and history else "")
+        raise TrainingDiverged(f"{exc}{kept}", history, exc.lr) from None
 
 
-def _run_epoch(model, opt, rng, ds, epoch, epochs, sched, batch_size, log, every_s, eval_bs):
+def _run_epoch(model, epoch, opt, rng, ds, epochs, sched, batch_size, log, every_s, eval_bs):
     """Train one epoch, evaluate, log the summary; return the epoch's history entry."""
     t0 = time.perf_counter()
     opt.lr = float(sched(epoch))
     progress = _progress_printer(log, every_s, epoch + 1, epochs)
-    loss, acc, secs = _train_epoch(model, opt, ds.x_train, ds.y_train, batch_size, rng, progress)
+    try:
+        loss, acc, secs = _train_epoch(model, opt, ds.x_train, ds.y_train, batch_size, rng, progress)
+    except TrainingDiverged as exc:
+        raise TrainingDiverged(f"non-finite training loss at epoch {epoch + 1}, {exc}: the learning "
+                               f"rate {opt.lr:g} is too large for this run (or the data are not "
+                               f"finite); lower --lr", lr=opt.lr) from None
     test_loss, test_acc = evaluate(model, ds.x_test, ds.y_test, eval_bs)
     row = {"epoch": epoch + 1, "lr": opt.lr, "train_loss": loss, "train_acc": acc,
            "test_loss": test_loss, "test_acc": test_acc, "seconds": time.perf_counter() - t0,
