@@ -1,0 +1,55 @@
+"""The shared figure style and the notebook figures (Agg backend)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from horq_ref.experiments import figures, style  # noqa: E402
+
+
+def _text_sizes(fig):
+    return [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
+
+
+@pytest.mark.parametrize("make", [
+    lambda: figures.plot_levels(np.linspace(-1, 1, 50), {1: np.sign(np.linspace(-1, 1, 50))}),
+    lambda: figures.plot_orders_of_image(np.eye(4), {1: np.ones((4, 4))}),
+    lambda: figures.plot_error_vs_order([1, 2], {"m": [0.5, 0.2]}, {"b": [0.9, 0.8]}),
+])
+def test_notebook_figures_are_projector_ready(make):
+    fig = make()
+    try:
+        assert fig.get_figwidth() * style.STYLE["figure.dpi"] >= 700
+        assert min(_text_sizes(fig)) >= 10
+    finally:
+        plt.close(fig)
+
+
+def test_figure_style_restores_the_callers_settings_and_interactive_mode():
+    before = matplotlib.rcParams["font.size"]
+    was = matplotlib.is_interactive()
+    with style.figure_style():
+        assert matplotlib.rcParams["font.size"] == style.STYLE["font.size"]
+        matplotlib.interactive(True)  # what an inline backend does when it loads
+    assert matplotlib.rcParams["font.size"] == before
+    assert matplotlib.is_interactive()
+    matplotlib.interactive(was)
+
+
+def test_image_panel_has_a_frame_and_a_colorbar():
+    fig, ax = plt.subplots()
+    style.image_panel(ax, np.ones((3, 3)), "white")  # an all-white panel stays visible
+    assert all(s.get_visible() for s in ax.spines.values())
+    assert len(fig.axes) == 2  # the image and its colorbar
+    plt.close(fig)
+
+
+def test_reference_line_is_horizontal():
+    fig, ax = plt.subplots()
+    line = style.reference_line(ax, 0.97, "float")
+    assert list(line.get_ydata()) == [0.97, 0.97]
+    plt.close(fig)
