@@ -26,7 +26,7 @@ def plot_levels(x, reconstructions):
     import matplotlib.pyplot as plt
 
     with figure_style():
-        fig, axes = plt.subplots(1, len(reconstructions), figsize=(3.2 * len(reconstructions), 3.4),
+        fig, axes = plt.subplots(1, len(reconstructions), figsize=(max(7.0, 3.4 * len(reconstructions)), 3.4),
                                  sharey=True)
         for ax, (K, xk) in zip(np.atleast_1d(axes), reconstructions.items()):
             ax.plot(x, x, color="0.6", linewidth=1, label="x itself")
@@ -47,7 +47,7 @@ def plot_orders_of_image(img, reconstructions, title="input"):
     lo = min(float(np.min(p)) for _, p in panels)
     hi = max(float(np.max(p)) for _, p in panels)
     with figure_style():
-        fig, axes = plt.subplots(1, len(panels), figsize=(2.3 * len(panels) + 1.2, 2.8))
+        fig, axes = plt.subplots(1, len(panels), figsize=(max(7.0, 2.3 * len(panels) + 1.2), 2.8))
         for k, (ax, (name, p)) in enumerate(zip(axes, panels)):
             im = image_panel(ax, p, name, vmin=lo, vmax=hi, colorbar=False)
         fig.colorbar(im, ax=list(axes), shrink=0.8, label="pixel value")
