@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..experiments.reproduce import BOUND_N
 from ..theory import LAWS, bound_report, sample_law
 
 NAME = "bound"
@@ -27,8 +28,9 @@ def add_arguments(parser):
     """Register the options of ``horq-ref bound`` on ``parser``."""
     parser.add_argument("--law", choices=CHOICES + ("all",), default="all",
                         help="input law, or 'all' for every one (default: all)")
-    parser.add_argument("--n", type=int, default=576,
-                        help="group size: entries sharing one scale (default 576 = 64 channels x 3x3)")
+    parser.add_argument("--n", type=int, default=BOUND_N,
+                        help=f"group size: entries sharing one scale (default {BOUND_N} = 64 channels "
+                             "x 3x3, as in horq-ref reproduce)")
     parser.add_argument("--orders", type=int, default=4, help="largest order K (default 4)")
     parser.add_argument("--groups", type=int, default=1000, help="groups per law (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

@@ -53,3 +53,32 @@ def test_reference_line_is_horizontal():
     line = style.reference_line(ax, 0.97, "float")
     assert list(line.get_ydata()) == [0.97, 0.97]
     plt.close(fig)
+
+
+def test_bound_figure_n_is_the_same_in_the_cli_reproduce_and_readme():
+    import argparse
+    import pathlib
+
+    from horq_ref.commands import bound
+    from horq_ref.experiments.reproduce import BOUND_N
+
+    parser = argparse.ArgumentParser()
+    bound.add_arguments(parser)
+    assert parser.parse_args([]).n == BOUND_N
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert f"groups of {BOUND_N} entries" in readme
+
+
+def test_bound_figure_draws_both_bounds_beside_the_axes(tmp_path):
+    from horq_ref.experiments.plots import plot_bound_reports
+    from horq_ref.theory import bound_report
+
+    rows = bound_report(np.random.default_rng(0).standard_normal((20, 16)), 3, law="normal")
+    fig = plot_bound_reports({"normal": rows}, tmp_path / "b.png")  # path positional, as the CLI does
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert any("worst case" in t for t in labels) and any("refined" in t for t in labels)
+    fig.canvas.draw()
+    legend, ax = fig.axes[0].get_legend(), fig.axes[0]
+    assert legend.get_window_extent().x0 >= ax.get_window_extent().x1  # beside the curves, not over them
+    assert (tmp_path / "b.png").stat().st_size > 0
+    assert min(_text_sizes(fig)) >= 10
