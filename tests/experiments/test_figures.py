@@ -8,7 +8,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from horq_ref.experiments import figures, style  # noqa: E402
+from horq_ref import residual_quantize  # noqa: E402
+from horq_ref.experiments import figures, figures_backprop, figures_training, style  # noqa: E402
+from horq_ref.ste import SIGN_STE, smooth_sign  # noqa: E402
+
+_ROW = np.random.default_rng(0).standard_normal(64)
+_ACC = {m: [0.9, 0.91] for m in ("float", "horq1", "horq2", "horq3")}
+_RUNS = [{"model": "mlp", "method": "float", "test_accuracy": 0.95}]
+_PTQ = [{"model": "mlp", "order": k, "test_accuracy": 0.7 + 0.05 * k} for k in (1, 2, 3, 4)]
 
 
 def _text_sizes(fig):
@@ -19,6 +26,18 @@ def _text_sizes(fig):
     lambda: figures.plot_levels(np.linspace(-1, 1, 50), {1: np.sign(np.linspace(-1, 1, 50))}),
     lambda: figures.plot_orders_of_image(np.eye(4), {1: np.ones((4, 4))}),
     lambda: figures.plot_error_vs_order([1, 2], {"m": [0.5, 0.2]}, {"b": [0.9, 0.8]}),
+    lambda: figures_training.plot_row_levels(_ROW, {K: residual_quantize(_ROW, K) for K in (1, 2)}),
+    lambda: figures_training.plot_throughput_and_model({m: 1.0 for m in _ACC}, {m: [1.0] for m in _ACC},
+                                                       {"S_K": [62.0, 31.0]}),
+    lambda: figures_training.plot_ablation(_ACC, _ACC),
+    lambda: figures_backprop.plot_sign_stand_ins(np.linspace(-2, 2, 9), (0.5,), np.sign,
+                                                 np.clip(np.linspace(-2, 2, 9), -1, 1),
+                                                 SIGN_STE.deriv(np.linspace(-2, 2, 9)), smooth_sign),
+    lambda: figures_backprop.plot_jacobian_diagonals(np.arange(3.0), {("chain", K): np.ones(3) for K in (1, 2, 3)}
+                                                     | {("identity", 1): np.ones(3)}),
+    lambda: figures_backprop.plot_jacobians([np.eye(3), np.ones((3, 3))], ["a", "b"]),
+    lambda: figures_backprop.plot_gradcheck_errors([("a", 1e-9, "pass"), ("b", 0.5, "control")], 1e-6, 1e-2),
+    lambda: figures_training.plot_ptq_with_fc2(_RUNS, _PTQ, [1, 2, 3, 4], [0.8] * 4, [0.3, 0.1, 0.05, 0.02]),
 ])
 def test_notebook_figures_are_projector_ready(make):
     fig = make()
