@@ -10,6 +10,7 @@ Exits non-zero if any group breaks a bound.
 
 from __future__ import annotations
 
+from ..experiments.reproduce import BOUND_N
 from ..experiments.tasks import BOUND_LAWS, bound_check
 from ._types import non_negative_int, positive_int
 
@@ -22,8 +23,9 @@ def add_arguments(parser):
     """Register the options of ``horq-ref bound`` on ``parser``."""
     parser.add_argument("--law", choices=CHOICES + ("all",), default="all",
                         help="input law, or 'all' for every one (default: all)")
-    parser.add_argument("--n", type=positive_int, default=576,
-                        help="group size: entries sharing one scale (default 576 = 64 channels x 3x3)")
+    parser.add_argument("--n", type=positive_int, default=BOUND_N,
+                        help=f"group size: entries sharing one scale (default {BOUND_N} = 64 channels "
+                             "x 3x3, as in horq-ref reproduce)")
     parser.add_argument("--orders", type=positive_int, default=4, help="largest order K (default 4)")
     parser.add_argument("--groups", type=positive_int, default=1000, help="groups per law (default 1000)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")

@@ -2,7 +2,9 @@
 
 The bound check's figure (:func:`plot_bound_reports`) and the reproduction's figures: training
 curves, accuracy against order and the post-training quantization curve. Every function returns its
-figure and, given ``path``, writes it atomically with :func:`save_figure`.
+figure and, given ``path``, writes it atomically with :func:`save_figure`. All of them draw in the
+shared style of :mod:`horq_ref.experiments.style` (readable on a projector: text >= 10 pt, colorbars and
+frames where needed, reference values as horizontal lines, legends beside the axes, seed counts in titles).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import numpy as np
 
 from ..io.atomic import atomic_output
+from .style import SAVE_DPI, figure_style, legend_outside, reference_line, seeds_title
 
 __all__ = [
     "save_figure",
@@ -23,7 +26,7 @@ __all__ = [
 ]
 
 
-def save_figure(fig, path, dpi=120):
+def save_figure(fig, path, dpi=SAVE_DPI):
     """Write ``fig`` to ``path`` atomically (temporary file in the same folder, then rename)."""
     import matplotlib.pyplot as plt
 
@@ -35,55 +38,61 @@ def save_figure(fig, path, dpi=120):
         plt.close(fig)
 
 
-def plot_bound_reports(reports, path=None):
+def _with_style(draw):
+    """Decorator: draw in the shared style, then save to ``path`` (the argument after the data)."""
+    import functools
+
+    n_data = draw.__code__.co_argcount
+
+    @functools.wraps(draw)
+    def wrapper(*args, path=None):
+        if len(args) == n_data + 1:
+            args, path = args[:n_data], args[n_data]
+        with figure_style():
+            fig = draw(*args)
+        if path is not None:
+            save_figure(fig, path)
+        return fig
+    return wrapper
+
+
+@_with_style
+def plot_bound_reports(reports):
     """Error ratio against order per law (from :func:`horq_ref.theory.bound_report`), with bounds.
 
-    ``reports`` maps a law name to its rows. Returns the figure (saved to ``path`` if given).
+    ``reports`` maps a law name to its rows. The worst-case bound ``(1 - 1/n)^K`` and the refined bound
+    ``(1 - 1/n)(1 - 2/n)^(K-1)`` (docs/theory.md) are drawn for the first law's ``n``. Returns the figure
+    (saved to ``path`` if given).
     """
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = plt.subplots(figsize=(9.0, 4.6))
     for law, rows in reports.items():
         k = [r["order"] for r in rows]
         line, = ax.semilogy(k, [r["measured_mean"] for r in rows], "o-", label=f"{law} (n={rows[0]['n']})")
-        ax.semilogy(k, [r["measured_max"] for r in rows], "v:", color=line.get_color(), alpha=0.6)
+        ax.semilogy(k, [r["measured_max"] for r in rows], "v:", color=line.get_color(), alpha=0.7)
         cf = [(r["order"], r["closed_form"]) for r in rows if r["closed_form"] is not None]
         if cf:
             ax.semilogy(*zip(*cf), "x", color=line.get_color(), ms=9)
     first = next(iter(reports.values()))
-    k = [r["order"] for r in first]
-    ax.semilogy(k, [r["worst_case_bound"] for r in first], "k--", label=r"$(1-1/n)^K$ (n of first law)")
+    k, n = [r["order"] for r in first], first[0]["n"]
+    ax.semilogy(k, [r["worst_case_bound"] for r in first], "k--", label=f"worst case $(1-1/n)^K$, n={n}")
+    ax.semilogy(k, [r["refined_bound"] for r in first], "k-.",
+                label=f"refined $(1-1/n)(1-2/n)^{{K-1}}$, n={n}")
     ax.set_xlabel("order K")
     ax.set_ylabel(r"$\|R_K\|^2 / \|X\|^2$")
     ax.set_xticks(k)
     ax.set_title("Residual energy by order: mean (o), worst group (v), closed form (x)")
-    ax.legend(fontsize=8)
+    legend_outside(ax)
     ax.grid(True, which="both", alpha=0.3)
-    if path is not None:
-        save_figure(fig, path)
     return fig
 
 
 def _figure(ncols, nrows=1):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.8 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(max(8.0, 5.6 * ncols), 3.9 * nrows), squeeze=False)
     return fig, axes
-
-
-def plot_histories(histories, path=None):
-    """Test accuracy and training loss per epoch, one line per ``label -> history``."""
-
-    fig, axes = _figure(2)
-    for label, h in histories.items():
-        epochs = [r["epoch"] for r in h]
-        axes[0, 0].plot(epochs, [100 * r["test_acc"] for r in h], "o-", label=label)
-        axes[0, 1].plot(epochs, [r["train_loss"] for r in h], "o-", label=label)
-    _label(axes[0, 0], "epoch", "test accuracy (%)")
-    _label(axes[0, 1], "epoch", "training loss")
-    if path is not None:
-        save_figure(fig, path)
-    return fig
 
 
 def _label(ax, xlabel, ylabel, title=None):
@@ -91,64 +100,76 @@ def _label(ax, xlabel, ylabel, title=None):
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
-    ax.grid(True, alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=8)
+        legend_outside(ax)
 
 
-def plot_training_curves(runs, path=None):
+@_with_style
+def plot_histories(histories):
+    """Test accuracy and training loss per epoch, one line per ``label -> history`` (one seed each)."""
+    fig, axes = _figure(2)
+    for label, h in histories.items():
+        epochs = [r["epoch"] for r in h]
+        axes[0, 0].plot(epochs, [100 * r["test_acc"] for r in h], "o-", label=label)
+        axes[0, 1].plot(epochs, [r["train_loss"] for r in h], "o-", label=label)
+    _label(axes[0, 0], "epoch", "test accuracy (%)", seeds_title("test accuracy", 1))
+    _label(axes[0, 1], "epoch", "training loss", seeds_title("training loss", 1))
+    return fig
+
+
+@_with_style
+def plot_training_curves(runs):
     """Mean test accuracy (top) and training loss (bottom) per epoch, per model and method."""
     from matplotlib.ticker import MaxNLocator
-
 
     models = list(dict.fromkeys(r["model"] for r in runs))
     fig, axes = _figure(len(models), 2)
     for j, model in enumerate(models):
-        for r in (r for r in runs if r["model"] == model):
+        mine = [r for r in runs if r["model"] == model]
+        for r in mine:
             e = np.arange(1, len(r["curve_test_acc"]) + 1)
-            label = f"{r['method']} ({len(r['seeds'])} seed{'s' * (len(r['seeds']) > 1)})"
-            axes[0, j].plot(e, 100 * np.asarray(r["curve_test_acc"]), "o-", label=label)
-            axes[1, j].plot(e, r["curve_train_loss"], "o-", label=label)
+            axes[0, j].plot(e, 100 * np.asarray(r["curve_test_acc"]), "o-", label=r["method"])
+            axes[1, j].plot(e, r["curve_train_loss"], "o-", label=r["method"])
         for ax in axes[:, j]:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        _label(axes[0, j], "epoch", "test accuracy (%)", f"{model}: mean over seeds")
+        seeds = min(len(r["seeds"]) for r in mine)
+        _label(axes[0, j], "epoch", "test accuracy (%)", seeds_title(model, seeds))
         _label(axes[1, j], "epoch", "training loss")
-    if path is not None:
-        save_figure(fig, path)
     return fig
 
 
-def plot_accuracy_vs_order(runs, path=None):
-    """Accuracy of the trained networks against the order K (0 = full precision).
+@_with_style
+def plot_accuracy_vs_order(runs):
+    """Accuracy of the trained networks against the order K; the float network is a reference line.
 
     Dots are the seeds; the line is their mean, with bars of one binomial standard error (what the
     test split can resolve).
     """
-
     models = list(dict.fromkeys(r["model"] for r in runs))
     fig, axes = _figure(len(models))
     for j, model in enumerate(models):
         ax, rows = axes[0, j], sorted((r for r in runs if r["model"] == model),
                                       key=lambda r: r["order"])
-        K = [r["order"] for r in rows]
-        ax.errorbar(K, [100 * r["test_accuracy"] for r in rows],
-                    yerr=[100 * r["binomial_se"] for r in rows], fmt="o-", capsize=4,
-                    label="mean over seeds ± 1 binomial SE")
-        for r in rows:
+        binary = [r for r in rows if r["order"] > 0]
+        K = [r["order"] for r in binary]
+        ax.errorbar(K, [100 * r["test_accuracy"] for r in binary],
+                    yerr=[100 * r["binomial_se"] for r in binary], fmt="o-", capsize=4,
+                    label="mean ± 1 binomial SE")
+        for r in binary:
             ax.plot([r["order"]] * len(r["seeds"]), 100 * np.asarray(r["test_accuracy_per_seed"]),
                     "k.", alpha=0.5)
+        for r in rows[:1] if rows and rows[0]["order"] == 0 else []:
+            reference_line(ax, 100 * r["test_accuracy"], "float network")
         ax.set_xticks(K)
-        ax.set_xticklabels(["float" if k == 0 else str(k) for k in K])
+        seeds = min(len(r["seeds"]) for r in rows)
         _label(ax, "order K of the HORQ input expansion", "test accuracy (%)",
-               f"{model}: trained with each method (dots: seeds)")
-    if path is not None:
-        save_figure(fig, path)
+               seeds_title(f"{model} (dots: seeds)", seeds))
     return fig
 
 
-def plot_ptq(runs, ptq, path=None):
+@_with_style
+def plot_ptq(runs, ptq):
     """Post-training input quantization: accuracy of the float models against the order K."""
-
     models = list(dict.fromkeys(p["model"] for p in ptq))
     fig, axes = _figure(1)
     ax = axes[0, 0]
@@ -158,11 +179,9 @@ def plot_ptq(runs, ptq, path=None):
                         label=f"{model}, inputs at order K")
         base = [r for r in runs if r["model"] == model and r["method"] == "float"]
         if base:
-            ax.axhline(100 * base[0]["test_accuracy"], color=line.get_color(), ls=":",
-                       label=f"{model}, float inputs")
+            reference_line(ax, 100 * base[0]["test_accuracy"], f"{model}, float inputs",
+                           color=line.get_color())
     ax.set_xticks(sorted({p["order"] for p in ptq}))
     _label(ax, "order K of the input expansion", "test accuracy (%)",
            "Post-training quantization of float-trained models")
-    if path is not None:
-        save_figure(fig, path)
     return fig

@@ -26,6 +26,7 @@ __all__ = ["summary", "METHODS", "MODELS", "PTQ_ORDERS", "BOUND_LAWS", "PRESETS"
 MODELS = ARCHS
 PTQ_ORDERS = (1, 2, 3, 4)
 BOUND_LAWS = ("normal", "uniform", "relu-normal")
+BOUND_N = 576  # group size of the bound check: 64 channels x 3x3, also `horq-ref bound`'s default
 _COMMON = dict(batch_size=100, optimizer="adam", lr=2e-3, schedule="cosine")
 PRESETS = {
     "quick": {"mlp": dict(seeds=3, epochs=5, **_COMMON), "cnn": dict(seeds=1, epochs=3, **_COMMON)},
@@ -204,13 +205,13 @@ def _check_record(path, rec):
 
 
 def _bound(ds, groups):
-    """Bound check rows for the synthetic laws (n = 512) and the test images' pixels (n = H*W*C)."""
+    """Bound check rows for the synthetic laws (n = BOUND_N) and the test images' pixels (n = H*W*C)."""
     from ..theory import bound_report, sample_law
 
     rng, out = np.random.default_rng(0), []
     for law in BOUND_LAWS:
-        out.append({"law": law, "n": 512, "rows": bound_report(sample_law(law, (groups, 512), rng),
-                                                                  4, law=law)})
+        X = sample_law(law, (groups, BOUND_N), rng)  # (M, n)
+        out.append({"law": law, "n": BOUND_N, "rows": bound_report(X, 4, law=law)})
     X = ds.x_test[:groups].reshape(min(groups, ds.n_test), -1).astype(np.float64)  # (M, C*H*W)
     out.append({"law": f"{ds.name} test images", "n": X.shape[1], "rows": bound_report(X, 4)})
     return out

@@ -1,0 +1,91 @@
+"""Checker for exercise 05: the chain-STE backward pass of the order-K quantizer (docs/paper.md §5).
+
+The student writes ``backward(dXt, x, order, axis, sign_fn)`` returning ``dX`` (shape of ``x``) for
+``Xt = sum_i beta_i H_i`` with ``H_i = s(R_{i-1})``, ``beta_i = mean |R_{i-1}|`` per group. ``sign_fn``
+is a :class:`horq_ref.ste.SignFn`: ``SIGN_STE`` (``s = sign``, ``s'`` the window ``1{|r| <= 1}``) or
+``smooth_sign(tau)`` (``tanh(r / tau)`` and its true derivative). With the smooth sign the answer is
+the exact gradient, which finite differences check (the notebook does; tests/test_ste.py checks the
+reference the same way). The reference is :func:`horq_ref.ste.quantizer_backward`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..quantize import binary_sign, expand, group_size, normalize_axis
+from ..ste import SIGN_STE, quantizer_backward, quantizer_forward, smooth_sign
+from .runner import Case, Mistake, run_cases
+
+__all__ = ["check_quantizer_backward", "reference_backward"]
+
+BACKWARD_HINT = ("walk the orders backwards with u_K = dXt: c_i = beta_i s'(R_{i-1}) u_i + "
+                 "sign(R_{i-1}) / n * sum_group(u_i H_i), u_{i-1} = u_i - c_i, dX = sum_i c_i")
+
+
+def reference_backward(dXt, x, order, axis=-1, sign_fn=SIGN_STE):
+    """``dX`` from :func:`horq_ref.ste.quantizer_forward` and ``quantizer_backward`` (chain STE)."""
+    _, cache = quantizer_forward(x, order, axis, sign_fn=sign_fn)
+    return quantizer_backward(dXt, cache)
+
+
+def _chain(dXt, x, order, axis=-1, sign_fn=SIGN_STE, beta_path=True, carry=True, plane_as_sign=False,
+           window=None, group=True):
+    """The chain rule with switches that plant one mistake each."""
+    betas, H, R, ax = expand(x, order, axis, sign_fn=sign_fn.fn)  # (K,)+G, (K,)+shape, (K+1,)+shape
+    n = group_size(R[0].shape, ax)
+    deriv = window or sign_fn.deriv
+    u, dX = dXt, np.zeros_like(R[0])
+    for i in reversed(range(order)):
+        S = H[i] if plane_as_sign else binary_sign(R[i])  # d|R_{i-1}|/dR_{i-1}
+        c = betas[i] * deriv(R[i]) * u
+        if beta_path:
+            c = c + S * np.sum(u * H[i], axis=ax if group else None, keepdims=True) / n
+        u = u - c if carry else u
+        dX = dX + c
+    return dX
+
+
+BACKWARD_MISTAKES = (
+    Mistake(lambda *a, **k: _chain(*a, **k, beta_path=False),
+            "a forgotten beta path: beta_i = mean |R_{i-1}| depends on every entry of its group, so "
+            "each order also sends sign(R_{i-1}) / n * sum_group(u_i H_i)"),
+    Mistake(lambda *a, **k: _chain(*a, **k, carry=False),
+            "every order sees dXt: order i must get the gradient u_i the later orders left over, "
+            "u_{i-1} = u_i - c_i"),
+    Mistake(lambda *a, **k: _chain(*a, **k, plane_as_sign=True),
+            "d|r|/dr is sign(r), not the plane H_i = s(r): they differ when the sign function is smooth"),
+    Mistake(lambda *a, **k: _chain(*a, **k, window=lambda r: (np.abs(r) < 1).astype(r.dtype))
+            if k.get("sign_fn", SIGN_STE) is SIGN_STE else _chain(*a, **k),
+            "the STE window is closed: 1{|r| <= 1} passes the gradient at |r| = 1 exactly"),
+    Mistake(lambda *a, **k: _chain(*a, **k, group=False),
+            "the beta path sums u_i H_i over the whole array: sum over each group (axis, keepdims)"),
+    Mistake(lambda dXt, x, order, axis=-1, sign_fn=SIGN_STE: dXt * (np.abs(x) <= 1),
+            "that is the identity STE (dXt inside the window); the chain STE differentiates every "
+            "plane and scale"),
+)
+
+
+def _cases(rng):
+    def case(name, shape, order, axis=-1, sign_fn=SIGN_STE, x=None):
+        x = rng.standard_normal(shape) * 0.8 if x is None else x
+        return Case(name, (rng.standard_normal(np.shape(x)), x, order),
+                    {"axis": axis, "sign_fn": sign_fn})
+    edge = np.array([[1.0, -1.0, 0.0, -0.0, 0.5, 2.0], [0.3, -0.7, 1.0, 0.0, -1.5, 0.25]])
+    return [
+        case("fixed: K = 1, one row", (1, 6), 1),
+        case("random (4, 9), K = 3, seed 0", (4, 9), 3),
+        case("smooth sign tanh(r/0.5), K = 2, several axes (0, 2)", (3, 2, 5), 2, (0, 2),
+             smooth_sign(0.5)),
+        case("adversarial: |x| = 1 exactly, zeros and -0.0, K = 1", None, 1, x=edge),
+        case("adversarial: odd group size 7, K = 4, axis None", (7,), 4, None),
+        case("smooth sign tanh(r/0.3), K = 3", (3, 5), 3, -1, smooth_sign(0.3)),
+    ]
+
+
+def check_quantizer_backward(student_fn, verbose=True):
+    """Check ``student_fn(dXt, x, order, axis, sign_fn) -> dX`` against the chain STE of ``ste``."""
+    return run_cases("check_quantizer_backward", student_fn, reference_backward,
+                     _cases(np.random.default_rng(0)), BACKWARD_MISTAKES, BACKWARD_HINT,
+                     show_inputs=lambda c: (f"x of shape {np.shape(c.args[1])}, order {c.args[2]}, "
+                                            f"axis {c.kwargs['axis']}, sign_fn {c.kwargs['sign_fn'].name}"),
+                     verbose=verbose)
