@@ -32,7 +32,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .bits import mismatch_counts, n_words, pack_mask, pack_signs, unbuffered, unpack_signs
 from .im2col import check_conv_args, im2col
-from .checks import as_float_array, check_order
+from .checks import as_float_array, check_choice, check_order
+from .scales import SCALES, quantize_with
 from .quantize import expand, mean_abs, sign
 
 __all__ = ["horq_conv2d", "horq_linear", "HorqTrace", "BACKENDS"]
@@ -69,7 +70,7 @@ class HorqTrace:
 
 
 def horq_conv2d(x, w, order, stride=1, padding=0, backend="float", return_intermediates=False,
-                threads=None):
+                threads=None, scales="greedy"):
     """HORQ convolution: order-K residual-quantized input, order-one binarized weights.
 
     Parameters
@@ -86,6 +87,8 @@ def horq_conv2d(x, w, order, stride=1, padding=0, backend="float", return_interm
         Also return a :class:`HorqTrace`.
     threads : int, optional
         Threads of the ``"bits"`` backend (default: all CPUs of this process).
+    scales : {"greedy", "refit", "alternating"}
+        The input scales (:mod:`horq_ref.scales`); the planes stay binary, the kernels are unchanged.
 
     Returns
     -------
@@ -103,7 +106,7 @@ def horq_conv2d(x, w, order, stride=1, padding=0, backend="float", return_interm
     >>> y.shape, np.allclose(y, horq_conv2d(x, np.ones((1, 2, 2, 2)), order=2))
     ((1, 1, 2, 2), True)
     """
-    X, Wt, K = _prepare(x, w, order, backend, ndim=4)
+    X, Wt, K = _prepare(x, w, order, backend, ndim=4, scales=scales)
     Ho, Wo = check_conv_args(X, Wt, stride, padding)
     N, F, (kh, kw) = X.shape[0], Wt.shape[0], Wt.shape[2:]
     alpha = mean_abs(Wt, (1, 2, 3)).reshape(F).astype(X.dtype)  # binarize's alpha, (F,)
@@ -111,7 +114,13 @@ def horq_conv2d(x, w, order, stride=1, padding=0, backend="float", return_interm
     B = sign(Wt, X.dtype).reshape(F, -1) if backend == "float" or keep else None  # (F, D)
     if backend == "float":
         cols = im2col(X, kh, kw, stride, padding)  # (N, P, D)
-        dotsf, betas, planes = _float_dots(cols, B, K)
+        dotsf, betas, planes = _float_dots(cols, B, K, scales)
+    elif scales != "greedy":  # the variant's planes from the float math, then packed
+        e = quantize_with(im2col(X, kh, kw, stride, padding), K, -1, scales)  # (K, N, P, D)
+        words = pack_signs(e.signs).reshape(K, N * Ho * Wo, -1)  # (K, M, nw)
+        dotsf = _dots(words.reshape(-1, words.shape[-1]).T, pack_signs(Wt.reshape(F, -1)),
+                      Wt[0].size, (K, N, Ho * Wo), threads, X.dtype)
+        betas, planes = e.betas, e.signs
     else:
         dotsf, betas, planes = _bits_conv_dots(X, Wt, K, stride, padding, Ho, Wo, threads, keep)
     betas = betas.reshape(K, N, Ho * Wo)  # (K, N, P)
@@ -125,14 +134,15 @@ def horq_conv2d(x, w, order, stride=1, padding=0, backend="float", return_interm
     return Y.reshape(N, F, Ho, Wo), trace
 
 
-def horq_linear(x, w, order, backend="float", return_intermediates=False, threads=None):
+def horq_linear(x, w, order, backend="float", return_intermediates=False, threads=None,
+                scales="greedy"):
     """HORQ dense layer: every sample is one input group with its own scales.
 
     Parameters
     ----------
     x : array_like, shape (N, D)
     w : array_like, shape (F, D)
-    order, backend, return_intermediates, threads
+    order, backend, return_intermediates, threads, scales
         As in :func:`horq_conv2d`.
 
     Returns
@@ -149,9 +159,9 @@ def horq_linear(x, w, order, backend="float", return_intermediates=False, thread
     >>> horq_linear([[1.0, -2.0, 3.0]], [[1.0, 1.0, -1.0]], order=1, backend="bits")
     array([[-2.]])
     """
-    X, Wt, K = _prepare(x, w, order, backend, ndim=2)
+    X, Wt, K = _prepare(x, w, order, backend, ndim=2, scales=scales)
     out = horq_conv2d(X[:, :, None, None], Wt[:, :, None, None], K, backend=backend,
-                      return_intermediates=return_intermediates, threads=threads)
+                      return_intermediates=return_intermediates, threads=threads, scales=scales)
     if not return_intermediates:
         return out[:, :, 0, 0]  # (N, F, 1, 1) -> (N, F)
     Y, t = out
@@ -160,10 +170,11 @@ def horq_linear(x, w, order, backend="float", return_intermediates=False, thread
     return Y[:, :, 0, 0], trace
 
 
-def _prepare(x, w, order, backend, ndim):
+def _prepare(x, w, order, backend, ndim, scales="greedy"):
     """Validate and convert the common arguments; return ``(X, W, K)``."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    check_choice(scales, "scales", SCALES)
     K = check_order(order)
     X, Wt = as_float_array(x, "x"), as_float_array(w, "w")
     for name, arr in (("x", X), ("w", Wt)):
@@ -174,12 +185,16 @@ def _prepare(x, w, order, backend, ndim):
     return X, Wt, K
 
 
-def _float_dots(cols, Bm, K):
+def _float_dots(cols, Bm, K, scales="greedy"):
     """Float backend, ``cols`` (N, P, D) and ``Bm`` (F, D): :func:`expand` and a float matmul of ±1.
 
     Returns float dots (K, N, F, P), betas (K, N, P), planes (K, N, P, D).
     """
-    betas, H, _, _ = expand(cols, K, axis=-1)  # (K, N, P, 1), (K, N, P, D)
+    if scales == "greedy":
+        betas, H, _, _ = expand(cols, K, axis=-1)  # (K, N, P, 1), (K, N, P, D)
+    else:
+        e = quantize_with(cols, K, -1, scales)
+        betas, H = e.betas, e.signs.astype(cols.dtype)
     exact = H if H.dtype == np.float64 or cols.shape[-1] < 2**24 else H.astype(np.float64)
     dots = np.matmul(exact, Bm.T.astype(exact.dtype))  # (K, N, P, F): integers, exact in float
     return dots.astype(cols.dtype).transpose(0, 1, 3, 2), betas[..., 0], H

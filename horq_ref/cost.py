@@ -27,7 +27,7 @@ from numbers import Integral
 
 import numpy as np
 
-__all__ = ["speedup", "layer_cost", "LayerCost", "speedup_table", "SpeedupTable"]
+__all__ = ["speedup", "layer_cost", "LayerCost", "speedup_table", "SpeedupTable", "refit_cost"]
 
 
 def _pos_int(value, name):
@@ -215,3 +215,27 @@ def speedup_table(orders=(1, 2, 3, 4), channels=(64, 128, 256, 512), kernel_size
                        for kh, kw in sizes], dtype=float).reshape(len(sizes), len(channels),
                                                                    len(orders))
     return SpeedupTable(orders=orders, channels=channels, kernel_sizes=sizes, values=values)
+
+
+def refit_cost(group_size, order, word_bits=64):
+    """What the least-squares refit of the scales (:mod:`horq_ref.scales`) adds per input group.
+
+    The Gram matrix of the ``K`` planes needs the ``K (K - 1) / 2`` off-diagonal ``<H_i, H_j>``
+    (XNOR + popcount over ``ceil(n / word_bits)`` words each; the diagonal is ``n``), the right-hand
+    side ``H^T X`` is ``K n`` float additions, and the ``K x K`` solve about ``K^3`` float operations.
+    Greedy's own scales cost ``~3 K n`` float operations (``|R|``, its mean, ``R - beta H``); the
+    refit is per group and shared by every filter, like the residual construction.
+
+    Returns
+    -------
+    dict with ``word_ops``, ``float_ops`` (added by the refit) and ``greedy_float_ops``.
+
+    Examples
+    --------
+    >>> refit_cost(576, 2)
+    {'word_ops': 9, 'float_ops': 1160, 'greedy_float_ops': 3456}
+    """
+    n, K = _pos_int(group_size, "group_size"), _pos_int(order, "order")
+    w = _pos_int(word_bits, "word_bits")
+    return {"word_ops": K * (K - 1) // 2 * -(-n // w), "float_ops": K * n + K**3,
+            "greedy_float_ops": 3 * K * n}
