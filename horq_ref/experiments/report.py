@@ -240,7 +240,8 @@ def render_markdown(results):
         md += ["## The error guarantee, measured", "",
                "Relative residual energy ||R_K||² / ||X||² of groups of n entries (docs/paper.md §3): "
                "measured mean and worst group, the n → ∞ closed form where known, the refined bound "
-               "(1 − 1/n)(1 − 2/n)^(K−1) and the paper's worst case (1 − 1/n)^K.", "",
+               "(1 − 1/n)(1 − 2/n)^(K−1) and the worst case (1 − 1/n)^K "
+               "(both derived in docs/theory.md).", "",
                *_bound_table(results["bound"]), ""]
     if results.get("speed"):
         md += ["## Speed model", "", results.get("speed_note", ""), "",
