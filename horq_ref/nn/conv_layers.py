@@ -99,7 +99,7 @@ def conv2d_backward(dY, cache):
 
 def horq_conv2d_forward(
     x, W, b, order, stride=1, padding=0, *, sign_fn=SIGN_STE, ste="chain", backend="float",
-    binary_weights=True,
+    binary_weights=True, scales="greedy",
 ):
     """HORQ convolution: order-K im2col rows against order-one filters (order one: XNOR-Net).
 
@@ -112,7 +112,7 @@ def horq_conv2d_forward(
     order : int >= 1 or None
         K for each im2col row (one group, ``D = C*kh*kw`` entries); None keeps the input in float.
     stride, padding : int
-    sign_fn, ste, backend, binary_weights
+    sign_fn, ste, backend, binary_weights, scales
         As in :func:`horq_ref.nn.layers.horq_dense_forward`.
 
     Returns
@@ -130,12 +130,12 @@ def horq_conv2d_forward(
     if backend == "bits":
         from ..conv import horq_conv2d  # imported here: the bit kernels are a separate module
 
-        Y = horq_conv2d(x, W, order, stride=stride, padding=padding, backend="bits")
+        Y = horq_conv2d(x, W, order, stride=stride, padding=padding, backend="bits", scales=scales)
         return Y + b[:, None, None], (BITS_CACHE,)
     F, C, kh, kw = W.shape
     cols = im2col(x, kh, kw, stride, padding)  # (N, P, D)
     Xt, Wt, qcache, wcache = quantize_operands(
-        cols, W.reshape(F, -1), order, -1, binary_weights, sign_fn, ste
+        cols, W.reshape(F, -1), order, -1, binary_weights, sign_fn, ste, scales
     )  # (N, P, D), (F, D)
     return _gemm(Xt, Wt, b, Ho, Wo), (x.shape, W.shape, stride, padding, Xt, Wt, qcache, wcache)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checks import check_choice
 from ..ste import (
     SIGN_STE,
     quantizer_backward,
@@ -32,6 +33,7 @@ from ..ste import (
     weight_binarize_backward,
     weight_binarize_forward,
 )
+from .refit import refit_quantizer_backward, refit_quantizer_forward
 
 __all__ = [
     "dense_forward",
@@ -104,14 +106,18 @@ def check_backend(backend, order, binary_weights, sign_fn):
         )
 
 
-def quantize_operands(x, W, order, axis, binary_weights, sign_fn, ste):
+def quantize_operands(x, W, order, axis, binary_weights, sign_fn, ste, scales="greedy"):
     """``(Xt, Wt, qcache, wcache)``: the quantized input and weights of a HORQ layer (or the floats).
 
     ``order=None`` keeps ``x``; ``binary_weights=False`` keeps ``W``; their caches are then None.
+    ``scales="refit"`` refits the input scales by least squares (:mod:`horq_ref.nn.refit`).
     """
-    Xt, qcache = (x, None) if order is None else quantizer_forward(
-        x, order, axis, sign_fn=sign_fn, ste=ste
-    )
+    if check_choice(scales, "scales", ("greedy", "refit")) == "refit" and order is not None:
+        Xt, qcache = refit_quantizer_forward(x, order, axis, sign_fn=sign_fn)
+    else:
+        Xt, qcache = (x, None) if order is None else quantizer_forward(
+            x, order, axis, sign_fn=sign_fn, ste=ste
+        )
     Wt, wcache = (W, None) if not binary_weights else weight_binarize_forward(
         W, sign_fn=sign_fn, ste=ste
     )
@@ -120,13 +126,15 @@ def quantize_operands(x, W, order, axis, binary_weights, sign_fn, ste):
 
 def unquantize_grads(dXt, dWt, qcache, wcache):
     """``(dx, dW)`` from the gradients of the quantized operands (inverse of :func:`quantize_operands`)."""
-    dx = dXt if qcache is None else quantizer_backward(dXt, qcache)
+    dx = dXt if qcache is None else (refit_quantizer_backward if qcache[0] == "refit"
+                                     else quantizer_backward)(dXt, qcache)
     dW = dWt if wcache is None else weight_binarize_backward(dWt, wcache)
     return dx, dW
 
 
 def horq_dense_forward(
-    x, W, b, order, *, sign_fn=SIGN_STE, ste="chain", backend="float", binary_weights=True
+    x, W, b, order, *, sign_fn=SIGN_STE, ste="chain", backend="float", binary_weights=True,
+    scales="greedy",
 ):
     """HORQ fully connected layer ``Y = Xt Wt^T + b`` (order one: XNOR-Net).
 
@@ -146,6 +154,8 @@ def horq_dense_forward(
     backend : {"float", "bits"}
     binary_weights : bool
         ``Wt = alpha sign(W)`` (True) or ``Wt = W``.
+    scales : {"greedy", "refit"}
+        The input scales; ``"refit"`` trains with the least-squares scales and their derived backward.
 
     Returns
     -------
@@ -161,8 +171,8 @@ def horq_dense_forward(
     if backend == "bits":
         from ..conv import horq_linear  # imported here: the bit kernels are a separate module
 
-        return horq_linear(x, W, order, backend="bits") + b, (BITS_CACHE,)
-    Xt, Wt, qcache, wcache = quantize_operands(x, W, order, -1, binary_weights, sign_fn, ste)
+        return horq_linear(x, W, order, backend="bits", scales=scales) + b, (BITS_CACHE,)
+    Xt, Wt, qcache, wcache = quantize_operands(x, W, order, -1, binary_weights, sign_fn, ste, scales)
     return Xt @ Wt.T + b, (Xt, Wt, qcache, wcache)
 
 
