@@ -49,9 +49,13 @@ def _to_groups(a, axis, lead=0):
     shape_t = t.shape
     inv = np.argsort(perm)
 
-    def back(b):
-        """(lead..., M, n) -> lead axes + x.shape."""
-        return b.reshape(shape_t).transpose(inv)
+    def back(b, lead=lead):
+        """(lead..., M, n) -> lead axes + x.shape (``lead`` extra leading axes on ``b``)."""
+        extra = lead - (len(perm) - nd)
+        if extra <= 0:
+            return b.reshape(shape_t).transpose(inv)
+        shp = b.shape[:extra] + shape_t
+        return b.reshape(shp).transpose(list(range(extra)) + [extra + i for i in inv])
 
     n = int(np.prod([a.shape[lead + d] for d in gax], dtype=np.int64))
     return t.reshape(a.shape[:lead] + (-1, n)), back
@@ -99,9 +103,10 @@ def least_squares_scales(planes, x, axis=None):
     Hg, _ = _to_groups(H, axis, lead=1)  # (K, M, n)
     s = np.max(np.abs(Xg), axis=1, keepdims=True)
     s = np.where(s > 0, s, 1.0)  # (M, 1)
-    gram = np.einsum("kmn,lmn->mkl", Hg, Hg)  # (M, K, K)
-    rhs = np.einsum("kmn,mn->mk", Hg, Xg / s)  # (M, K)
-    beta = np.einsum("mkl,ml->km", np.linalg.pinv(gram, rcond=RCOND, hermitian=True), rhs) * s.T
+    Hm = Hg.transpose(1, 0, 2)  # (M, K, n)
+    gram = Hm @ Hm.transpose(0, 2, 1)  # (M, K, K)
+    rhs = Hm @ (Xg / s)[:, :, None]  # (M, K, 1)
+    beta = (np.linalg.pinv(gram, rcond=RCOND, hermitian=True) @ rhs)[:, :, 0].T * s.T  # (K, M)
     return beta.reshape((H.shape[0],) + _group_shape(X.shape, axis)).astype(X.dtype, copy=False)
 
 
@@ -140,24 +145,26 @@ def _patterns(K):
 def nearest_planes(x, betas, axis=None):
     """Planes coding every entry to its nearest level ``sum_i h_i beta_i`` of its group.
 
-    Ties go to the first sign pattern in the order of ``itertools.product((+1, -1), repeat=K)``.
-
     ``x`` any shape, ``betas`` (K,) + G, ``axis`` as in ``residual_quantize``; returns ±1 planes of
-    shape (K,) + x.shape and the dtype of ``x``.
+    shape (K,) + x.shape and the dtype of ``x``. An entry exactly halfway between two levels takes
+    the lower one; equal levels go to the first of their patterns in the order of
+    ``itertools.product((+1, -1), repeat=K)``.
     """
     X = as_float_array(x, "x")
+    axis = normalize_axis(axis, X.ndim)
     b = np.asarray(betas, dtype=X.dtype)
     K = check_int(b.shape[0] if b.ndim else 0, "len(betas)", 1, MAX_ORDER)
     pats = _patterns(K)  # (2^K, K)
-    best = np.full(X.shape, np.inf, dtype=X.dtype)
-    arg = np.zeros(X.shape, dtype=np.int64)
-    for p, pat in enumerate(pats):
-        level = np.tensordot(pat, b, axes=1)  # G
-        d = np.abs(X - level)
-        better = d < best
-        best = np.where(better, d, best)
-        arg = np.where(better, p, arg)
-    return np.moveaxis(pats[arg], -1, 0).astype(X.dtype)
+    Xg, back = _to_groups(X, axis)  # (M, n)
+    levels = b.reshape(K, -1).T @ pats.T  # (M, 2^K)
+    order = np.argsort(levels, axis=1, kind="stable")
+    srt = np.take_along_axis(levels, order, axis=1)
+    mids = (srt[:, 1:] + srt[:, :-1]) / 2  # (M, 2^K - 1)
+    count = np.zeros(Xg.shape, dtype=np.int64)
+    for m in mids.T:  # index of the cell of each entry among the sorted levels
+        count += Xg > m[:, None]
+    H = pats[np.take_along_axis(order, count, axis=1)]  # (M, n, K)
+    return back(np.moveaxis(H, -1, 0).astype(X.dtype), lead=1)
 
 
 def alternating_step(x, betas, axis=None):

@@ -33,6 +33,7 @@ from ..ste import (
     weight_binarize_backward,
     weight_binarize_forward,
 )
+from ..scales import alternating
 from .refit import refit_quantizer_backward, refit_quantizer_forward
 
 __all__ = [
@@ -110,10 +111,14 @@ def quantize_operands(x, W, order, axis, binary_weights, sign_fn, ste, scales="g
     """``(Xt, Wt, qcache, wcache)``: the quantized input and weights of a HORQ layer (or the floats).
 
     ``order=None`` keeps ``x``; ``binary_weights=False`` keeps ``W``; their caches are then None.
-    ``scales="refit"`` refits the input scales by least squares (:mod:`horq_ref.nn.refit`).
+    ``scales="refit"`` refits the input scales by least squares (:mod:`horq_ref.nn.refit`);
+    ``"alternating"`` (:func:`horq_ref.scales.alternating`) has no backward: inference only.
     """
-    if check_choice(scales, "scales", ("greedy", "refit")) == "refit" and order is not None:
+    scales = check_choice(scales, "scales", ("greedy", "refit", "alternating"))
+    if scales == "refit" and order is not None:
         Xt, qcache = refit_quantizer_forward(x, order, axis, sign_fn=sign_fn)
+    elif scales == "alternating" and order is not None:  # inference only (post-training)
+        Xt, qcache = alternating(x, order, axis).reconstruct(), ("alternating",)
     else:
         Xt, qcache = (x, None) if order is None else quantizer_forward(
             x, order, axis, sign_fn=sign_fn, ste=ste
@@ -126,6 +131,8 @@ def quantize_operands(x, W, order, axis, binary_weights, sign_fn, ste, scales="g
 
 def unquantize_grads(dXt, dWt, qcache, wcache):
     """``(dx, dW)`` from the gradients of the quantized operands (inverse of :func:`quantize_operands`)."""
+    if qcache is not None and qcache[0] == "alternating":
+        raise ValueError("scales='alternating' has no backward: use it for inference only")
     dx = dXt if qcache is None else (refit_quantizer_backward if qcache[0] == "refit"
                                      else quantizer_backward)(dXt, qcache)
     dW = dWt if wcache is None else weight_binarize_backward(dWt, wcache)
