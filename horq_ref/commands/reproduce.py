@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..experiments.reproduce import FIGURES, reproduce
+from ..experiments.reproduce import FIGURES, MODELS, reproduce
 
 NAME = "reproduce"
 HELP = "train float / HORQ-1 / HORQ-2 / HORQ-3 MLPs and CNNs over seeds; write results.json/.md"
@@ -28,7 +28,8 @@ def add_arguments(parser):
                              "digits; full MNIST has 15x the training images and takes 15x longer)")
     parser.add_argument("--seeds", type=int, metavar="N", help="seeds 0..N-1 for every network")
     parser.add_argument("--epochs", type=int, metavar="N", help="epochs for every network")
-    parser.add_argument("--models", default="mlp,cnn", help="comma-separated (default mlp,cnn)")
+    parser.add_argument("--models", help="comma-separated from mlp,cnn,mlp3,cnn3 (default: the "
+                        "preset's: quick mlp,cnn; full all four)")
     parser.add_argument("--limit-train", type=int, metavar="N", help="train on a stratified N")
     parser.add_argument("--limit-test", type=int, metavar="N", help="test on a stratified N")
     for flag in ("--hidden", "--channels", "--bound-groups"):  # shrink the run (tests)
@@ -41,9 +42,11 @@ def _check(args):
         value = getattr(args, flag)
         if value is not None and value < 1:
             raise ValueError(f"--{flag.replace('_', '-')} must be >= 1, got {value}")
+    if args.models is None:
+        return None
     models = args.models.split(",")
-    if not models or any(m not in ("mlp", "cnn") for m in models) or len(set(models)) < len(models):
-        raise ValueError(f"--models must list mlp and/or cnn once each, got {args.models!r}")
+    if not models or any(m not in MODELS for m in models) or len(set(models)) < len(models):
+        raise ValueError(f"--models must list names of {MODELS} once each, got {args.models!r}")
     if args.data != "mnist" and args.data_dir is None:
         raise ValueError(f"--data {args.data} needs --data-dir (`horq-ref download {args.data} "
                          f"--data-dir DIR` fetches it)")

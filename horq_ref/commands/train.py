@@ -22,7 +22,10 @@ DATASETS = ("mnist", "fashion-mnist", "cifar10")
 
 def add_arguments(parser):
     """Register the options of ``horq-ref train`` on ``parser``."""
-    parser.add_argument("--arch", choices=("mlp", "cnn"), default="mlp", help="network (default mlp)")
+    parser.add_argument("--arch", choices=("mlp", "cnn", "mlp3", "cnn3"), default="mlp",
+                        help="network (default mlp; mlp3 / cnn3: two binarized layers)")
+    parser.add_argument("--scales", choices=("greedy", "refit"), default="greedy",
+                        help="input scales of the HORQ layers (default greedy)")
     parser.add_argument("--method", choices=METHODS, default="horq2",
                         help="full precision or HORQ of order 1 (XNOR-Net), 2, 3 (default horq2)")
     parser.add_argument("--order", type=int, help="order K of the HORQ input expansion (overrides "
@@ -82,7 +85,8 @@ def run(args):
                       limit_test=args.limit_test)
     extra = {} if args.hidden is None else {"hidden": args.hidden}
     model = build_model(args.arch, args.method, order=args.order, seed=args.seed, ste=args.ste,
-                        input_shape=ds.image_shape, num_classes=ds.n_classes, **extra)
+                        input_shape=ds.image_shape, num_classes=ds.n_classes, scales=args.scales,
+                        **extra)
     print(f"{ds!r}\n{model.describe()}")
     ck = args.checkpoint or (os.path.join(args.out, "checkpoint.npz") if args.out else None)
     history = train(model, ds, epochs=args.epochs, batch_size=args.batch_size,
