@@ -27,7 +27,7 @@ import numpy as np
 from .checks import as_float_array, check_choice, check_int, check_order
 from .quantize import Expansion, expand, group_size, normalize_axis
 
-__all__ = ["SCALES", "RCOND", "MAX_ORDER", "least_squares_scales", "refit", "nearest_planes",
+__all__ = ["SCALES", "RCOND", "MAX_ORDER", "gram_solve", "least_squares_scales", "refit", "nearest_planes",
            "alternating_step", "alternating", "quantize_with", "group_errors", "optimal_levels",
            "optimal_errors", "lloyd_max"]
 
@@ -65,6 +65,23 @@ def _group_shape(shape, axis):
     """``G``: ``shape`` with the group axes set to 1 (``np.mean(x, axis, keepdims=True).shape``)."""
     gax = range(len(shape)) if axis is None else axis
     return tuple(1 if d in gax else s for d, s in enumerate(shape))
+
+
+def gram_solve(gram, rhs):
+    """``G^+ b`` for a stack of Gram matrices (..., K, K) and right-hand sides (..., K, m).
+
+    Matrices whose determinant exceeds ``RCOND`` times the product of their diagonal are solved by LU;
+    the others (singular or nearly so) by the pseudo-inverse with threshold :data:`RCOND`.
+    """
+    diag = np.prod(np.diagonal(gram, axis1=-2, axis2=-1), axis=-1)
+    ok = np.abs(np.linalg.det(gram)) > RCOND * np.abs(diag)
+    out = np.empty(np.broadcast_shapes(gram.shape[:-1], rhs.shape[:-2] + (gram.shape[-1],))
+                   + rhs.shape[-1:], dtype=np.result_type(gram, rhs))
+    if ok.any():
+        out[ok] = np.linalg.solve(gram[ok], rhs[ok])
+    if not ok.all():
+        out[~ok] = np.linalg.pinv(gram[~ok], rcond=RCOND, hermitian=True) @ rhs[~ok]
+    return out
 
 
 def least_squares_scales(planes, x, axis=None):
@@ -106,7 +123,7 @@ def least_squares_scales(planes, x, axis=None):
     Hm = Hg.transpose(1, 0, 2)  # (M, K, n)
     gram = Hm @ Hm.transpose(0, 2, 1)  # (M, K, K)
     rhs = Hm @ (Xg / s)[:, :, None]  # (M, K, 1)
-    beta = (np.linalg.pinv(gram, rcond=RCOND, hermitian=True) @ rhs)[:, :, 0].T * s.T  # (K, M)
+    beta = gram_solve(gram, rhs)[:, :, 0].T * s.T  # (K, M)
     return beta.reshape((H.shape[0],) + _group_shape(X.shape, axis)).astype(X.dtype, copy=False)
 
 

@@ -73,7 +73,8 @@ def paired_bootstrap(a, b, resamples=None, seed=None, over_images=True):
     low, high = np.percentile(stats, [2.5, 97.5])
     what = "test images and seeds" if over_images and N > 1 else "seeds"
     return {"diff": float(d.mean()), "ci_low": float(low), "ci_high": float(high),
-            "test": f"paired bootstrap over {what} ({B} resamples, seed {BOOTSTRAP['seed']})"}
+            "test": f"paired bootstrap over {what} ({B} resamples, seed {BOOTSTRAP['seed']})",
+            "n_seeds": S}
 
 
 def _curve_measures(rec):
@@ -83,8 +84,10 @@ def _curve_measures(rec):
 
 
 def _entry(model, a, b, measure, stats):
+    """A comparison; one resampled over seeds alone needs 3 seeds before it can count as resolved."""
+    enough = "images" in stats["test"] or stats["n_seeds"] >= 3
     return {"model": model, "a": a, "b": b, "measure": measure, **stats,
-            "resolved": bool(stats["ci_low"] > 0 or stats["ci_high"] < 0)}
+            "resolved": bool(enough and (stats["ci_low"] > 0 or stats["ci_high"] < 0))}
 
 
 def compare_records(records):

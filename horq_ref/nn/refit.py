@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..quantize import binary_sign, expand, group_size
-from ..scales import RCOND
+from ..scales import _to_groups, gram_solve
 from ..ste import SIGN_STE
 
 __all__ = ["refit_quantizer_forward", "refit_quantizer_backward", "recursion_backward"]
@@ -30,13 +30,12 @@ def _gsum(a, axis):
 
 def _solve(H, v, axis):
     """``G^+ H v`` per group: (K,) + G, for planes (K,) + shape and ``v`` of x's shape."""
-    K = H.shape[0]
-    rhs = np.stack([_gsum(H[i] * v, axis) for i in range(K)])  # (K,) + G
-    gram = np.stack([np.stack([_gsum(H[i] * H[j], axis) for j in range(K)]) for i in range(K)])
-    g = np.moveaxis(gram, (0, 1), (-2, -1))  # G + (K, K)
-    sol = np.einsum("...kl,...l->...k", np.linalg.pinv(g, rcond=RCOND, hermitian=True),
-                    np.moveaxis(rhs, 0, -1))
-    return np.moveaxis(sol, -1, 0).astype(v.dtype, copy=False)
+    Hg, _ = _to_groups(H, axis, lead=1)  # (K, M, n)
+    vg, _ = _to_groups(v, axis)  # (M, n)
+    Hm = Hg.transpose(1, 0, 2)  # (M, K, n)
+    sol = gram_solve(Hm @ Hm.transpose(0, 2, 1), Hm @ vg[:, :, None])[:, :, 0]  # (M, K)
+    gshape = np.mean(v, axis=axis, keepdims=True).shape
+    return sol.T.reshape((H.shape[0],) + gshape).astype(v.dtype, copy=False)
 
 
 def refit_quantizer_forward(x, order, axis=-1, *, sign_fn=SIGN_STE, refit=True):
