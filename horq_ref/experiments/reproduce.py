@@ -34,8 +34,8 @@ PRESETS = {
 }
 #: Test images of the PTQ-by-scales evaluation (the alternating coding is the slow part) and the
 #: largest order of the alternating variant on convolutions, per preset.
-PTQ_LIMITS = {"quick": dict(images=300, conv_alternating=3), "full": dict(images=1000,
-                                                                          conv_alternating=6)}
+PTQ_LIMITS = {"quick": dict(images=300, conv_alternating=3),
+              "full": dict(images=300, conv_alternating=3)}
 FIGURES = ("training_curves.png", "accuracy_vs_order.png", "ptq.png", "ptq_scales.png", "bound.png")
 
 
