@@ -7,6 +7,7 @@ All four approximate one group ``X`` of ``n`` entries by ``2^K`` levels (docs/th
     alternating  from refit, repeat: (a) code every entry to the nearest level sum_i ±beta_i,
                  (b) refit the scales -- until the error of the group stops falling
     optimal      the best 2^K arbitrary levels (1-D k-means, Lloyd-Max): a floor for every variant
+                 (:func:`optimal_levels` for a group; ``horq_ref.theory.lloyd_max`` for a law)
 
 ``G = [<H_i, H_j>]`` is the K x K Gram matrix of the planes of one group. Every variant returns an
 :class:`~horq_ref.quantize.Expansion` with the same contract: ``signs`` are ±1 int8 planes, ``betas``
@@ -29,7 +30,7 @@ from .quantize import Expansion, expand, group_size, normalize_axis
 
 __all__ = ["SCALES", "RCOND", "MAX_ORDER", "gram_solve", "least_squares_scales", "refit", "nearest_planes",
            "alternating_step", "alternating", "quantize_with", "group_errors", "optimal_levels",
-           "optimal_errors", "lloyd_max"]
+           "optimal_errors"]
 
 SCALES = ("greedy", "refit", "alternating")
 #: Relative eigenvalue threshold of the Gram solve: 1e-10 is far above the ~K * eps rounding of an
@@ -290,30 +291,3 @@ def optimal_errors(x, order, axis=None):
     Xg, _ = _to_groups(X, axis)
     out = np.array([optimal_levels(g, 2**K)[1] for g in Xg])
     return out.reshape(_group_shape(X.shape, axis))
-
-
-def lloyd_max(points, weights, n_levels, iters=500, tol=1e-13):
-    """Lloyd's iteration for a weighted discrete law (e.g. a quadrature of a density).
-
-    Starts from the weighted quantiles; each iteration sets cell boundaries at midpoints and levels at
-    cell means. For a log-concave density the fixed point is the unique optimum (Fleischer 1964).
-
-    Returns ``(levels, mse)``: sorted levels and ``sum_j w_j min_l (p_j - level_l)^2 / sum_j w_j``.
-    """
-    p = np.asarray(points, dtype=np.float64).ravel()
-    w = np.asarray(weights, dtype=np.float64).ravel()
-    L = check_int(n_levels, "n_levels", 1)
-    order = np.argsort(p)
-    p, w = p[order], w[order] / w.sum()
-    cw = np.cumsum(w)
-    levels = p[np.minimum(np.searchsorted(cw, (np.arange(L) + 0.5) / L), p.size - 1)]
-    for _ in range(check_int(iters, "iters", 1)):
-        cell = np.searchsorted((levels[1:] + levels[:-1]) / 2, p)
-        mass = np.bincount(cell, w, L)
-        new = np.where(mass > 0, np.bincount(cell, w * p, L) / np.where(mass > 0, mass, 1), levels)
-        done = np.max(np.abs(new - levels)) <= tol * max(1.0, np.max(np.abs(new)))
-        levels = np.sort(new)
-        if done:
-            break
-    cell = np.searchsorted((levels[1:] + levels[:-1]) / 2, p)
-    return levels, float(np.sum(w * (p - levels[cell]) ** 2))

@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from strategies import arrays_and_axis, groups
 
 from horq_ref import residual_quantize
+from horq_ref.theory import lloyd_max
 from horq_ref.scales import (
     SCALES,
     alternating,
     alternating_step,
     group_errors,
     least_squares_scales,
-    lloyd_max,
     nearest_planes,
     optimal_errors,
     optimal_levels,
