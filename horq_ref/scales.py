@@ -165,8 +165,8 @@ def nearest_planes(x, betas, axis=None):
 
     ``x`` any shape, ``betas`` (K,) + G, ``axis`` as in ``residual_quantize``; returns ±1 planes of
     shape (K,) + x.shape and the dtype of ``x``. An entry exactly halfway between two levels takes
-    the lower one; equal levels go to the first of their patterns in the order of
-    ``itertools.product((+1, -1), repeat=K)``.
+    the upper one (as ``sign(0) = +1``: at K = 1 this is the sign plane); equal levels go to the first
+    of their patterns in the order of ``itertools.product((+1, -1), repeat=K)``.
     """
     X = as_float_array(x, "x")
     axis = normalize_axis(axis, X.ndim)
@@ -180,7 +180,7 @@ def nearest_planes(x, betas, axis=None):
     mids = (srt[:, 1:] + srt[:, :-1]) / 2  # (M, 2^K - 1)
     count = np.zeros(Xg.shape, dtype=np.int64)
     for m in mids.T:  # index of the cell of each entry among the sorted levels
-        count += Xg > m[:, None]
+        count += Xg >= m[:, None]
     H = pats[np.take_along_axis(order, count, axis=1)]  # (M, n, K)
     return back(np.moveaxis(H, -1, 0).astype(X.dtype), lead=1)
 

@@ -149,3 +149,14 @@ def test_negative_control_floor_of_the_wrong_order_is_beaten(rng):
     """The floor check fails when the floor is not one: 4 optimal levels against an order-3 expansion."""
     X = rng.standard_normal((3, 8))
     assert np.all(errors(X, 3, "alternating") < optimal_errors(X, 2, axis=-1) - err_tol(X, 3))
+
+
+def test_alternating_at_order_one_is_greedy_even_on_zeros():
+    """Ties at a midpoint go up, as sign(0) = +1: at K = 1 every variant is XNOR-Net's binarization."""
+    x = np.array([[0.0, 0.0, 1.0, -2.0, 0.0, 3.0]])
+    g = residual_quantize(x, 1, -1)
+    for sc in ("refit", "alternating"):
+        e = residual_quantize(x, 1, -1, scales=sc)
+        np.testing.assert_array_equal(e.signs, g.signs)
+        np.testing.assert_allclose(e.betas, g.betas)
+    assert np.all(nearest_planes(np.zeros(3), np.array([1.0]))[0] == 1)  # the tie itself
