@@ -28,13 +28,14 @@ PTQ_SCALES = ("greedy", "refit", "alternating")
 BOUND_LAWS = ("normal", "uniform", "relu-normal")
 _COMMON = dict(batch_size=100, optimizer="adam", lr=2e-3, schedule="cosine")
 PRESETS = {
-    "quick": {"mlp": dict(seeds=3, epochs=5, **_COMMON), "cnn": dict(seeds=1, epochs=3, **_COMMON)},
+    "quick": {"mlp": dict(seeds=3, epochs=5, **_COMMON),
+              "cnn": dict(seeds=1, epochs=3, methods=METHODS[:4], **_COMMON)},  # no cnn refit: time
     "full": {"mlp": dict(seeds=5, epochs=20, **_COMMON), "cnn": dict(seeds=3, epochs=15, **_COMMON),
              "mlp3": dict(seeds=5, epochs=20, **_COMMON), "cnn3": dict(seeds=3, epochs=15, **_COMMON)},
 }
 #: Test images of the PTQ-by-scales evaluation (the alternating coding is the slow part) and the
 #: largest order of the alternating variant on convolutions, per preset.
-PTQ_LIMITS = {"quick": dict(images=300, conv_alternating=3),
+PTQ_LIMITS = {"quick": dict(images=200, conv_alternating=2),
               "full": dict(images=300, conv_alternating=3)}
 FIGURES = ("training_curves.png", "accuracy_vs_order.png", "ptq.png", "ptq_scales.png", "bound.png")
 
@@ -94,7 +95,8 @@ def _run_all(ds, plan, out, log):
     """Every (model, method, seed) run of ``plan``, read back from ``out/runs/`` when finished."""
     from .report import write_json
 
-    jobs = [(m, meth, s) for m in plan for meth in METHODS for s in range(plan[m]["seeds"])]
+    jobs = [(m, meth, s) for m in plan for meth in plan[m].get("methods", METHODS)
+            for s in range(plan[m]["seeds"])]
     log(f"{_data_note(ds)}; {len(jobs)} training runs -> {out}")
     records = []
     for i, (arch, method, seed) in enumerate(jobs, start=1):
