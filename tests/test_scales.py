@@ -7,7 +7,7 @@ test_quantize.rel_tol); a wrong variant (scales off by O(1), a wrong coding) mis
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from strategies import arrays_and_axis, groups
 
@@ -102,7 +102,6 @@ def test_alternating_step_never_raises_the_error_and_ends_below_refit(X, order):
     assert np.all(np.sum((X - np.sum(b1 * H1, axis=0)) ** 2, -1, keepdims=True) <= before + tol)
 
 
-@settings(max_examples=25)
 @given(groups(max_n=12, max_rows=2), st.integers(1, 3), st.sampled_from(SCALES))
 def test_every_variant_is_above_the_optimal_levels(X, order, scales):
     floor = optimal_errors(X, order, axis=-1)
