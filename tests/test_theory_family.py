@@ -199,3 +199,16 @@ def test_rounding_noise_residuals_count_as_zero():
     # negative control: the raw formula on the noise gives the meaningless 1/2
     r = e.residuals[2]
     assert abs(1 - np.sum(np.abs(r)) ** 2 / (2 * np.sum(r**2)) - 0.5) < 1e-12
+
+
+@pytest.mark.parametrize("law", ["normal", "laplace", "relu-normal"])
+def test_limit_errors_keep_the_family_order(law):
+    r = [limit_errors(law, 3, sc, points=20_001) for sc in ("greedy", "refit", "alternating", "optimal")]
+    assert all(a >= b - 1e-9 for a, b in zip(r, r[1:])), r  # quadrature rounding ~1e-12
+    assert r[0] - r[1] > 1e-3  # the refit gains at K = 3 on these laws
+
+
+def test_negative_control_uniform_greedy_is_already_optimal():
+    """On the uniform law the family collapses: greedy's 4^-K is the optimal uniform quantizer."""
+    r = [limit_errors("uniform", 3, sc, points=20_001) for sc in ("greedy", "refit", "optimal")]
+    assert max(r) - min(r) < 1e-6 and abs(r[0] - 4.0**-3) < 1e-6
