@@ -93,9 +93,13 @@ def summarize_ptq(records, dataset):
 
     Each float record carries ``ptq``: ``{scales: {K: accuracy}}`` of that model evaluated with
     ``set_input_order(K)`` (inputs of every layer but the first expanded to order K with those
-    scales, weights float), and ``ptq_correct`` the per-image correctness behind it.
+    scales, weights float), and ``ptq_correct`` the per-image correctness behind it; a plain
+    ``{K: accuracy}`` is read as greedy scales.
     """
     rows = []
+    for r in records:  # a record with ``{K: accuracy}`` alone holds greedy scales
+        if r.get("ptq") and not isinstance(next(iter(r["ptq"].values())), dict):
+            r["ptq"] = {"greedy": r["ptq"]}
     for model in dict.fromkeys(r["model"] for r in records if r.get("ptq")):
         group = [r for r in records if r["model"] == model and r.get("ptq")]
         for sc, by_k in group[0]["ptq"].items():

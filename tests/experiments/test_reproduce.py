@@ -102,6 +102,10 @@ def test_summaries_from_synthetic_records():
     assert h1["curve_test_acc"] == pytest.approx([0.815, 0.915])
     ptq = summarize_ptq(_records(), "mnist-5k")
     assert [p["order"] for p in ptq] == [1, 2, 3]
+    old = _records()  # records with a plain {K: accuracy} are read as greedy scales
+    for r in old:
+        r.pop("ptq", None) if r["method"] != "float" else r.update(ptq=r["ptq"]["greedy"])
+    assert summarize_ptq(old, "mnist-5k") == ptq
     assert ptq[0]["test_accuracy"] == pytest.approx(0.55)
     checks = reproduce._checks(runs, ptq)
     assert checks == {"mlp_horq2_above_horq1_and_closer_to_float": True,
