@@ -29,10 +29,14 @@ import horq_ref  # noqa: E402
 from horq_ref.commands import build_parser  # noqa: E402
 
 MODULES = [
-    "horq_ref.checks", "horq_ref.quantize", "horq_ref.theory", "horq_ref.bits", "horq_ref.im2col",
-    "horq_ref.conv", "horq_ref.ste", "horq_ref.binary_backward", "horq_ref.cost",
+    "horq_ref.checks", "horq_ref.quantize", "horq_ref.scales", "horq_ref.theory",
+    "horq_ref.theory.bounds", "horq_ref.theory.laws", "horq_ref.theory.family", "horq_ref.bits",
+    "horq_ref.im2col",
+    "horq_ref.conv", "horq_ref.ste", "horq_ref.binary_backward", "horq_ref.cost.forward",
+    "horq_ref.cost.backward",
     "horq_ref.fast.gemm", "horq_ref.fast.conv",
-    "horq_ref.nn.layers", "horq_ref.nn.conv_layers", "horq_ref.nn.norm", "horq_ref.nn.losses",
+    "horq_ref.nn.layers", "horq_ref.nn.conv_layers", "horq_ref.nn.refit", "horq_ref.nn.norm",
+    "horq_ref.nn.losses",
     "horq_ref.nn.gradcheck", "horq_ref.nn.blocks", "horq_ref.nn.models", "horq_ref.nn.optim",
     "horq_ref.nn.train", "horq_ref.io.checkpoint", "horq_ref.io.export",
     "horq_ref.data", "horq_ref.data.datasets", "horq_ref.data.idx", "horq_ref.data.cifar",

@@ -17,12 +17,15 @@ residual expansion -> pack each plane -> XOR + popcount GEMM -> combine with ``b
 products are integers, equal to the float backend's exactly; with the same scales (one
 :func:`~horq_ref.quantize.expand` of the same rows) and the same combination, so are its outputs.
 ``"bits-fast"`` (:mod:`horq_ref.fast.conv`) computes the same planes, scales, dot products and
-outputs, bit for bit, with optimized kernels.
+outputs, bit for bit, with optimized kernels. ``scales="refit"`` or ``"alternating"``
+(:mod:`horq_ref.scales`) changes how the scales (and, for alternating, the planes) are chosen; the
+planes stay binary and every backend's kernel is unchanged.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -30,8 +33,10 @@ import numpy as np
 from .bits import binary_gemm_reference, n_words, pack_signs
 from .checks import as_float_array, check_choice, check_order
 from .fast.conv import fast_conv_dots
+from .fast.gemm import binary_gemm, default_threads
 from .im2col import check_conv_args, im2col
 from .quantize import expand, mean_abs, sign
+from .scales import SCALES, quantize_with
 from .ste import (SIGN_STE, quantizer_backward, quantizer_forward, weight_binarize_backward,
                   weight_binarize_forward)
 
@@ -69,7 +74,7 @@ class HorqTrace:
 
 
 def horq_conv2d(x, w, order, stride=1, padding=0, backend="float", return_intermediates=False,
-                threads=None):
+                threads=None, scales="greedy"):
     """HORQ convolution: order-K residual-quantized input, order-one binarized weights.
 
     Parameters
@@ -87,6 +92,8 @@ def horq_conv2d(x, w, order, stride=1, padding=0, backend="float", return_interm
     threads : int, optional
         Threads of the ``"bits-fast"`` backend (default: all CPUs of this process); the other
         backends ignore it.
+    scales : {"greedy", "refit", "alternating"}
+        How the input scales are chosen (:mod:`horq_ref.scales`); greedy is HORQ.
 
     Returns
     -------
@@ -104,14 +111,16 @@ def horq_conv2d(x, w, order, stride=1, padding=0, backend="float", return_interm
     >>> y.shape, np.allclose(y, horq_conv2d(x, np.ones((1, 2, 2, 2)), order=2))
     ((1, 1, 2, 2), True)
     """
-    X, W, K = _prepare(x, w, order, backend, ndim=4)
+    X, W, K = _prepare(x, w, order, backend, ndim=4, scales=scales)
     Ho, Wo = check_conv_args(X, W, stride, padding)
     N, F = X.shape[0], W.shape[0]
     alpha = mean_abs(W, (1, 2, 3)).reshape(F).astype(X.dtype)  # binarize's alpha, (F,)
     if backend == "float":
-        dots, betas, planes = _float_dots(X, W, K, stride, padding)
+        dots, betas, planes = _float_dots(X, W, K, stride, padding, scales)
     elif backend == "bits":
-        dots, betas, planes = _bits_dots(X, W, K, stride, padding)
+        dots, betas, planes = _bits_dots(X, W, K, stride, padding, scales)
+    elif scales != "greedy":  # a variant's planes, packed as on the reference path, tiled GEMM
+        dots, betas, planes = _bits_dots(X, W, K, stride, padding, scales, threads or default_threads())
     else:
         dots, betas, planes = fast_conv_dots(X, W, K, stride, padding, Ho, Wo, threads,
                                              return_intermediates)
@@ -126,14 +135,15 @@ def horq_conv2d(x, w, order, stride=1, padding=0, backend="float", return_interm
     return Y.reshape(N, F, Ho, Wo), trace
 
 
-def horq_linear(x, w, order, backend="float", return_intermediates=False, threads=None):
+def horq_linear(x, w, order, backend="float", return_intermediates=False, threads=None,
+                scales="greedy"):
     """HORQ dense layer: every sample is one input group with its own scales.
 
     Parameters
     ----------
     x : array_like, shape (N, D)
     w : array_like, shape (F, D)
-    order, backend, return_intermediates, threads
+    order, backend, return_intermediates, threads, scales
         As in :func:`horq_conv2d`.
 
     Returns
@@ -152,9 +162,9 @@ def horq_linear(x, w, order, backend="float", return_intermediates=False, thread
     >>> horq_linear([[1.0, -2.0, 3.0]], [[1.0, 1.0, -1.0]], order=1, backend="bits")
     array([[-2.]])
     """
-    X, W, K = _prepare(x, w, order, backend, ndim=2)
+    X, W, K = _prepare(x, w, order, backend, ndim=2, scales=scales)
     out = horq_conv2d(X[:, :, None, None], W[:, :, None, None], K, backend=backend,
-                      return_intermediates=return_intermediates, threads=threads)
+                      return_intermediates=return_intermediates, threads=threads, scales=scales)
     if not return_intermediates:
         return out[:, :, 0, 0]  # (N, F, 1, 1) -> (N, F)
     Y, t = out
@@ -163,9 +173,10 @@ def horq_linear(x, w, order, backend="float", return_intermediates=False, thread
     return Y[:, :, 0, 0], trace
 
 
-def _prepare(x, w, order, backend, ndim):
+def _prepare(x, w, order, backend, ndim, scales="greedy"):
     """Validate and convert the common arguments; return ``(X, W, K)``."""
     check_choice(backend, "backend", BACKENDS)
+    check_choice(scales, "scales", SCALES)
     K = check_order(order)
     X, W = as_float_array(x, "x"), as_float_array(w, "w")
     for name, arr in (("x", X), ("w", W)):
@@ -176,31 +187,47 @@ def _prepare(x, w, order, backend, ndim):
     return X, W, K
 
 
-def _float_dots(X, W, K, stride, padding):
+def _input_planes(cols, K, scales):
+    """Scales (K, N, P, 1) and float ±1 planes (K, N, P, D) of the rows of ``cols``: HORQ or a variant."""
+    if scales == "greedy":
+        betas, H, _, _ = expand(cols, K, axis=-1)
+        return betas, H
+    e = quantize_with(cols, K, -1, scales)  # refit or alternating (horq_ref.scales)
+    return e.betas, e.signs.astype(cols.dtype)
+
+
+def _float_dots(X, W, K, stride, padding, scales="greedy"):
     """Float backend: the training forward's planes (:func:`horq_conv2d_operands`), a float matmul.
 
     Returns float dots (K, N, F, P), betas (K, N, P, 1) and planes (K, N, P, D).
     """
-    ops, _ = horq_conv2d_operands(X, W, K, stride, padding)
-    H, B = ops.qcache.H, ops.wcache.H[0].astype(X.dtype)  # (K, N, P, D), (F, D)
+    F, _, kh, kw = W.shape
+    if scales == "greedy":
+        ops, _ = horq_conv2d_operands(X, W, K, stride, padding)
+        betas, H = ops.qcache.betas, ops.qcache.H  # (K, N, P, 1), (K, N, P, D)
+    else:
+        betas, H = _input_planes(im2col(X, kh, kw, stride, padding), K, scales)
+    Hx, B = H, sign(W, X.dtype).reshape(F, -1)  # (K, N, P, D), (F, D)
     if X.dtype != np.float64 and H.shape[-1] >= 2**24:  # sums of D ones stop being exact
-        H, B = H.astype(np.float64), B.astype(np.float64)
-    dots = np.matmul(H, B.T)  # (K, N, P, F): integers, exact in float
-    return dots.astype(X.dtype).transpose(0, 1, 3, 2), ops.qcache.betas, ops.qcache.H
+        Hx, B = H.astype(np.float64), B.astype(np.float64)
+    dots = np.matmul(Hx, B.T)  # (K, N, P, F): integers, exact in float
+    return dots.astype(X.dtype).transpose(0, 1, 3, 2), betas, H
 
 
-def _bits_dots(X, W, K, stride, padding):
+def _bits_dots(X, W, K, stride, padding, scales="greedy", threads=None):
     """Reference bit path: im2col, expand, pack each plane, XOR + popcount GEMM.
 
     Returns float dots (K, N, F, P) (integers, exact), betas (K, N, P, 1) and planes (K, N, P, D).
+    ``threads`` given (``"bits-fast"`` with a scale variant) runs the same GEMM on the tiled kernel.
     """
     F, _, kh, kw = W.shape
     cols = im2col(X, kh, kw, stride, padding)  # (N, P, D)
     (N, P, D), nw = cols.shape, n_words(cols.shape[-1])
-    betas, H, _, _ = expand(cols, K, axis=-1)  # (K, N, P, 1), (K, N, P, D)
+    betas, H = _input_planes(cols, K, scales)  # (K, N, P, 1), (K, N, P, D)
     A = pack_signs(H).reshape(K * N * P, nw)  # one row of words per plane row
     Bw = pack_signs(W.reshape(F, D))  # (F, nw)
-    dots = binary_gemm_reference(A, Bw, D)  # (K*N*P, F), int64
+    gemm = binary_gemm_reference if threads is None else partial(binary_gemm, threads=threads)
+    dots = gemm(A, Bw, D)  # (K*N*P, F), int64
     dots = dots.reshape(K, N, P, F).transpose(0, 1, 3, 2)  # (K, N, F, P)
     return dots.astype(X.dtype), betas, H
 
@@ -254,15 +281,17 @@ def unquantize_grads(dXt, dWt, ops):
     return dx, dW
 
 
-def horq_conv2d_operands(x, w, order, stride=1, padding=0, **quantizer):
+def horq_conv2d_operands(x, w, order, stride=1, padding=0, quantize=None, **quantizer):
     """The float HORQ convolution up to its GEMM: im2col rows quantized, filters binarized.
 
     ``x`` (N, C, H, W), ``w`` (F, C, kh, kw); ``quantizer`` (``sign_fn``, ``ste``,
-    ``binary_weights``) as in :func:`quantize_operands`. Returns ``(ops, (Ho, Wo))`` with ``ops.Xt``
+    ``binary_weights``) as in :func:`quantize_operands`, or in ``quantize`` when given (the training
+    layers pass theirs, which also takes ``scales``). Returns ``(ops, (Ho, Wo))`` with ``ops.Xt``
     (N, P, D) and ``ops.Wt`` (F, D): ``Y[n, :, p] = ops.Wt @ ops.Xt[n, p]``. The ``"float"`` backend
     and the training layer :func:`horq_ref.nn.conv_layers.horq_conv2d_forward` both start here.
     """
     Ho, Wo = check_conv_args(x, w, stride, padding)
     F, _, kh, kw = w.shape
     cols = im2col(x, kh, kw, stride, padding)  # (N, P, D), one input group per row
-    return quantize_operands(cols, w.reshape(F, -1), order, -1, **quantizer), (Ho, Wo)
+    quantize = quantize or quantize_operands
+    return quantize(cols, w.reshape(F, -1), order, -1, **quantizer), (Ho, Wo)

@@ -83,18 +83,62 @@ def test_sign_dtype_rules():
 
 
 @given(arrays_and_axis(), orders)
+@example((np.array([[0.0, 0.0, 0.0, 0.0], [78.01968033, 60.0, 60.0, 277.0]]), None), 3)  # a tie
 def test_matches_loop_oracle_any_axis(xa, order):
+    """The contract at ties (docs/theory.md §2, Lemma 1 (2)).
+
+    A residual entry that is zero in exact arithmetic may come out of the float recursion as a tiny
+    number of either sign, so its plane entry may be either ±1: both are optimal. From that order on,
+    the entry's residual is the oracle's with the opposite sign (``|r - beta h|`` is ``beta`` either
+    way) and every later plane entry flips with it. The contract promises: the betas and the residual
+    *magnitudes* agree with the oracle everywhere; signed residuals and planes agree except at entries
+    whose plane was decided at such a tie, at that order or an earlier one.
+    """
     x, axis = xa
-    e = residual_quantize(x, order, axis=axis)
+    assert_matches_oracle(residual_quantize(x, order, axis=axis), x, order, axis)
+
+
+def assert_matches_oracle(e, x, order, axis):
+    """The oracle comparison of the test above, as a reusable check."""
     betas, H, R = reference_quantize(x, order, axis)
     scale = np.max(np.abs(x), axis=axis, keepdims=True)  # G
     tol = rel_tol(order, x.size) * np.where(scale > 0, scale, 1)
     np.testing.assert_array_equal(e.signs.shape, H.shape)
     assert np.all(np.abs(e.betas - betas) <= tol)
-    assert np.all(np.abs(e.residuals - R) <= tol)
-    # Planes can legitimately differ only where the residual sits within rounding of zero.
-    differ = e.signs != H
-    assert np.all(np.abs(R[:-1][differ]) <= np.broadcast_to(tol, R[:-1].shape)[differ])
+    assert np.all(np.abs(np.abs(e.residuals) - np.abs(R)) <= tol)
+    differ = e.signs != H  # (K,) + x.shape
+    flipped = np.logical_or.accumulate(differ, axis=0)  # a tie decided this entry at <= this order
+    tie = np.abs(R[:-1]) <= np.broadcast_to(tol, R[:-1].shape)
+    earlier = np.concatenate([np.zeros_like(flipped[:1]), flipped[:-1]])
+    assert np.all(tie[differ & ~earlier]), "a plane differs away from a tie"
+    same = np.concatenate([np.ones_like(flipped[:1]), ~flipped])  # (K+1,) + x.shape
+    assert np.all(np.abs(e.residuals - R)[same] <= np.broadcast_to(tol, R.shape)[same])
+
+
+def test_negative_control_oracle_check_rejects_a_flip_away_from_a_tie():
+    x = np.array([3.0, -1.0, 0.5, 2.0])
+    e = residual_quantize(x, 2)
+    signs = e.signs.copy()
+    signs[1, 0] *= -1  # |R_1[0]| = 1.375 is far from a tie
+    R = e.residuals.copy()
+    R[2] = R[1] - e.betas[1] * signs[1]
+    bad = horq_ref.Expansion(betas=e.betas, signs=signs, residuals=R, axis=e.axis)
+    with pytest.raises(AssertionError):
+        assert_matches_oracle(bad, x, 2, None)
+    assert_matches_oracle(e, x, 2, None)  # the same harness accepts the true expansion
+
+
+def test_tie_example_flips_one_entry_and_keeps_its_magnitude():
+    """The thorough-profile example: the float recursion and the oracle break exact ties apart."""
+    x = np.array([[0.0, 0.0, 0.0, 0.0], [78.01968033, 60.0, 60.0, 277.0]])
+    e = residual_quantize(x, 3)
+    _, H, R = reference_quantize(x, 3, None)
+    gap = np.abs(e.residuals[-1] - R[-1])
+    moved = gap > 1e-9  # here beta_1 = beta_2, so R_2 = 0 exactly on the zero row
+    assert moved.any() == np.any(e.signs != H)  # which way the tie breaks depends on rounding
+    np.testing.assert_allclose(gap[moved], 2 * e.betas[2].item(), rtol=1e-12)
+    assert np.all(np.abs(R[2][moved]) < 1e-9)
+    np.testing.assert_allclose(np.abs(e.residuals), np.abs(R), atol=1e-9)
 
 
 @given(arrays_and_axis(), orders)

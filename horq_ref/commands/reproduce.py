@@ -32,8 +32,9 @@ def add_arguments(parser):
     parser.add_argument("--seeds", type=positive_int, metavar="N",
                         help="seeds 0..N-1 for every network")
     parser.add_argument("--epochs", type=positive_int, metavar="N", help="epochs for every network")
-    parser.add_argument("--models", type=comma_list(MODELS), default=MODELS,
-                        help="comma-separated (default mlp,cnn)")
+    parser.add_argument("--models", type=comma_list(MODELS), default=None,
+                        help="comma-separated from mlp,cnn,mlp3,cnn3 (default: the preset's: quick "
+                             "mlp,cnn; full all four)")
     parser.add_argument("--limit-train", type=positive_int, metavar="N", help="train on a stratified N")
     parser.add_argument("--limit-test", type=positive_int, metavar="N", help="test on a stratified N")
     for flag in ("--hidden", "--channels", "--bound-groups"):  # shrink the run (tests)
@@ -49,7 +50,7 @@ def run(args):
 
     check_output_dir(args.out, "--out")
     results = reproduce(args.out, quick=args.quick, data=args.data, data_dir=args.data_dir,
-                        models=list(args.models), seeds=args.seeds, epochs=args.epochs,
+                        models=args.models, seeds=args.seeds, epochs=args.epochs,
                         limit_train=args.limit_train, limit_test=args.limit_test,
                         hidden=args.hidden, channels=args.channels,
                         bound_groups=args.bound_groups, threads=args.threads,

@@ -26,7 +26,10 @@ THREADS = True
 
 def add_arguments(parser):
     """Register the options of ``horq-ref train`` on ``parser``."""
-    parser.add_argument("--arch", choices=ARCHS, default="mlp", help="network (default mlp)")
+    parser.add_argument("--arch", choices=ARCHS, default="mlp",
+                        help="network (default mlp; mlp3 / cnn3: two binarized layers)")
+    parser.add_argument("--scales", choices=("greedy", "refit"), default="greedy",
+                        help="input scales of the HORQ layers (default greedy)")
     parser.add_argument("--method", choices=METHODS, default="horq2",
                         help="full precision or HORQ of order 1 (XNOR-Net), 2, 3 (default horq2)")
     parser.add_argument("--order", type=positive_int,

@@ -185,3 +185,21 @@ def plot_ptq(runs, ptq):
     _label(ax, "order K of the input expansion", "test accuracy (%)",
            "Post-training quantization of float-trained models")
     return fig
+
+
+def plot_ptq_scales(ptq, path=None):
+    """PTQ by scale variant: one panel per model, accuracy against K for greedy, refit, alternating."""
+    models = list(dict.fromkeys(p["model"] for p in ptq))
+    fig, axes = _figure(len(models))
+    for ax, model in zip(axes[0], models):
+        for sc, style in (("greedy", "o-"), ("refit", "s--"), ("alternating", "^:")):
+            pts = [p for p in ptq if p["model"] == model and p.get("scales", "greedy") == sc]
+            if pts:
+                ax.plot([p["order"] for p in pts], [100 * p["test_accuracy"] for p in pts], style,
+                        label=sc)
+        ax.set_xticks(sorted({p["order"] for p in ptq}))
+        _label(ax, "order K of the input expansion", "test accuracy (%)",
+               f"{model}: PTQ by scales")
+    if path is not None:
+        save_figure(fig, path)
+    return fig

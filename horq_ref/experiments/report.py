@@ -91,17 +91,25 @@ def summarize_runs(records, dataset, n_test):
 def summarize_ptq(records, dataset):
     """``ptq`` entries of results.json: per model and order, the mean accuracy over the float runs.
 
-    Each float record carries ``ptq``: ``{K: accuracy}`` of that model evaluated with
-    ``set_input_order(K)`` (inputs of every layer but the first expanded to order K, weights float).
+    Each float record carries ``ptq``: ``{scales: {K: accuracy}}`` of that model evaluated with
+    ``set_input_order(K)`` (inputs of every layer but the first expanded to order K with those
+    scales, weights float), and ``ptq_correct`` the per-image correctness behind it; a plain
+    ``{K: accuracy}`` is read as greedy scales.
     """
     rows = []
+    for r in records:  # a record with ``{K: accuracy}`` alone holds greedy scales
+        if r.get("ptq") and not isinstance(next(iter(r["ptq"].values())), dict):
+            r["ptq"] = {"greedy": r["ptq"]}
     for model in dict.fromkeys(r["model"] for r in records if r.get("ptq")):
         group = [r for r in records if r["model"] == model and r.get("ptq")]
-        for K in sorted(group[0]["ptq"], key=int):
-            accs = [r["ptq"][K] for r in group]
-            rows.append({"dataset": dataset, "model": model, "order": int(K),
-                         "test_accuracy": float(np.mean(accs)), "test_accuracy_std": _std(accs),
-                         "test_accuracy_per_seed": accs, "seeds": [r["seed"] for r in group]})
+        for sc, by_k in group[0]["ptq"].items():
+            for K in sorted(by_k, key=int):
+                accs = [r["ptq"][sc][K] for r in group]
+                n = len(group[0]["ptq_correct"][sc][K]) if "ptq_correct" in group[0] else None
+                rows.append({"dataset": dataset, "model": model, "order": int(K), "scales": sc,
+                             "n_test": n, "test_accuracy": float(np.mean(accs)),
+                             "test_accuracy_std": _std(accs), "test_accuracy_per_seed": accs,
+                             "seeds": [r["seed"] for r in group]})
     return rows
 
 
@@ -179,14 +187,47 @@ def _settings_lines(runs):
 
 def _ptq_table(runs, ptq):
     orders = sorted({p["order"] for p in ptq})
-    out = ["| model | float inputs | " + " | ".join(f"K = {k}" for k in orders) + " |",
-           "|---|---|" + "---|" * len(orders)]
-    for model in dict.fromkeys(p["model"] for p in ptq):
+    out = ["| model | scales | test images | float inputs | " + " | ".join(f"K = {k}" for k in orders)
+           + " |", "|---|---|---|---|" + "---|" * len(orders)]
+    for model, sc in dict.fromkeys((p["model"], p.get("scales", "greedy")) for p in ptq):
         base = next((r for r in runs if r["model"] == model and r["method"] == "float"), None)
-        cells = {p["order"]: _pct(p["test_accuracy"]) for p in ptq if p["model"] == model}
-        out.append(f"| {model} | {_pct(base['test_accuracy']) if base else '—'} | "
+        pts = [p for p in ptq if p["model"] == model and p.get("scales", "greedy") == sc]
+        cells = {p["order"]: _pct(p["test_accuracy"]) for p in pts}
+        out.append(f"| {model} | {sc} | {pts[0].get('n_test') or '—'} | "
+                   f"{_pct(base['test_accuracy']) if base else '—'} | "
                    + " | ".join(cells.get(k, "—") for k in orders) + " |")
     return out
+
+
+def _paired_lines(comparisons):
+    """The ``comparisons`` of results.json as a table, then in words which ones are resolved."""
+    if not comparisons:
+        return []
+    out = ["| model | a | b | measure | a − b | 95 % interval | resolved |", "|---|---|---|---|---|---|---|"]
+    for c in comparisons:
+        scale = 100 if c["measure"] == "test accuracy" else 1  # accuracy in points
+        out.append(f"| {c['model']} | {c['a']} | {c['b']} | {c['measure']} | "
+                   f"{scale * c['diff']:+.3f} | [{scale * c['ci_low']:+.3f}, {scale * c['ci_high']:+.3f}] | "
+                   f"{'yes' if c['resolved'] else 'no'} |")
+    res = [f"{c['model']} {c['a']} vs {c['b']} ({c['measure']})" for c in comparisons if c["resolved"]]
+    return out + ["", f"Test: {comparisons[0]['test']}; accuracy differences in points, loss measures "
+                  "in nats. A difference is resolved when its interval excludes 0. Resolved here: "
+                  + ("; ".join(res) if res else "none") + ". Every other difference is within noise."]
+
+
+def _wall_section(rows):
+    if not rows:
+        return []
+    return ["## Throughput and expected wall time", "",
+            "Training images/s are in the table of trained networks (measured in this run). At those "
+            "rates the same plan on a full data set would take (a linear estimate: epochs × images / "
+            "rate, CIFAR-10 scaled by its image area):", "", *_wall_lines(rows), ""]
+
+
+def _wall_lines(rows):
+    return ["| data (`--data-dir`) | training images | expected training time of this plan |",
+            "|---|---|---|"] + [f"| {r['data']} | {r['n_train']:,} | {r['seconds'] / 3600:.1f} h |"
+                                for r in rows]
 
 
 def _bound_table(bound):
@@ -232,10 +273,18 @@ def render_markdown(results):
           "sizes and training schedule. They are marked as the paper's and are a reference for the "
           "ordering of the methods, not numbers this setup should match.", "",
           "### What the test split can resolve", "", *_resolution(runs), "",
+          "### Paired comparisons", "", *_paired_lines(results.get("comparisons", [])), "",
           "## Post-training input quantization", "",
           "Each float-trained network evaluated with the inputs of every layer but the first expanded "
-          "to order K (`Model.set_input_order(K)`), weights left in float; mean over the float runs' "
-          "seeds.", "", *_ptq_table(runs, ptq), ""]
+          "to order K (`Model.set_input_order(K)`) with the given scales (docs/theory.md §11), "
+          "weights left in float; mean over the float runs' seeds. The quantized inputs follow a ReLU "
+          "and batch norm; where they are non-negative greedy's first plane is all +1 and it uses at "
+          "most 2^(K−1) of its 2^K levels (docs/theory.md §12), and a growing scale (β₂ > β₁) puts "
+          "a used level below zero. That level geometry, not noise in the method, is what can make "
+          "greedy's curve step down as K grows; refit and alternating move the levels back onto the "
+          "data. Whether a step is resolved is in the paired comparisons above.", "",
+          *_ptq_table(runs, ptq), ""]
+    md += _wall_section(results.get("wall_estimates"))
     if results.get("bound"):
         md += ["## The error guarantee, measured", "",
                "Relative residual energy ||R_K||² / ||X||² of groups of n entries (docs/paper.md §3): "

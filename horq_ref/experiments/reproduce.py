@@ -19,23 +19,32 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ..nn.models import ARCHS, METHODS
+from ..nn.models import ARCHS, METHODS as MODEL_METHODS
 
-__all__ = ["summary", "METHODS", "MODELS", "PTQ_ORDERS", "BOUND_LAWS", "PRESETS", "FIGURES", "reproduce"]
+__all__ = ["summary", "METHODS", "MODELS", "PTQ_ORDERS", "PTQ_SCALES", "BOUND_LAWS", "BOUND_N",
+           "PRESETS", "FIGURES", "reproduce"]
 
+METHODS = MODEL_METHODS + ("horq2-refit",)  # horq2 trained with least-squares scales
 MODELS = ARCHS
-PTQ_ORDERS = (1, 2, 3, 4)
+PTQ_ORDERS = (1, 2, 3, 4, 5, 6)
+PTQ_SCALES = ("greedy", "refit", "alternating")
 BOUND_LAWS = ("normal", "uniform", "relu-normal")
 BOUND_N = 576  # group size of the bound check: 64 channels x 3x3, also `horq-ref bound`'s default
 _COMMON = dict(batch_size=100, optimizer="adam", lr=2e-3, schedule="cosine")
 PRESETS = {
-    "quick": {"mlp": dict(seeds=3, epochs=5, **_COMMON), "cnn": dict(seeds=1, epochs=3, **_COMMON)},
-    "full": {"mlp": dict(seeds=5, epochs=20, **_COMMON), "cnn": dict(seeds=3, epochs=15, **_COMMON)},
+    "quick": {"mlp": dict(seeds=3, epochs=5, **_COMMON),
+              "cnn": dict(seeds=1, epochs=3, methods=METHODS[:4], **_COMMON)},  # no cnn refit: time
+    "full": {"mlp": dict(seeds=5, epochs=20, **_COMMON), "cnn": dict(seeds=3, epochs=15, **_COMMON),
+             "mlp3": dict(seeds=5, epochs=20, **_COMMON), "cnn3": dict(seeds=3, epochs=15, **_COMMON)},
 }
-FIGURES = ("training_curves.png", "accuracy_vs_order.png", "ptq.png", "bound.png")
+#: Test images of the PTQ-by-scales evaluation (the alternating coding is the slow part) and the
+#: largest order of the alternating variant on convolutions, per preset.
+PTQ_LIMITS = {"quick": dict(images=200, conv_alternating=2),
+              "full": dict(images=300, conv_alternating=3)}
+FIGURES = ("training_curves.png", "accuracy_vs_order.png", "ptq.png", "ptq_scales.png", "bound.png")
 
 
-def reproduce(out, *, quick=False, data="mnist", data_dir=None, models=MODELS, seeds=None,
+def reproduce(out, *, quick=False, data="mnist", data_dir=None, models=None, seeds=None,
               epochs=None, limit_train=None, limit_test=None, hidden=None, channels=None,
               bound_groups=None, threads=None, log=print):
     """Run the experiment and write ``out/results.json``, ``out/results.md`` and the figures.
@@ -48,7 +57,8 @@ def reproduce(out, *, quick=False, data="mnist", data_dir=None, models=MODELS, s
         The quick preset instead of the full one.
     data, data_dir, limit_train, limit_test
         As :func:`horq_ref.data.load_dataset`.
-    models : sequence of {"mlp", "cnn"}
+    models : sequence of {"mlp", "cnn", "mlp3", "cnn3"}, optional
+        Default: every model of the preset (quick: mlp, cnn; full: also the deeper mlp3, cnn3).
     seeds, epochs : int, optional
         Override the preset for every network.
     hidden, channels, bound_groups : int, optional
@@ -68,17 +78,19 @@ def reproduce(out, *, quick=False, data="mnist", data_dir=None, models=MODELS, s
     from ..data.datasets import load_dataset
     from .blas import blas_info
     from .report import summarize_ptq, summarize_runs
+    from .stats import compare_records, wall_estimates
 
     s = SimpleNamespace(quick=quick, data=data, data_dir=data_dir, seeds=seeds, epochs=epochs,
                         limit_train=limit_train, limit_test=limit_test, hidden=hidden,
                         channels=channels)
     t0 = time.perf_counter()
     ds = load_dataset(data, data_dir=data_dir, limit_train=limit_train, limit_test=limit_test)
-    plan = _plan(s, list(models))
+    plan = _plan(s, list(models or PRESETS["quick" if quick else "full"]))
     records = _run_all(ds, plan, out, log)
     runs, ptq = summarize_runs(records, ds.name, ds.n_test), summarize_ptq(records, ds.name)
     speed, note = _speed()
-    results = {"runs": runs, "ptq": ptq, "bound": _bound(ds, bound_groups or 1000),
+    results = {"runs": runs, "ptq": ptq, "comparisons": compare_records(records),
+               "wall_estimates": wall_estimates(runs), "bound": _bound(ds, bound_groups or 1000),
                "speed": speed, "speed_note": note, "checks": _checks(runs, ptq),
                "info": {"command": _command(s), "data": _data_note(ds), "plan": plan,
                         "cpus": os.cpu_count(), "blas": blas_info(threads),
@@ -93,7 +105,8 @@ def _run_all(ds, plan, out, log):
     """Every (model, method, seed) run of ``plan``, read back from ``out/runs/`` when finished."""
     from .report import write_json
 
-    jobs = [(m, meth, s) for m in plan for meth in METHODS for s in range(plan[m]["seeds"])]
+    jobs = [(m, meth, s) for m in plan for meth in plan[m].get("methods", METHODS)
+            for s in range(plan[m]["seeds"])]
     log(f"{_data_note(ds)}; {len(jobs)} training runs -> {out}")
     records = []
     for i, (arch, method, seed) in enumerate(jobs, start=1):
@@ -106,8 +119,8 @@ def _run_all(ds, plan, out, log):
         else:
             log(f"    (finished earlier, read from {path})")
         records.append(rec)
-        ptq = "" if "ptq" not in rec else "  PTQ K=1..4: " + " ".join(
-            f"{100 * a:.1f}" for a in rec["ptq"].values())
+        ptq = "" if "ptq" not in rec else "  PTQ greedy K=1..6: " + " ".join(
+            f"{100 * a:.1f}" for a in rec["ptq"]["greedy"].values())
         log(f"[{i:2d}/{len(jobs)}] {arch} {method:5s} seed {seed}: test acc "
             f"{100 * rec['test_acc']:.2f} %  ({rec['history'][-1]['epoch']} epochs, "
             f"{rec['train_seconds']:.1f} s, {rec['images_per_s']:,.0f} img/s){ptq}")
@@ -120,33 +133,53 @@ def _plan(args, models):
     for m in models:
         spec = dict(PRESETS["quick" if args.quick else "full"][m])
         spec.update({k: getattr(args, k) for k in ("seeds", "epochs") if getattr(args, k)})
-        if m == "mlp" and args.hidden:
-            spec["hidden"] = args.hidden
-        if m == "cnn" and args.channels:
-            spec["channels"] = (args.channels, 2 * args.channels)
+        if m.startswith("mlp") and args.hidden:
+            spec["hidden"] = (args.hidden,) * (3 if m == "mlp3" else 2)
+        if m.startswith("cnn") and args.channels:
+            spec["channels"] = (args.channels, 2 * args.channels) + ((2 * args.channels,) * (m == "cnn3"))
+        spec["ptq"] = PTQ_LIMITS["quick" if args.quick else "full"]
         plan[m] = spec
     return plan
 
 
-def _ptq(model, ds):
-    """``{K: accuracy}`` with every non-first layer's input expanded to order K, weights float."""
-    from ..nn.train import evaluate
+def _ptq(model, ds, limits):
+    """``({scales: {K: accuracy}}, {scales: {K: correct}})``: every non-first layer's input expanded
+    to order K with the named scales, weights float; the alternating variant (slow) on the first
+    ``limits["images"]`` test images only."""
+    from ..nn.train import predict
+    from .stats import encode_correct
 
-    accs = {}
-    for K in PTQ_ORDERS:
-        model.set_input_order(K)
-        accs[K] = evaluate(model, ds.x_test, ds.y_test)[1]
+    conv = model.config["arch"].startswith("cnn")
+    accs, correct = {}, {}
+    for sc in PTQ_SCALES:
+        for layer in model.layers:
+            if hasattr(layer, "opts"):
+                layer.opts["scales"] = sc
+        m = limits["images"] if sc == "alternating" else ds.n_test
+        x, y = ds.x_test[:m], ds.y_test[:m]
+        for K in PTQ_ORDERS:
+            if sc == "alternating" and conv and K > limits["conv_alternating"]:
+                continue
+            model.set_input_order(K)
+            ok = predict(model, x) == y
+            accs.setdefault(sc, {})[K] = float(ok.mean())
+            correct.setdefault(sc, {})[K] = encode_correct(ok)
+    for layer in model.layers:
+        if hasattr(layer, "opts"):
+            layer.opts["scales"] = model.config.get("scales", "greedy")
     model.set_input_order(None)
-    return accs
+    return accs, correct
 
 
 def _one_run(ds, arch, method, seed, spec, log):
     from ..nn.models import build_model
-    from ..nn.train import train
+    from ..nn.train import predict, train
+    from .stats import encode_correct
 
     shape = {k: spec[k] for k in ("hidden", "channels") if k in spec}
-    model = build_model(arch, method, seed=seed, input_shape=ds.image_shape,
-                        num_classes=ds.n_classes, **shape)
+    meth, _, scales = method.partition("-")
+    model = build_model(arch, meth, seed=seed, input_shape=ds.image_shape,
+                        num_classes=ds.n_classes, scales=scales or "greedy", **shape)
     hist = train(model, ds, epochs=spec["epochs"], batch_size=spec["batch_size"],
                  optimizer=spec["optimizer"], lr=spec["lr"], schedule=spec["schedule"], seed=seed,
                  log=lambda line: log("    " + line.strip()) if "batch" in line else None,
@@ -156,8 +189,9 @@ def _one_run(ds, arch, method, seed, spec, log):
            "train_seconds": float(sum(h["train_seconds"] for h in hist)),
            "images_per_s": float(np.mean([h["images_per_s"] for h in hist])),
            "settings": {k: v for k, v in spec.items() if k != "seeds"}}
+    rec["correct"] = encode_correct(predict(model, ds.x_test) == ds.y_test)
     if method == "float":
-        rec["ptq"] = _ptq(model, ds)
+        rec["ptq"], rec["ptq_correct"] = _ptq(model, ds, spec["ptq"])
     return rec
 
 
@@ -179,13 +213,21 @@ def _saved_run(path, ds, spec):
     if not isinstance(rec, dict) or rec.get("data") != _data_note(ds) or rec.get("settings") != settings:
         return None
     _check_record(path, rec)
-    if "ptq" in rec:  # JSON object keys are strings
-        rec["ptq"] = {int(k): v for k, v in rec["ptq"].items()}
+    for key in ("ptq", "ptq_correct"):  # JSON object keys are strings
+        if key in rec:
+            rec[key] = {sc: {int(k): v for k, v in by.items()} for sc, by in rec[key].items()}
     return rec
 
 
 def _fraction(v):
     return isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= v <= 1.0
+
+
+def _ptq_ok(ptq):
+    """``{scales: {K: accuracy}}`` with known scales, digit keys and fractions."""
+    return isinstance(ptq, dict) and all(
+        sc in PTQ_SCALES and isinstance(by, dict)
+        and all(str(k).isdigit() and _fraction(v) for k, v in by.items()) for sc, by in ptq.items())
 
 
 def _check_record(path, rec):
@@ -197,8 +239,7 @@ def _check_record(path, rec):
                   for h in hist)
           and all(isinstance(rec.get(k), (int, float)) and not isinstance(rec.get(k), bool)
                   and rec[k] >= 0 for k in ("train_seconds", "images_per_s", "order", "seed"))
-          and ("ptq" not in rec or (isinstance(rec["ptq"], dict) and all(
-              str(k).isdigit() and _fraction(v) for k, v in rec["ptq"].items()))))
+          and ("ptq" not in rec or _ptq_ok(rec["ptq"])))
     if not ok:
         raise ValueError(f"{path} is damaged (a field is missing or out of range); delete it to run "
                          f"it again")
@@ -238,7 +279,8 @@ def _checks(runs, ptq):
         f, h1, h2 = by["mlp", "float"], by["mlp", "horq1"], by["mlp", "horq2"]
         checks["mlp_horq2_above_horq1_and_closer_to_float"] = h2 > h1 and abs(f - h2) < abs(f - h1)
     for model in dict.fromkeys(p["model"] for p in ptq):
-        acc = [p["test_accuracy"] for p in ptq if p["model"] == model and p["order"] <= 3]
+        acc = [p["test_accuracy"] for p in ptq
+               if p["model"] == model and p["order"] <= 3 and p["scales"] == "greedy"]
         checks[f"{model}_ptq_not_falling_k1_to_k3"] = all(b >= a for a, b in zip(acc, acc[1:]))
     return checks
 
@@ -259,14 +301,15 @@ def _data_note(ds):
 
 
 def _write(out, results):
-    from .plots import (plot_accuracy_vs_order, plot_bound_reports, plot_ptq,
+    from .plots import (plot_accuracy_vs_order, plot_bound_reports, plot_ptq, plot_ptq_scales,
                         plot_training_curves)
     from .report import render_markdown, write_json, write_text
 
     runs, ptq = results["runs"], results["ptq"]
     plot_training_curves(runs, os.path.join(out, "training_curves.png"))
     plot_accuracy_vs_order(runs, os.path.join(out, "accuracy_vs_order.png"))
-    plot_ptq(runs, ptq, os.path.join(out, "ptq.png"))
+    plot_ptq(runs, [p for p in ptq if p["scales"] == "greedy"], os.path.join(out, "ptq.png"))
+    plot_ptq_scales(ptq, os.path.join(out, "ptq_scales.png"))
     plot_bound_reports({b["law"]: b["rows"] for b in results["bound"]}, os.path.join(out, "bound.png"))
     write_json(os.path.join(out, "results.json"), results)
     write_text(os.path.join(out, "results.md"), render_markdown(results))

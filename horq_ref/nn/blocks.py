@@ -53,14 +53,15 @@ class _Block:
 class _Weighted(_Block):
     """A layer ``Y = op(Xt, Wt) + b`` whose input and weights may be quantized."""
 
-    def __init__(self, name, W, b, order=None, sign_fn=SIGN_STE, ste="chain", backend="float"):
+    def __init__(self, name, W, b, order=None, sign_fn=SIGN_STE, ste="chain", backend="float",
+                 scales="greedy"):
         super().__init__(name)
         self.params = {"W": W, "b": b}
         self.grads = {"W": np.zeros_like(W), "b": np.zeros_like(b)}
         self.order = order  # the trained order; None: full precision
         self.input_order = order  # the order used now (post-training quantization overrides it)
         self.binary_weights = order is not None
-        self.opts = dict(sign_fn=sign_fn, ste=ste)
+        self.opts = dict(sign_fn=sign_fn, ste=ste, scales=scales)
         self.backend = backend
 
     def _opts(self):

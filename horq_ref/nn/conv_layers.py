@@ -27,9 +27,10 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..checks import check_int
-from ..conv import HorqOperands, horq_conv2d, horq_conv2d_operands, unquantize_grads
+from ..conv import HorqOperands, horq_conv2d, horq_conv2d_operands
 from ..im2col import check_conv_args, col2im, cols_matmul, im2col
-from .layers import BINARY_BACKENDS, binary_grads, check_array, check_backend
+from .layers import (BINARY_BACKENDS, binary_grads, check_array, check_backend, quantize_operands,
+                     unquantize_grads)
 from ..ste import SIGN_STE
 
 __all__ = [
@@ -78,6 +79,7 @@ class BinaryConvCache(NamedTuple):
     ste: str
     stride: int
     padding: int
+    scales: str
 
 
 class MaxPoolCache(NamedTuple):
@@ -147,7 +149,7 @@ def conv2d_backward(dY, cache):
 
 def horq_conv2d_forward(
     x, W, b, order, stride=1, padding=0, *, sign_fn=SIGN_STE, ste="chain", backend="float",
-    binary_weights=True,
+    binary_weights=True, scales="greedy",
 ):
     """HORQ convolution: order-K im2col rows against order-one filters (order one: XNOR-Net).
 
@@ -160,7 +162,7 @@ def horq_conv2d_forward(
     order : int >= 1 or None
         K for each im2col row (one group, ``D = C*kh*kw`` entries); None keeps the input in float.
     stride, padding : int
-    sign_fn, ste, backend, binary_weights
+    sign_fn, ste, backend, binary_weights, scales
         As in :func:`horq_ref.nn.layers.horq_dense_forward`.
 
     Returns
@@ -176,9 +178,11 @@ def horq_conv2d_forward(
     _check_bias(W, b)
     check_backend(backend, order, binary_weights, sign_fn)
     if backend in BINARY_BACKENDS:
-        Y = horq_conv2d(x, W, order, stride=stride, padding=padding, backend=backend)
-        return Y + b[:, None, None], BinaryConvCache(x, W, order, sign_fn, ste, stride, padding)
-    ops, (Ho, Wo) = horq_conv2d_operands(x, W, order, stride, padding, sign_fn=sign_fn, ste=ste,
+        Y = horq_conv2d(x, W, order, stride=stride, padding=padding, backend=backend, scales=scales)
+        return Y + b[:, None, None], BinaryConvCache(x, W, order, sign_fn, ste, stride, padding,
+                                                     scales)
+    ops, (Ho, Wo) = horq_conv2d_operands(x, W, order, stride, padding, quantize_operands,
+                                         scales=scales, sign_fn=sign_fn, ste=ste,
                                          binary_weights=binary_weights)  # Xt (N, P, D), Wt (F, D)
     Y = cols_matmul(ops.Xt, ops.Wt, Ho, Wo) + b[:, None, None]
     return Y, HorqConvCache(x.shape, W.shape, stride, padding, ops)
@@ -197,13 +201,13 @@ def horq_conv2d_backward(dY, cache):
 
 def _binary_backward(dY, cache):
     """:func:`horq_conv2d_backward` of a binary backend: im2col rows through :func:`binary_grads`."""
-    x, W, order, sign_fn, ste, stride, padding = cache
+    x, W, order, sign_fn, ste, stride, padding, scales = cache
     F, _, kh, kw = W.shape
     check_array(dY, "dY", (x.shape[0], F) + check_conv_args(x, W, stride, padding))
     cols = im2col(x, kh, kw, stride, padding)  # (N, P, D)
     rows = cols.reshape(-1, cols.shape[2])  # (N*P, D)
     dYr = dY.transpose(0, 2, 3, 1).reshape(rows.shape[0], F)  # (N*P, F)
-    dcols, dWr = binary_grads(dYr, rows, W.reshape(F, -1), order, sign_fn, ste)
+    dcols, dWr = binary_grads(dYr, rows, W.reshape(F, -1), order, sign_fn, ste, scales)
     dx = col2im(dcols.reshape(cols.shape), x.shape, kh, kw, stride, padding)
     return dx, dWr.reshape(W.shape), dY.sum(axis=(0, 2, 3))
 

@@ -29,9 +29,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .. import conv
 from ..checks import check_choice
-from ..conv import BACKENDS, HorqOperands, horq_linear, quantize_operands, unquantize_grads
-from ..ste import SIGN_STE
+from ..conv import BACKENDS, HorqOperands, horq_linear
+from ..scales import SCALES, alternating
+from ..ste import SIGN_STE, QuantizerCache
+from .refit import refit_quantizer_backward, refit_quantizer_forward
 
 __all__ = [
     "dense_forward",
@@ -80,6 +83,7 @@ class BinaryDenseCache(NamedTuple):
     order: int
     sign_fn: object
     ste: str
+    scales: str
 
 
 def check_array(a, name, shape=None):
@@ -147,7 +151,37 @@ def check_backend(backend, order, binary_weights, sign_fn):
         )
 
 
-def binary_grads(dY, x, W, order, sign_fn, ste):
+def quantize_operands(x, W, order, axis=-1, *, sign_fn=SIGN_STE, ste="chain", binary_weights=True,
+                      scales="greedy"):
+    """:func:`horq_ref.conv.quantize_operands` with a choice of input scales (:mod:`horq_ref.scales`).
+
+    ``"greedy"`` is HORQ; ``"refit"`` refits the input scales by least squares and backpropagates
+    through the refit (:mod:`horq_ref.nn.refit`); ``"alternating"`` has no backward (inference only).
+    """
+    check_choice(scales, "scales", SCALES)
+    greedy = scales == "greedy" or order is None
+    ops = conv.quantize_operands(x, W, order if greedy else None, axis, sign_fn=sign_fn, ste=ste,
+                                 binary_weights=binary_weights)
+    if greedy:
+        return ops
+    if scales == "refit":
+        Xt, qcache = refit_quantizer_forward(x, order, axis, sign_fn=sign_fn)
+    else:  # post-training quantization only
+        Xt, qcache = alternating(x, order, axis).reconstruct().astype(x.dtype), ("alternating",)
+    return ops._replace(Xt=Xt, qcache=qcache)
+
+
+def unquantize_grads(dXt, dWt, ops):
+    """``(dx, dW)`` from the gradients of the operands of :func:`quantize_operands` (any scales)."""
+    q = ops.qcache
+    if q is None or isinstance(q, QuantizerCache):  # float input or greedy HORQ
+        return conv.unquantize_grads(dXt, dWt, ops)
+    if q[0] == "alternating":
+        raise ValueError("scales='alternating' has no backward: use it for inference only")
+    return refit_quantizer_backward(dXt, q), conv.unquantize_grads(dXt, dWt, ops._replace(qcache=None))[1]
+
+
+def binary_grads(dY, x, W, order, sign_fn, ste, scales="greedy"):
     """``(dx (M, D), dW (F, D))`` of a HORQ layer on rows ``x`` (M, D), ``W`` (F, D), ``dY`` (M, F).
 
     The products ``dY Wt`` and ``dY^T Xt`` run on binary operands with additions only
@@ -156,13 +190,17 @@ def binary_grads(dY, x, W, order, sign_fn, ste):
     """
     from ..binary_backward import binary_backward, binary_operands
 
+    if scales != "greedy":
+        raise ValueError(f"the bit backends train with greedy scales only, got scales={scales!r}; "
+                         "train with backend='float'")
     ops = quantize_operands(x, W, order, -1, sign_fn=sign_fn, ste=ste, binary_weights=True)
     dXt, dWt = binary_backward(dY, binary_operands(x, W, order))
     return unquantize_grads(dXt, dWt, ops)
 
 
 def horq_dense_forward(
-    x, W, b, order, *, sign_fn=SIGN_STE, ste="chain", backend="float", binary_weights=True
+    x, W, b, order, *, sign_fn=SIGN_STE, ste="chain", backend="float", binary_weights=True,
+    scales="greedy",
 ):
     """HORQ fully connected layer ``Y = Xt Wt^T + b`` (order one: XNOR-Net).
 
@@ -182,6 +220,8 @@ def horq_dense_forward(
     backend : {"float", "bits", "bits-fast"}
     binary_weights : bool
         ``Wt = alpha sign(W)`` (True) or ``Wt = W``.
+    scales : {"greedy", "refit", "alternating"}
+        The input scales (:func:`quantize_operands`).
 
     Returns
     -------
@@ -195,8 +235,10 @@ def horq_dense_forward(
     _check_dense(x, W, b)
     check_backend(backend, order, binary_weights, sign_fn)
     if backend in BINARY_BACKENDS:
-        return horq_linear(x, W, order, backend=backend) + b, BinaryDenseCache(x, W, order, sign_fn, ste)
-    ops = quantize_operands(x, W, order, -1, sign_fn=sign_fn, ste=ste, binary_weights=binary_weights)
+        Y = horq_linear(x, W, order, backend=backend, scales=scales) + b
+        return Y, BinaryDenseCache(x, W, order, sign_fn, ste, scales)
+    ops = quantize_operands(x, W, order, -1, sign_fn=sign_fn, ste=ste, binary_weights=binary_weights,
+                            scales=scales)
     return ops.Xt @ ops.Wt.T + b, HorqDenseCache(ops)
 
 

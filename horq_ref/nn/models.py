@@ -37,7 +37,9 @@ from ..ste import SIGN_STE, STE_VARIANTS, SignFn
 
 __all__ = ["build_model", "Model", "ARCHS", "METHODS"]
 
-ARCHS = ("mlp", "cnn")
+ARCHS = ("mlp", "cnn", "mlp3", "cnn3")
+#: Default widths of the deeper networks: two binarized hidden layers each.
+_DEEP = {"mlp3": (512, 512, 512), "cnn3": (16, 32, 32)}
 METHODS = ("float", "horq1", "horq2", "horq3")  # the named methods; "horq" takes order=K
 
 
@@ -194,12 +196,14 @@ def _cnn(rng, K, q, relu, input_shape, num_classes, dtype, channels):
 
 def build_model(arch, method="float", *, order=None, seed=0, ste="chain", backend="float",
                 hidden_relu=True, input_shape=(1, 28, 28), num_classes=10, dtype=np.float32,
-                hidden=None, channels=None, sign_fn=SIGN_STE):
+                hidden=None, channels=None, sign_fn=SIGN_STE, scales="greedy"):
     """Build the MLP or the CNN, full precision or HORQ of any order.
 
     Parameters
     ----------
-    arch : {"mlp", "cnn"}
+    arch : {"mlp", "cnn", "mlp3", "cnn3"}
+        ``mlp3`` is the MLP with three hidden layers of 512 and ``cnn3`` the CNN with three
+        convolutions (16, 32, 32): two binarized layers each, first and last full precision.
     method : {"float", "horq1", "horq2", "horq3", "horq"}
         ``horqK`` quantizes the hidden layers' inputs to order K (``horq1`` is XNOR-Net).
     order : int >= 1, optional
@@ -220,6 +224,8 @@ def build_model(arch, method="float", *, order=None, seed=0, ste="chain", backen
         CNN convolution widths (default (16, 32)).
     sign_fn : SignFn
         ``SIGN_STE``; ``smooth_sign(tau)`` makes the network smooth for gradient checks.
+    scales : {"greedy", "refit"}
+        Input scales of the HORQ layers (``"refit"``: least squares, :mod:`horq_ref.nn.refit`).
 
     Returns
     -------
@@ -244,12 +250,15 @@ def build_model(arch, method="float", *, order=None, seed=0, ste="chain", backen
         raise ValueError(f"input_shape must be (C, H, W) of positive ints, got {input_shape!r}")
     check_int(num_classes, "num_classes", minimum=2)
     rng, dt = np.random.default_rng(seed), np.dtype(dtype)
-    q = dict(sign_fn=sign_fn, ste=ste, backend=backend)
-    if arch == "mlp":
-        layers = _mlp(rng, K, q, hidden_relu, shape, num_classes, dt, hidden)
+    q = dict(sign_fn=sign_fn, ste=ste, backend=backend,
+             scales=check_choice(scales, "scales", ("greedy", "refit")))
+    if arch.startswith("mlp"):
+        widths = _DEEP[arch] if hidden is None and arch in _DEEP else hidden
+        layers = _mlp(rng, K, q, hidden_relu, shape, num_classes, dt, widths)
     else:
-        layers = _cnn(rng, K, q, hidden_relu, shape, num_classes, dt, channels)
+        widths = _DEEP[arch] if channels is None and arch in _DEEP else channels
+        layers = _cnn(rng, K, q, hidden_relu, shape, num_classes, dt, widths)
     config = dict(arch=arch, method=method, order=K, seed=seed, ste=ste, backend=backend,
                   hidden_relu=hidden_relu, input_shape=shape, num_classes=num_classes,
-                  dtype=dt.name, hidden=hidden, channels=channels)
+                  dtype=dt.name, hidden=hidden, channels=channels, scales=scales)
     return Model(layers, config)

@@ -25,11 +25,13 @@ def tiny_run(tmp_path_factory):
 def test_results_json_schema(tiny_run):
     _, res = tiny_run
     runs, ptq = res["runs"], res["ptq"]
+    cnn_methods = reproduce.PRESETS["quick"]["cnn"]["methods"]
     assert [(r["model"], r["method"]) for r in runs] == [
-        (m, meth) for m in ("mlp", "cnn") for meth in ("float", "horq1", "horq2", "horq3")]
+        (m, meth) for m in ("mlp", "cnn") for meth in (reproduce.METHODS if m == "mlp" else cnn_methods)]
     for r in runs:
         assert r["dataset"] == "mnist-5k"
-        assert r["order"] == {"float": 0, "horq1": 1, "horq2": 2, "horq3": 3}[r["method"]]
+        assert r["order"] == {"float": 0, "horq1": 1, "horq2": 2, "horq3": 3,
+                              "horq2-refit": 2}[r["method"]]
         assert r["seeds"] == [0, 1] and all(type(s) is int for s in r["seeds"])
         assert r["epochs"] == 2 and r["train_seconds"] > 0
         per = r["test_accuracy_per_seed"]
@@ -37,10 +39,19 @@ def test_results_json_schema(tiny_run):
         assert r["test_accuracy"] == pytest.approx(np.mean(per))
         assert r["test_accuracy_std"] == pytest.approx(np.std(per, ddof=1))
         assert all(isinstance(r[k], float) for k in ("test_accuracy", "test_accuracy_std"))
-    assert [(p["model"], p["order"]) for p in ptq] == [(m, k) for m in ("mlp", "cnn")
-                                                        for k in (1, 2, 3, 4)]
+    alt = reproduce.PTQ_LIMITS["quick"]["conv_alternating"]
+    assert [(p["model"], p["scales"], p["order"]) for p in ptq] == [
+        (m, sc, k) for m in ("mlp", "cnn") for sc in reproduce.PTQ_SCALES for k in range(1, 7)
+        if not (m == "cnn" and sc == "alternating" and k > alt)]
     for p in ptq:
         assert p["dataset"] == "mnist-5k" and 0.0 <= p["test_accuracy"] <= 1.0
+    comp = res["comparisons"]
+    assert {(c["model"], c["a"], c["b"]) for c in comp} >= {
+        ("mlp", "horq2", "horq1"), ("mlp", "horq2-refit", "horq2"), ("cnn", "horq2", "horq1")}
+    for c in comp:
+        assert set(c) >= {"model", "a", "b", "diff", "ci_low", "ci_high", "test"}
+        assert c["ci_low"] <= c["diff"] <= c["ci_high"] or c["measure"] != "test accuracy"
+    assert any(c["a"] == "ptq refit K=2" for c in comp)
     assert set(res["checks"]) == {"mlp_horq2_above_horq1_and_closer_to_float",
                                   "mlp_ptq_not_falling_k1_to_k3", "cnn_ptq_not_falling_k1_to_k3"}
     assert all(row["measured_max"] <= row["refined_bound"] + 1e-9  # rounding slack, as in bound
@@ -78,7 +89,7 @@ def _records():
             rec = {"model": "mlp", "method": method, "order": order, "seed": seed, "test_acc": a,
                    "history": hist, "train_seconds": 2.0, "images_per_s": 100.0, "settings": {}}
             if method == "float":
-                rec["ptq"] = {1: 0.5 + seed / 10, 2: 0.8, 3: 0.9}
+                rec["ptq"] = {"greedy": {1: 0.5 + seed / 10, 2: 0.8, 3: 0.9}}
             recs.append(rec)
     return recs
 
@@ -91,6 +102,10 @@ def test_summaries_from_synthetic_records():
     assert h1["curve_test_acc"] == pytest.approx([0.815, 0.915])
     ptq = summarize_ptq(_records(), "mnist-5k")
     assert [p["order"] for p in ptq] == [1, 2, 3]
+    old = _records()  # records with a plain {K: accuracy} are read as greedy scales
+    for r in old:
+        r.pop("ptq", None) if r["method"] != "float" else r.update(ptq=r["ptq"]["greedy"])
+    assert summarize_ptq(old, "mnist-5k") == ptq
     assert ptq[0]["test_accuracy"] == pytest.approx(0.55)
     checks = reproduce._checks(runs, ptq)
     assert checks == {"mlp_horq2_above_horq1_and_closer_to_float": True,
@@ -133,13 +148,13 @@ def test_interrupted_reproduce_resumes_from_finished_runs(tiny_run, capsys):
     writes the same results, and a run made with other settings is trained again."""
     out, res = tiny_run
     saved = sorted(p.name for p in (out / "runs").iterdir())
-    assert len(saved) == 2 * 4 * 2 and "mlp-horq2-seed1.json" in saved
+    assert len(saved) == 2 * (5 + 4) and "mlp-horq2-seed1.json" in saved
     assert not [p for p in (out / "runs").iterdir() if p.name.startswith(".")]  # no temp files
-    (out / "runs" / "cnn-horq3-seed1.json").unlink()  # as if interrupted during the last run
+    (out / "runs" / "cnn-horq3-seed1.json").unlink()  # as if interrupted in the last run
     capsys.readouterr()
     assert main(["reproduce", "--quick", "--out", str(out), "--seeds", "2"] + TINY) == 0
     log = capsys.readouterr().out
-    assert log.count("finished earlier") == 15
+    assert log.count("finished earlier") == 17
     again = json.loads((out / "results.json").read_text())
     for r, r2 in zip(res["runs"], again["runs"]):
         assert r2["test_accuracy_per_seed"] == r["test_accuracy_per_seed"]  # same seeds, same weights
@@ -148,3 +163,18 @@ def test_interrupted_reproduce_resumes_from_finished_runs(tiny_run, capsys):
     assert main(["reproduce", "--quick", "--out", str(out), "--seeds", "1", "--models", "mlp"]
                 + other) == 0
     assert "finished earlier" not in capsys.readouterr().out
+
+
+def test_paired_bootstrap_resolves_a_real_difference_and_not_noise(rng):
+    from horq_ref.experiments.stats import paired_bootstrap
+
+    a = rng.random((3, 2000)) < 0.95
+    b = a.copy()
+    flip = rng.random(a.shape) < 0.05  # b loses 5 % of a's correct answers: a real difference
+    b[flip & a] = False
+    r = paired_bootstrap(a, b)
+    assert r["ci_low"] > 0 and r["diff"] > 0.03
+    noise = rng.random((3, 2000)) < 0.95  # negative control: two independent equal-rate sets
+    r0 = paired_bootstrap(noise, rng.random((3, 2000)) < 0.95)
+    assert r0["ci_low"] < 0 < r0["ci_high"]
+    assert paired_bootstrap(a, b) == r  # a fixed generator: the same interval every time

@@ -20,7 +20,7 @@ def ds():
 def _record(ds, **changes):
     rec = {"model": "mlp", "method": "float", "order": 0, "seed": 0, "test_acc": 0.5,
            "history": [{"epoch": 1, "lr": 2e-3, "train_loss": 1.0, "test_acc": 0.5}],
-           "train_seconds": 1.0, "images_per_s": 100.0, "ptq": {"1": 0.4},
+           "train_seconds": 1.0, "images_per_s": 100.0, "ptq": {"greedy": {"1": 0.4}},
            "settings": {k: v for k, v in SPEC.items() if k != "seeds"}, "data": rp._data_note(ds)}
     rec.update(changes)
     return rec
@@ -29,7 +29,7 @@ def _record(ds, **changes):
 def test_a_good_record_is_read_back(ds, tmp_path):
     path = tmp_path / "r.json"
     path.write_text(json.dumps(_record(ds)))
-    assert rp._saved_run(str(path), ds, SPEC)["ptq"] == {1: 0.4}
+    assert rp._saved_run(str(path), ds, SPEC)["ptq"] == {"greedy": {1: 0.4}}
 
 
 def test_other_settings_are_run_again(ds, tmp_path):
@@ -41,7 +41,8 @@ def test_other_settings_are_run_again(ds, tmp_path):
 
 @pytest.mark.parametrize("changes", [
     dict(test_acc="high"), dict(history={"epoch": 1}), dict(history=[]), dict(test_acc=1.5),
-    dict(ptq={"one": 0.3}), dict(train_seconds=None),
+    dict(ptq={"greedy": {"one": 0.3}}), dict(ptq={"median": {"1": 0.3}}), dict(ptq={"1": 0.3}),
+    dict(train_seconds=None),
 ])
 def test_damaged_fields_are_refused_naming_the_file(ds, tmp_path, changes):
     path = tmp_path / "r.json"
@@ -66,7 +67,7 @@ def test_damaged_run_in_the_cli_is_one_line(ds, tmp_path, capsys):
             "--limit-train", "200", "--limit-test", "100", "--hidden", "8", "--bound-groups", "5"]
     runs = out / "runs"
     runs.mkdir(parents=True)
-    spec = dict(rp.PRESETS["full"]["mlp"], seeds=1, epochs=1, hidden=8)
+    spec = dict(rp.PRESETS["full"]["mlp"], seeds=1, epochs=1, hidden=(8, 8), ptq=rp.PTQ_LIMITS["full"])
     rec = _record(ds, test_acc="x", settings={k: v for k, v in spec.items() if k != "seeds"})
     (runs / "mlp-float-seed0.json").write_text(json.dumps(rec))
     assert main(argv) == 2

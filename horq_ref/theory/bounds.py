@@ -14,7 +14,8 @@ Derived in this project (proofs in ``docs/theory.md``; not stated in the paper):
 
 * after the first order a residual has ``||R_i||_1^2 >= 2 ||R_i||_2^2``, so every later order removes
   at least ``2/n`` of the energy: ``||R_K||^2 <= (1 - 1/n)(1 - 2/n)^(K-1) ||X||^2`` (``refined_bound``).
-  Hence ``(1 - 1/n)^K`` is reached for ``K = 1`` (1-sparse inputs) but never for ``K >= 2``.
+  Hence ``(1 - 1/n)^K`` is reached for ``K = 1`` (1-sparse inputs) but, for ``n >= 2`` and
+  ``X != 0``, never for ``K >= 2``.
 * the scales need not decrease: ``x = (1, 0, 0)`` gives ``beta_2 = 4/9 > beta_1 = 1/3``. What does hold is
   ``beta_{i+1} <= 2 (1 - 1/n) beta_i`` (``beta_growth_bound``), attained by 1-sparse inputs.
 
@@ -25,18 +26,16 @@ nothing to approximate: its ratios are defined as 0.
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
 
-from .checks import check_choice, check_int
-from .quantize import Expansion, residual_quantize
+from ..checks import check_int
+from ..quantize import Expansion, residual_quantize
+from .laws import closed_form_ratio
 
 __all__ = [
     "SubnormalWarning",
-    "LAWS",
-    "sample_law",
     "relative_errors",
     "identity_prediction",
     "contraction_ratios",
@@ -44,30 +43,9 @@ __all__ = [
     "refined_bound",
     "beta_growth_bound",
     "effective_sparsity",
-    "closed_form_ratio",
     "bound_report",
+    "rounding_floor",
 ]
-
-#: Input laws with a sampler; ``closed_form_ratio`` knows the ``n -> inf`` ratio for some of them.
-LAWS = ("normal", "uniform", "laplace", "relu-normal")
-
-
-def sample_law(law, shape, rng):
-    """Draw i.i.d. entries of ``law`` with the given ``shape`` from generator ``rng``.
-
-    ``normal``: N(0, 1); ``uniform``: U[-1, 1]; ``laplace``: Laplace(0, 1); ``relu-normal``:
-    max(0, N(0, 1)), the input of a layer that follows a ReLU.
-    """
-    if law == "normal":
-        return rng.standard_normal(shape)
-    if law == "uniform":
-        return rng.uniform(-1.0, 1.0, shape)
-    if law == "laplace":
-        return rng.laplace(0.0, 1.0, shape)
-    if law == "relu-normal":
-        return np.maximum(rng.standard_normal(shape), 0.0)
-    raise ValueError(f"law must be one of {LAWS}, got {law!r}")
-
 
 def _group_scale(e: Expansion):
     """Largest |x| per group (shape G); 1 where the group is all zero (its ratios become 0)."""
@@ -113,11 +91,34 @@ def identity_prediction(expansion):
     return np.where(x_energy > 0, pred, 0.0)
 
 
+def rounding_floor(expansion):
+    """Largest residual magnitude that counts as zero, per group (shape G): ``4 K (n + 1) eps max|X|``.
+
+    A residual that is zero in exact arithmetic (``n = 2`` after two orders, equal magnitudes after
+    one) comes out of the float recursion as rounding noise of that size, whose norms mean nothing.
+    The factor is the one of the quantizer's oracle test: each scale carries ~``n eps`` relative
+    rounding, and the residuals inherit it once per order.
+    """
+    _check_expansion(expansion)
+    eps = np.finfo(expansion.x.dtype).eps
+    return 4 * expansion.order * (expansion.n + 1) * eps * np.max(
+        np.abs(expansion.x), axis=expansion.axis, keepdims=True)
+
+
+def _is_zero(expansion):
+    """(K,) + G: is ``R_{i-1}`` zero up to :func:`rounding_floor`, for ``i = 1..K``."""
+    R = expansion.residuals[:-1]
+    ax = _shifted(expansion.axis, expansion.x.ndim)
+    return np.max(np.abs(R), axis=ax, keepdims=True) <= rounding_floor(expansion)
+
+
 def contraction_ratios(expansion):
     """Per-order ratios ``||R_i||^2 / ||R_{i-1}||^2 = 1 - ||R_{i-1}||_1^2 / (n ||R_{i-1}||_2^2)``.
 
     Computed from the norms of ``R_{i-1}`` alone (the right-hand side), so they do not depend on how
-    ``R_i`` was rounded. A residual that is already zero has ratio 0.
+    ``R_i`` was rounded. A residual that is zero up to :func:`rounding_floor` has ratio 0 (e.g.
+    ``x = (1.21631507, 0.39531579)``: ``R_2`` is exactly zero, in floats ``(0, 5.6e-17)``, whose ratio
+    would be the meaningless 1/2); ratios are clipped to ``[0, 1 - 1/n]`` against rounding.
 
     Returns
     -------
@@ -131,7 +132,8 @@ def contraction_ratios(expansion):
     l1 = np.sum(np.abs(R) / s, axis=ax, keepdims=True)
     l2sq = np.sum((R / s) ** 2, axis=ax, keepdims=True)
     safe = np.where(l2sq > 0, l2sq, 1.0)
-    return np.where(l2sq > 0, 1.0 - l1**2 / (expansion.n * safe), 0.0)
+    ratio = np.clip(1.0 - l1**2 / (expansion.n * safe), 0.0, 1.0 - 1.0 / expansion.n)
+    return np.where(_is_zero(expansion), 0.0, ratio)
 
 
 def _shifted(axis, ndim):
@@ -193,7 +195,9 @@ def beta_growth_bound(n, first=True):
 
 
 def effective_sparsity(expansion):
-    """``rho_i = ||R_i||_1^2 / ||R_i||_2^2`` for ``i = 0..K-1``, in ``[1, n]`` (0 for a zero residual).
+    """``rho_i = ||R_i||_1^2 / ||R_i||_2^2`` for ``i = 0..K-1``, in ``[1, n]``.
+
+    0 for a residual that is zero up to :func:`rounding_floor` (see :func:`contraction_ratios`).
 
     Order ``i + 1`` keeps the fraction ``1 - rho_i / n`` of the energy (:func:`contraction_ratios`):
     ``rho = 1`` (a 1-sparse residual) is the worst case, ``rho = n`` (equal magnitudes) is exact.
@@ -204,37 +208,7 @@ def effective_sparsity(expansion):
     """
     _check_expansion(expansion)
     rho = expansion.n * (1.0 - contraction_ratios(expansion))
-    R = expansion.residuals[:-1]
-    zero = np.all(R == 0, axis=_shifted(expansion.axis, expansion.x.ndim), keepdims=True)
-    return np.where(zero, 0.0, rho)
-
-
-def closed_form_ratio(law, order):
-    """``E||R_K||^2 / E||X||^2`` in the limit ``n -> inf`` where a closed form is known, else None.
-
-    * uniform on [-a, a]: ``4^-K`` (each order leaves a uniform law on half the interval);
-    * normal, order 1: ``1 - 2/pi``; Laplace, order 1: ``1/2``; ReLU of a normal, order 1: ``1 - 1/pi``
-      (all from ``1 - (E|X|)^2 / E[X^2]``).
-
-    Examples
-    --------
-    >>> round(closed_form_ratio("normal", 1), 4)
-    0.3634
-    >>> closed_form_ratio("uniform", 3)
-    0.015625
-    >>> closed_form_ratio("normal", 2) is None
-    True
-    """
-    check_int(order, "order", minimum=0)
-    check_choice(law, "law", LAWS + ("mnist",))
-    if order == 0:
-        return 1.0
-    if law == "uniform":
-        return 0.25**order
-    first = {"normal": 1 - 2 / math.pi, "laplace": 0.5, "relu-normal": 1 - 1 / math.pi}
-    if order == 1 and law in first:
-        return first[law]
-    return None
+    return np.where(_is_zero(expansion), 0.0, rho)
 
 
 class SubnormalWarning(UserWarning):

@@ -27,10 +27,9 @@ from numbers import Integral
 
 import numpy as np
 
-from .checks import check_int
+from ..checks import check_int
 
-__all__ = ["speedup", "layer_cost", "LayerCost", "speedup_table", "SpeedupTable", "backward_cost",
-           "BackwardCost"]
+__all__ = ["speedup", "layer_cost", "LayerCost", "speedup_table", "SpeedupTable", "refit_cost"]
 
 
 def speedup(channels, kh, kw, order, word_bits=64, float_ops=None):
@@ -215,82 +214,25 @@ def speedup_table(orders=(1, 2, 3, 4), channels=(64, 128, 256, 512), kernel_size
     return SpeedupTable(orders=orders, channels=channels, kernel_sizes=sizes, values=values)
 
 
-@dataclass(frozen=True)
-class BackwardCost:
-    """Operation counts of the two backward products of one HORQ layer, float against binary.
+def refit_cost(group_size, order, word_bits=64):
+    """What the least-squares refit of the scales (:mod:`horq_ref.scales`) adds per input group.
 
-    ``M`` rows (im2col rows of the batch, ``N Ho Wo``), ``F`` filters, ``n = c kh kw``, order K.
-    Float: ``dY Wt`` and ``dY^T Xt`` as GEMMs. Binary (:mod:`horq_ref.binary_backward`):
-    ``(dY alpha) B`` and ``sum_i (beta_i dY)^T H_i``, additions only after the scale products (a
-    subtraction counts as an addition; the first term of a sum is a sign flip, not counted). The bias
-    gradient and the straight-through backward are the same in both and not counted.
+    The Gram matrix of the ``K`` planes needs the ``K (K - 1) / 2`` off-diagonal ``<H_i, H_j>``
+    (XNOR + popcount over ``ceil(n / word_bits)`` words each; the diagonal is ``n``), the right-hand
+    side ``H^T X`` is ``K n`` float additions, and the ``K x K`` solve about ``K^3`` float operations.
+    Greedy's own scales cost ``~3 K n`` float operations (``|R|``, its mean, ``R - beta H``); the
+    refit is per group and shared by every filter, like the residual construction.
 
-    Attributes
-    ----------
-    rows, filters, n, order : int
-    float_mults_input, float_adds_input : int
-        ``M F n`` and ``M n (F - 1)``.
-    float_mults_weight, float_adds_weight : int
-        ``F n M`` and ``F n (M - 1)``.
-    binary_adds_input : int
-        ``M n (F - 1)``.
-    binary_adds_weight : int
-        ``K F n (M - 1) + (K - 1) F n`` (K sums over the rows, then K - 1 sums over the orders).
-    scale_mults_input, scale_mults_weight : int
-        ``M F`` (``dY alpha``) and ``K M F`` (``beta_i dY``): the multiplications that remain.
-    """
-
-    rows: int
-    filters: int
-    n: int
-    order: int
-    float_mults_input: int
-    float_adds_input: int
-    float_mults_weight: int
-    float_adds_weight: int
-    binary_adds_input: int
-    binary_adds_weight: int
-    scale_mults_input: int
-    scale_mults_weight: int
-
-    @property
-    def float_ops(self):
-        """All multiplications and additions of the float backward."""
-        return (self.float_mults_input + self.float_adds_input + self.float_mults_weight
-                + self.float_adds_weight)
-
-    @property
-    def binary_ops(self):
-        """All additions and the scale multiplications of the binary backward."""
-        return (self.binary_adds_input + self.binary_adds_weight + self.scale_mults_input
-                + self.scale_mults_weight)
-
-    @property
-    def mults_ratio(self):
-        """Float multiplications per remaining scale multiplication: ``2 n / (K + 1)``."""
-        return (self.float_mults_input + self.float_mults_weight) / (
-            self.scale_mults_input + self.scale_mults_weight)
-
-
-def backward_cost(channels, kh, kw, rows, filters, order):
-    """Count the backward products of an order-K layer; see :class:`BackwardCost`.
+    Returns
+    -------
+    dict with ``word_ops``, ``float_ops`` (added by the refit) and ``greedy_float_ops``.
 
     Examples
     --------
-    >>> c = backward_cost(256, 3, 3, rows=1024, filters=256, order=1)
-    >>> c.float_mults_input == 1024 * 256 * 2304, c.scale_mults_input + c.scale_mults_weight
-    (True, 524288)
+    >>> refit_cost(576, 2)
+    {'word_ops': 9, 'float_ops': 1160, 'greedy_float_ops': 3456}
     """
-    n = (check_int(channels, "channels", minimum=1) * check_int(kh, "kh", minimum=1)
-         * check_int(kw, "kw", minimum=1))
-    M, F = check_int(rows, "rows", minimum=1), check_int(filters, "filters", minimum=1)
-    K = check_int(order, "order", minimum=1)
-    return BackwardCost(
-        rows=M, filters=F, n=n, order=K,
-        float_mults_input=M * F * n, float_adds_input=M * n * (F - 1),
-        float_mults_weight=F * n * M, float_adds_weight=F * n * (M - 1),
-        binary_adds_input=M * n * (F - 1),
-        binary_adds_weight=K * F * n * (M - 1) + (K - 1) * F * n,
-        scale_mults_input=M * F, scale_mults_weight=K * M * F,
-    )
-
+    n, K = check_int(group_size, "group_size", minimum=1), check_int(order, "order", minimum=1)
+    w = check_int(word_bits, "word_bits", minimum=1)
+    return {"word_ops": K * (K - 1) // 2 * -(-n // w), "float_ops": K * n + K**3,
+            "greedy_float_ops": 3 * K * n}

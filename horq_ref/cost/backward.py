@@ -1,0 +1,95 @@
+"""Operation counts of the backward pass of a HORQ layer: float GEMMs against binary operands.
+
+The two backward products of a layer, ``dY Wt`` and ``dY^T Xt``, have one ±1 operand each; on binary
+operands (:mod:`horq_ref.binary_backward`) they need additions only, after ``(K + 1) M F`` scale
+products. docs/theory.md §14 derives the counts; tests/test_backward_cost.py checks them against
+instrumented loops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..checks import check_int
+
+__all__ = ["BackwardCost", "backward_cost"]
+
+
+@dataclass(frozen=True)
+class BackwardCost:
+    """Operation counts of the two backward products of one HORQ layer, float against binary.
+
+    ``M`` rows (im2col rows of the batch, ``N Ho Wo``), ``F`` filters, ``n = c kh kw``, order K.
+    Float: ``dY Wt`` and ``dY^T Xt`` as GEMMs. Binary (:mod:`horq_ref.binary_backward`):
+    ``(dY alpha) B`` and ``sum_i (beta_i dY)^T H_i``, additions only after the scale products (a
+    subtraction counts as an addition; the first term of a sum is a sign flip, not counted). The bias
+    gradient and the straight-through backward are the same in both and not counted.
+
+    Attributes
+    ----------
+    rows, filters, n, order : int
+    float_mults_input, float_adds_input : int
+        ``M F n`` and ``M n (F - 1)``.
+    float_mults_weight, float_adds_weight : int
+        ``F n M`` and ``F n (M - 1)``.
+    binary_adds_input : int
+        ``M n (F - 1)``.
+    binary_adds_weight : int
+        ``K F n (M - 1) + (K - 1) F n`` (K sums over the rows, then K - 1 sums over the orders).
+    scale_mults_input, scale_mults_weight : int
+        ``M F`` (``dY alpha``) and ``K M F`` (``beta_i dY``): the multiplications that remain.
+    """
+
+    rows: int
+    filters: int
+    n: int
+    order: int
+    float_mults_input: int
+    float_adds_input: int
+    float_mults_weight: int
+    float_adds_weight: int
+    binary_adds_input: int
+    binary_adds_weight: int
+    scale_mults_input: int
+    scale_mults_weight: int
+
+    @property
+    def float_ops(self):
+        """All multiplications and additions of the float backward."""
+        return (self.float_mults_input + self.float_adds_input + self.float_mults_weight
+                + self.float_adds_weight)
+
+    @property
+    def binary_ops(self):
+        """All additions and the scale multiplications of the binary backward."""
+        return (self.binary_adds_input + self.binary_adds_weight + self.scale_mults_input
+                + self.scale_mults_weight)
+
+    @property
+    def mults_ratio(self):
+        """Float multiplications per remaining scale multiplication: ``2 n / (K + 1)``."""
+        return (self.float_mults_input + self.float_mults_weight) / (
+            self.scale_mults_input + self.scale_mults_weight)
+
+
+def backward_cost(channels, kh, kw, rows, filters, order):
+    """Count the backward products of an order-K layer; see :class:`BackwardCost`.
+
+    Examples
+    --------
+    >>> c = backward_cost(256, 3, 3, rows=1024, filters=256, order=1)
+    >>> c.float_mults_input == 1024 * 256 * 2304, c.scale_mults_input + c.scale_mults_weight
+    (True, 524288)
+    """
+    n = (check_int(channels, "channels", minimum=1) * check_int(kh, "kh", minimum=1)
+         * check_int(kw, "kw", minimum=1))
+    M, F = check_int(rows, "rows", minimum=1), check_int(filters, "filters", minimum=1)
+    K = check_int(order, "order", minimum=1)
+    return BackwardCost(
+        rows=M, filters=F, n=n, order=K,
+        float_mults_input=M * F * n, float_adds_input=M * n * (F - 1),
+        float_mults_weight=F * n * M, float_adds_weight=F * n * (M - 1),
+        binary_adds_input=M * n * (F - 1),
+        binary_adds_weight=K * F * n * (M - 1) + (K - 1) * F * n,
+        scale_mults_input=M * F, scale_mults_weight=K * M * F,
+    )
