@@ -14,7 +14,6 @@ import json
 import re
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 READING_MAP = ROOT / "docs" / "reading-the-code.md"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..quantize import binary_sign, expand, group_size, normalize_axis
+from ..quantize import binary_sign, expand, group_size
 from ..ste import SIGN_STE, quantizer_backward, quantizer_forward, smooth_sign
 from .runner import Case, Mistake, run_cases
 

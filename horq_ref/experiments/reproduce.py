@@ -12,7 +12,6 @@ settings picks up where it stopped.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from types import SimpleNamespace
@@ -20,6 +19,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..nn.models import ARCHS, METHODS as MODEL_METHODS
+from .records import PTQ_SCALES, data_note as _data_note, saved_run as _saved_run
 
 __all__ = ["summary", "METHODS", "MODELS", "PTQ_ORDERS", "PTQ_SCALES", "BOUND_LAWS", "BOUND_N",
            "PRESETS", "FIGURES", "reproduce"]
@@ -27,7 +27,6 @@ __all__ = ["summary", "METHODS", "MODELS", "PTQ_ORDERS", "PTQ_SCALES", "BOUND_LA
 METHODS = MODEL_METHODS + ("horq2-refit",)  # horq2 trained with least-squares scales
 MODELS = ARCHS
 PTQ_ORDERS = (1, 2, 3, 4, 5, 6)
-PTQ_SCALES = ("greedy", "refit", "alternating")
 BOUND_LAWS = ("normal", "uniform", "relu-normal")
 BOUND_N = 576  # group size of the bound check: 64 channels x 3x3, also `horq-ref bound`'s default
 _COMMON = dict(batch_size=100, optimizer="adam", lr=2e-3, schedule="cosine")
@@ -195,56 +194,6 @@ def _one_run(ds, arch, method, seed, spec, log):
     return rec
 
 
-def _saved_run(path, ds, spec):
-    """The record of a run finished by an earlier, interrupted ``reproduce`` with the same data and
-    settings, or None (missing, or made with other data or settings: it is then run again).
-
-    A record that cannot be read, or that claims this run's data and settings but lacks or damages
-    the fields the summary reads, is refused with a ``ValueError`` naming the file: it is not run
-    again silently, since it may be a result the user wants to inspect."""
-    if not os.path.exists(path):
-        return None
-    try:
-        with open(path, encoding="utf-8") as fh:
-            rec = json.load(fh)
-    except (OSError, ValueError, RecursionError) as exc:
-        raise ValueError(f"{path} is damaged ({type(exc).__name__}); delete it to run it again")
-    settings = json.loads(json.dumps({k: v for k, v in spec.items() if k != "seeds"}))
-    if not isinstance(rec, dict) or rec.get("data") != _data_note(ds) or rec.get("settings") != settings:
-        return None
-    _check_record(path, rec)
-    for key in ("ptq", "ptq_correct"):  # JSON object keys are strings
-        if key in rec:
-            rec[key] = {sc: {int(k): v for k, v in by.items()} for sc, by in rec[key].items()}
-    return rec
-
-
-def _fraction(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= v <= 1.0
-
-
-def _ptq_ok(ptq):
-    """``{scales: {K: accuracy}}`` with known scales, digit keys and fractions."""
-    return isinstance(ptq, dict) and all(
-        sc in PTQ_SCALES and isinstance(by, dict)
-        and all(str(k).isdigit() and _fraction(v) for k, v in by.items()) for sc, by in ptq.items())
-
-
-def _check_record(path, rec):
-    """Raise ``ValueError`` naming ``path`` unless ``rec`` has the fields of :func:`_one_run`."""
-    hist = rec.get("history")
-    ok = (_fraction(rec.get("test_acc")) and isinstance(hist, list) and hist
-          and all(isinstance(h, dict) and _fraction(h.get("test_acc"))
-                  and isinstance(h.get("train_loss"), (int, float)) and isinstance(h.get("epoch"), int)
-                  for h in hist)
-          and all(isinstance(rec.get(k), (int, float)) and not isinstance(rec.get(k), bool)
-                  and rec[k] >= 0 for k in ("train_seconds", "images_per_s", "order", "seed"))
-          and ("ptq" not in rec or _ptq_ok(rec["ptq"])))
-    if not ok:
-        raise ValueError(f"{path} is damaged (a field is missing or out of range); delete it to run "
-                         f"it again")
-
-
 def _bound(ds, groups):
     """Bound check rows for the synthetic laws (n = BOUND_N) and the test images' pixels (n = H*W*C)."""
     from ..theory import bound_report, sample_law
@@ -292,12 +241,6 @@ def _command(args):
         if value is not None and not (flag == "data" and value == "mnist"):
             parts.append(f"--{flag.replace('_', '-')} {value}")
     return " ".join(parts)
-
-
-def _data_note(ds):
-    what = ("the embedded MNIST subset, stratified split" if ds.name == "mnist-5k"
-            else "the full data set's own split, possibly limited")
-    return f"{ds.name}: {ds.n_train:,} training / {ds.n_test:,} test images ({what})"
 
 
 def _write(out, results):

@@ -2,7 +2,6 @@
 empty data sets, divergence; and a resumed schedule that continues instead of restarting."""
 
 import json
-import math
 
 import numpy as np
 import pytest
