@@ -81,7 +81,7 @@ def reproduce(out, *, quick=False, data="mnist", data_dir=None, models=None, see
 
     s = SimpleNamespace(quick=quick, data=data, data_dir=data_dir, seeds=seeds, epochs=epochs,
                         limit_train=limit_train, limit_test=limit_test, hidden=hidden,
-                        channels=channels)
+                        channels=channels, models=",".join(models) if models else None)
     t0 = time.perf_counter()
     ds = load_dataset(data, data_dir=data_dir, limit_train=limit_train, limit_test=limit_test)
     plan = _plan(s, list(models or PRESETS["quick" if quick else "full"]))
@@ -236,7 +236,7 @@ def _checks(runs, ptq):
 
 def _command(args):
     parts = ["horq-ref reproduce"] + (["--quick"] if args.quick else [])
-    for flag in ("data", "data_dir", "seeds", "epochs", "limit_train", "limit_test"):
+    for flag in ("data", "data_dir", "models", "seeds", "epochs", "limit_train", "limit_test"):
         value = getattr(args, flag)
         if value is not None and not (flag == "data" and value == "mnist"):
             parts.append(f"--{flag.replace('_', '-')} {value}")
