@@ -78,7 +78,8 @@ class Dataset:
         return tuple(self.x_train.shape[1:])
 
     @property
-    def n_classes(self):
+    def num_classes(self):
+        """Number of classes (the same name as ``build_model``'s ``num_classes``)."""
         return len(self.classes)
 
     @property
@@ -91,7 +92,7 @@ class Dataset:
 
     def __repr__(self):
         return (f"Dataset({self.name!r}, train={self.x_train.shape}, test={self.x_test.shape}, "
-                f"{self.n_classes} classes)")
+                f"{self.num_classes} classes)")
 
 
 def normalize_images(images):
@@ -189,7 +190,7 @@ def stratified_split(labels, test_fraction=None, n_test=None, seed=0):
     return train_idx, test_idx
 
 
-def _read_idx_split(images_path, labels_path, n_classes):
+def _read_idx_split(images_path, labels_path, num_classes):
     """uint8 images (N, 1, H, W) and labels (N,) from one pair of IDX files, cross-checked."""
     images, labels = read_idx_images(images_path), read_idx_labels(labels_path)
     if images.ndim != 3:
@@ -197,8 +198,8 @@ def _read_idx_split(images_path, labels_path, n_classes):
     if images.shape[0] != labels.shape[0]:
         raise ValueError(f"{images_path} holds {images.shape[0]} images but {labels_path} "
                          f"holds {labels.shape[0]} labels")
-    if labels.size and labels.max() >= n_classes:
-        raise ValueError(f"{labels_path}: label {labels.max()} out of range 0..{n_classes - 1}")
+    if labels.size and labels.max() >= num_classes:
+        raise ValueError(f"{labels_path}: label {labels.max()} out of range 0..{num_classes - 1}")
     return images[:, None], labels  # (N, H, W) -> (N, 1, H, W)
 
 

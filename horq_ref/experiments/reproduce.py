@@ -178,7 +178,7 @@ def _one_run(ds, arch, method, seed, spec, log):
     shape = {k: spec[k] for k in ("hidden", "channels") if k in spec}
     meth, _, scales = method.partition("-")
     model = build_model(arch, meth, seed=seed, input_shape=ds.image_shape,
-                        num_classes=ds.n_classes, scales=scales or "greedy", **shape)
+                        num_classes=ds.num_classes, scales=scales or "greedy", **shape)
     hist = train(model, ds, epochs=spec["epochs"], batch_size=spec["batch_size"],
                  optimizer=spec["optimizer"], lr=spec["lr"], schedule=spec["schedule"], seed=seed,
                  log=lambda line: log("    " + line.strip()) if "batch" in line else None,

@@ -45,7 +45,7 @@ def train_run(settings, *, out=None, checkpoint=None, log=print):
                       limit_test=s["limit_test"])
     extra = {} if s["hidden"] is None else {"hidden": s["hidden"]}
     model = build_model(s["arch"], s["method"], order=s["order"], seed=s["seed"], ste=s["ste"],
-                        input_shape=ds.image_shape, num_classes=ds.n_classes,
+                        input_shape=ds.image_shape, num_classes=ds.num_classes,
                         scales=s.get("scales", "greedy"), **extra)
     log(f"{ds!r}\n{model.describe()}")
     try:

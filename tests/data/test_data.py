@@ -259,7 +259,7 @@ def test_embedded_file_has_the_recorded_sha256():
 
 def test_load_dataset_embedded_default():
     ds = load_dataset()
-    assert (ds.name, ds.n_train, ds.n_test, ds.n_classes) == ("mnist-5k", 4000, 1000, 10)
+    assert (ds.name, ds.n_train, ds.n_test, ds.num_classes) == ("mnist-5k", 4000, 1000, 10)
     assert ds.image_shape == (1, 28, 28) and ds.x_train.shape == (4000, 1, 28, 28)
     assert ds.x_train.dtype == np.float32 and ds.y_train.dtype == np.int64
     assert ds.x_test.dtype == np.float32 and ds.y_test.dtype == np.int64
