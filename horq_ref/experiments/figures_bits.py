@@ -128,8 +128,10 @@ def plot_im2col_columns(padded, cols, rows=(0, 14)):
             a1.add_patch(Rectangle((j * (width + 2) + r - 0.5, -0.5), 1, 9, fill=False, ec=colour, lw=2))
         a1.set_yticks(range(9), [f"(0,{i},{j})" for i in range(3) for j in range(3)])
         a1.set_ylabel("entry (c, i, j)")
-        a1.set_xticks([0, width - 1, width + 2, 2 * width + 1],
-                      ["0", str(width - 1), str(rows[1] * width), str((rows[1] + 1) * width - 1)])
+        half = width // 2
+        a1.set_xticks([0, half, width + 2 + half, 2 * width + 1],
+                      [str(rows[0] * width), str(rows[0] * width + half), str(rows[1] * width + half),
+                       str((rows[1] + 1) * width - 1)])
         a1.set_xlabel(f"output position p: row {rows[0]} | row {rows[1]}")
         a1.set_title("im2col: one column = one group (white 0 = padding)")
     return fig
@@ -143,7 +145,7 @@ def plot_planes_and_scales(planes, betas, image, group):
     planes : ndarray, shape (K, P, 9)
         Planes of one image's groups (``P = side**2`` positions); centre entry 4 is drawn.
     betas : ndarray, shape (K, P)
-        Scales of the same groups, one colour scale with a colorbar.
+        Scales of the same groups, one colour scale with a colorbar (each title gives its panel's maximum).
     image : ndarray, shape (side, side)
         The input, drawn last in the bottom row.
     group : int
@@ -157,9 +159,9 @@ def plot_planes_and_scales(planes, betas, image, group):
         for i in range(K):
             im_h = image_panel(axes[0, i], planes[i, :, 4].reshape(side, side), f"$H_{i + 1}$ (centre)",
                                vmin=-1, vmax=1, colorbar=False)
-            im_b = image_panel(axes[1, i], betas[i].reshape(side, side), rf"$\beta_{i + 1}$",
+            im_b = image_panel(axes[1, i], betas[i].reshape(side, side), rf"$\beta_{i + 1}$ max {betas[i].max():.2f}",
                                vmin=0, vmax=float(betas.max()), cmap="viridis", colorbar=False)
-        image_panel(axes[0, K], planes[:, group, :], f"group {group}:\nrows $H_1..H_{K}$", vmin=-1, vmax=1,
+        image_panel(axes[0, K], planes[:, group, :], f"group p = {group}:\nrows $H_1..H_{K}$", vmin=-1, vmax=1,
                     colorbar=False)
         image_panel(axes[1, K], image, "input $X$", label="input value")
         fig.colorbar(im_h, ax=list(axes[0, :K]), shrink=0.8, ticks=[-1, 1], label="plane entry")
@@ -188,7 +190,8 @@ def plot_per_order_outputs(per_order, cumulative, filt, reference):
         for k in range(K):
             im_i = image_panel(axes[0, k], per_order[k], f"$Y_{k + 1}$", -lim_i, lim_i, "RdBu_r", colorbar=False)
             im_c = image_panel(axes[1, k], cumulative[k], f"K = {k + 1}", -lim_c, lim_c, "RdBu_r", colorbar=False)
-        image_panel(axes[0, K], filt, r"filter $\alpha B$", cmap="RdBu_r", label="weight")
+        lim_w = float(np.abs(filt).max())
+        image_panel(axes[0, K], filt, r"filter $\alpha B$", -lim_w, lim_w, "RdBu_r", label="weight")
         image_panel(axes[1, K], reference, "float conv", -lim_c, lim_c, "RdBu_r", colorbar=False)
         fig.colorbar(im_i, ax=list(axes[0, :K]), shrink=0.8, label="$Y_i$")
         fig.colorbar(im_c, ax=list(axes[1]), shrink=0.8, label="output")
