@@ -186,14 +186,3 @@ def check_gemm(A, B, n):
     if A.shape[1] != B.shape[1] or A.shape[1] != n_words(n):
         raise ValueError(f"A {A.shape} and B {B.shape} must both have {n_words(n)} words for n={n}")
     return A, B
-
-
-_MOVED = ("binary_gemm", "mismatch_counts", "default_threads", "parallel_map", "unbuffered")
-
-
-def __getattr__(name):  # the fast kernels moved to horq_ref.fast.gemm; old imports keep working
-    if name in _MOVED:
-        from .fast import gemm
-
-        return getattr(gemm, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

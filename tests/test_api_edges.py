@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
-from horq_ref.bits import parallel_map
+from horq_ref.fast.gemm import parallel_map
 from horq_ref.nn.conv_layers import conv2d_backward, conv2d_forward, horq_conv2d_backward, \
     horq_conv2d_forward
 from horq_ref.nn.layers import dense_backward, dense_forward, horq_dense_backward, \

@@ -56,14 +56,6 @@ def test_threads_do_not_change_results(rng):
     np.testing.assert_array_equal(binary_gemm(A, B, 200, threads=1), binary_gemm(A, B, 200, threads=2))
 
 
-def test_old_import_path_still_works():
-    from horq_ref import bits
-
-    assert bits.binary_gemm is binary_gemm and bits.default_threads is gemm.default_threads
-    with pytest.raises(AttributeError):
-        bits.no_such_kernel  # noqa: B018
-
-
 def test_bad_input_names_the_argument():
     with pytest.raises(ValueError, match="A .* and B"):
         binary_gemm(pack_signs(np.ones((2, 70))), pack_signs(np.ones((2, 140))), 70)
