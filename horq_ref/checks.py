@@ -11,12 +11,16 @@
 from __future__ import annotations
 
 import math
+import os
+import traceback
 from numbers import Integral, Real
 
 import numpy as np
 
 __all__ = ["check_int", "check_real", "check_choice", "check_real_dtype", "as_float_array",
-           "check_order", "normalize_axis"]
+           "check_order", "normalize_axis", "raised_by_a_check"]
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))  # horq_ref/
 
 
 def check_int(value, name, minimum=None, maximum=None):
@@ -123,3 +127,17 @@ def normalize_axis(axis, ndim, name="axis"):
     if len(set(out)) != len(out):
         raise ValueError(f"{name} contains a repeated axis: {axis!r}")
     return tuple(sorted(out))
+
+
+def raised_by_a_check(exc):
+    """True if ``exc`` came from a ``raise`` statement in horq_ref's own source.
+
+    The command line reports such an error in one line (the user's input or file is at fault); any
+    other exception is a bug and keeps its traceback (:mod:`horq_ref.commands`).
+    """
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return False
+    last = frames[-1]
+    mine = os.path.abspath(last.filename).startswith(_PACKAGE_DIR + os.sep)
+    return mine and (last.line or "").lstrip().startswith("raise")

@@ -38,10 +38,9 @@ import sys
 import traceback
 
 from .. import __version__
+from ..checks import raised_by_a_check
 
 __all__ = ["main", "build_parser"]
-
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # horq_ref/
 
 
 def _command_modules():
@@ -70,16 +69,6 @@ def build_parser() -> argparse.ArgumentParser:
                                 "between thread counts)")
         p.set_defaults(_run=mod.run, _threads=getattr(mod, "THREADS", False))
     return parser
-
-
-def _raised_by_a_check(exc):
-    """True if ``exc`` came from a ``raise`` statement in horq_ref's own source."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    if not frames:
-        return False
-    last = frames[-1]
-    mine = os.path.abspath(last.filename).startswith(_PACKAGE_DIR + os.sep)
-    return mine and (last.line or "").lstrip().startswith("raise")
 
 
 def _apply_threads(args):
@@ -120,7 +109,7 @@ def main(argv=None) -> int:
         print(f"{name}: error: out of memory{f' ({exc})' if str(exc) else ''}", file=sys.stderr)
         return 2
     except (ValueError, TypeError, OSError) as exc:
-        if isinstance(exc, OSError) or _raised_by_a_check(exc):
+        if isinstance(exc, OSError) or raised_by_a_check(exc):
             print(f"{name}: error: {exc}", file=sys.stderr)
             return 2
         return _bug(name)

@@ -1,7 +1,9 @@
 """``horq-ref reproduce``: the project's main experiment, written to ``DIR/results.{json,md}`` + figures.
 
 The experiment itself is :func:`horq_ref.experiments.reproduce.reproduce`; this module parses the
-flags and prints the summary. ``--quick`` takes about 3 minutes on two cores, the default about 20-30;
+flags and prints the summary. ``--jobs N`` trains N runs at once, each in its own process (default:
+the usable cores divided by ``--threads``); the numbers do not depend on it. ``--quick`` took about
+one minute on two free cores and a little over two beside two busy processes (docs/performance.md);
 an interrupted run started again with the same ``--out`` resumes from ``DIR/runs/``.
 """
 
@@ -21,7 +23,8 @@ THREADS = True
 def add_arguments(parser):
     """Register the options of ``horq-ref reproduce`` on ``parser``."""
     parser.add_argument("--quick", action="store_true",
-                        help="the ~3-minute preset (MLP 3 seeds x 5 epochs, CNN 1 seed x 3 epochs)")
+                        help="the short preset (MLP 3 seeds x 5 epochs, CNN 1 seed x 3 epochs): about a "
+                             "minute on two free cores")
     parser.add_argument("--out", metavar="DIR", default="results",
                         help="folder for results.json, results.md and the figures (default results)")
     parser.add_argument("--data", choices=DATASET_NAMES, default="mnist",
@@ -37,6 +40,9 @@ def add_arguments(parser):
                              "mlp,cnn; full all four)")
     parser.add_argument("--limit-train", type=positive_int, metavar="N", help="train on a stratified N")
     parser.add_argument("--limit-test", type=positive_int, metavar="N", help="test on a stratified N")
+    parser.add_argument("--jobs", type=positive_int, metavar="N",
+                        help="training runs at once, each in its own process (default: the usable "
+                             "cores divided by --threads); the results do not depend on it")
     for flag in ("--hidden", "--channels", "--bound-groups"):  # shrink the run (tests)
         parser.add_argument(flag, type=positive_int, help=argparse.SUPPRESS)
 
@@ -46,6 +52,7 @@ def run(args):
     if args.data != "mnist" and args.data_dir is None:
         raise ValueError(f"--data {args.data} needs --data-dir (`horq-ref download {args.data} "
                          f"--data-dir DIR` fetches it)")
+    from ..experiments.workers import default_jobs
     from ..io.paths import check_output_dir
 
     check_output_dir(args.out, "--out")
@@ -54,6 +61,7 @@ def run(args):
                         limit_train=args.limit_train, limit_test=args.limit_test,
                         hidden=args.hidden, channels=args.channels,
                         bound_groups=args.bound_groups, threads=args.threads,
+                        jobs=args.jobs or default_jobs(args.threads),
                         log=lambda s: print(s, flush=True))
     print(summary(results, args.out))
     return 0

@@ -7,17 +7,20 @@ measures the error guarantee on a few input laws and adds the speed model. Prese
 paper gives no schedule): ``quick`` and ``full``. Within a seed, initialization and shuffling are the
 same for every method, so per-seed differences between methods are paired. Every finished training
 run is kept in ``OUT/runs/`` as it completes; an interrupted run started again with the same data and
-settings picks up where it stopped.
+settings picks up where it stopped. ``jobs`` trains several runs at once in worker processes
+(:mod:`.workers`), longest first; the numbers are the same for every ``jobs``.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from functools import partial
 from types import SimpleNamespace
 
 import numpy as np
 
+from ..checks import check_int
 from ..nn.models import ARCHS, METHODS as MODEL_METHODS
 from .records import PTQ_SCALES, data_note as _data_note, saved_run as _saved_run
 
@@ -45,7 +48,7 @@ FIGURES = ("training_curves.png", "accuracy_vs_order.png", "ptq.png", "ptq_scale
 
 def reproduce(out, *, quick=False, data="mnist", data_dir=None, models=None, seeds=None,
               epochs=None, limit_train=None, limit_test=None, hidden=None, channels=None,
-              bound_groups=None, threads=None, log=print):
+              bound_groups=None, threads=None, jobs=1, log=print):
     """Run the experiment and write ``out/results.json``, ``out/results.md`` and the figures.
 
     Parameters
@@ -66,6 +69,9 @@ def reproduce(out, *, quick=False, data="mnist", data_dir=None, models=None, see
         The BLAS thread count the caller set (:func:`horq_ref.experiments.blas.set_blas_threads`),
         recorded in ``info["blas"]`` with the BLAS library's name and the count in effect. The count
         changes the order of floating-point sums and so the last digits of every accuracy.
+    jobs : int
+        Training runs at once, each in its own worker process (:mod:`horq_ref.experiments.workers`);
+        the results do not depend on it. 1 (default) trains in this process.
     log : callable
         Receives one line of progress at a time.
 
@@ -85,14 +91,16 @@ def reproduce(out, *, quick=False, data="mnist", data_dir=None, models=None, see
     t0 = time.perf_counter()
     ds = load_dataset(data, data_dir=data_dir, limit_train=limit_train, limit_test=limit_test)
     plan = _plan(s, list(models or PRESETS["quick" if quick else "full"]))
-    records = _run_all(ds, plan, out, log)
+    setup = partial(load_dataset, data, data_dir=data_dir, limit_train=limit_train,
+                    limit_test=limit_test)  # a worker's copy of ds
+    records = _run_all(ds, plan, out, log, check_int(jobs, "jobs", minimum=1), setup)
     runs, ptq = summarize_runs(records, ds.name, ds.n_test), summarize_ptq(records, ds.name)
     speed, note = _speed()
     results = {"runs": runs, "ptq": ptq, "comparisons": compare_records(records),
                "wall_estimates": wall_estimates(runs), "bound": _bound(ds, bound_groups or 1000),
                "speed": speed, "speed_note": note, "checks": _checks(runs, ptq),
                "info": {"command": _command(s), "data": _data_note(ds), "plan": plan,
-                        "cpus": os.cpu_count(), "blas": blas_info(threads),
+                        "cpus": os.cpu_count(), "blas": blas_info(threads), "jobs": jobs,
                         "figures": list(FIGURES),
                         "ptq_layers": "every weighted layer but the first"}}
     results["info"]["wall_seconds"] = time.perf_counter() - t0
@@ -100,30 +108,49 @@ def reproduce(out, *, quick=False, data="mnist", data_dir=None, models=None, see
     return results
 
 
-def _run_all(ds, plan, out, log):
-    """Every (model, method, seed) run of ``plan``, read back from ``out/runs/`` when finished."""
-    from .report import write_json
+def _run_all(ds, plan, out, log, jobs=1, setup=None):
+    """Every (model, method, seed) run of ``plan``, read back from ``out/runs/`` when finished, else
+    trained (``jobs`` at a time in worker processes that load the data with ``setup()``); the records
+    in the plan's order."""
+    from contextlib import closing
 
-    jobs = [(m, meth, s) for m in plan for meth in plan[m].get("methods", METHODS)
+    from .report import write_json
+    from .workers import run_tasks
+
+    keys = [(m, meth, s) for m in plan for meth in plan[m].get("methods", METHODS)
             for s in range(plan[m]["seeds"])]
-    log(f"{_data_note(ds)}; {len(jobs)} training runs -> {out}")
-    records = []
-    for i, (arch, method, seed) in enumerate(jobs, start=1):
-        path = os.path.join(out, "runs", f"{arch}-{method}-seed{seed}.json")
-        rec = _saved_run(path, ds, plan[arch])
-        if rec is None:
-            rec = _one_run(ds, arch, method, seed, plan[arch], log)
+    log(f"{_data_note(ds)}; {len(keys)} training runs -> {out}" + (f"; {jobs} at a time" * (jobs > 1)))
+    path = lambda k: os.path.join(out, "runs", "{}-{}-seed{}.json".format(*k))  # noqa: E731
+    records = {k: _saved_run(path(k), ds, plan[k[0]]) for k in keys}
+    for k in keys:
+        if records[k] is not None:
+            log(f"    {k[0]} {k[1]} seed {k[2]}: finished earlier, read from {path(k)}")
+    todo = [k + (plan[k[0]],) for k in keys if records[k] is None]
+    if jobs > 1:  # longest first: the workers take them in this order
+        todo.sort(key=lambda t: -_expected_cost(*t))
+    with closing(run_tasks(_train_task, todo, context=ds, setup=setup, jobs=jobs, log=log)) as runs:
+        for done, (i, rec) in enumerate(runs, start=len(keys) - len(todo) + 1):
             rec["data"] = _data_note(ds)
-            write_json(path, rec)  # each finished run is kept: an interrupted reproduce resumes
-        else:
-            log(f"    (finished earlier, read from {path})")
-        records.append(rec)
-        ptq = "" if "ptq" not in rec else "  PTQ greedy K=1..6: " + " ".join(
-            f"{100 * a:.1f}" for a in rec["ptq"]["greedy"].values())
-        log(f"[{i:2d}/{len(jobs)}] {arch} {method:5s} seed {seed}: test acc "
-            f"{100 * rec['test_acc']:.2f} %  ({rec['history'][-1]['epoch']} epochs, "
-            f"{rec['train_seconds']:.1f} s, {rec['images_per_s']:,.0f} img/s){ptq}")
-    return records
+            write_json(path(todo[i][:3]), rec)  # each finished run is kept: a rerun resumes
+            records[todo[i][:3]] = rec
+            ptq = "" if "ptq" not in rec else "  PTQ greedy K=1..6: " + " ".join(
+                f"{100 * a:.1f}" for a in rec["ptq"]["greedy"].values())
+            log(f"[{done:2d}/{len(keys)}] {rec['model']} {rec['method']:5s} seed {rec['seed']}: test acc "
+                f"{100 * rec['test_acc']:.2f} %  ({rec['history'][-1]['epoch']} epochs, "
+                f"{rec['train_seconds']:.1f} s, {rec['images_per_s']:,.0f} img/s){ptq}")
+    return [records[k] for k in keys]
+
+
+def _expected_cost(arch, method, seed, spec):
+    """A rough relative cost of one run (conv layers and a float run's PTQ sweep cost most)."""
+    order = 0 if method == "float" else int(method[4])
+    return spec["epochs"] * (6 if arch.startswith("cnn") else 1) * (2.5 if order == 0 else 1 + order / 5)
+
+
+def _train_task(ds, task, log):
+    """One training run for :func:`horq_ref.experiments.workers.run_tasks`; ``task`` is
+    ``(arch, method, seed, spec)``."""
+    return _one_run(ds, *task, log)
 
 
 def _plan(args, models):
@@ -181,7 +208,8 @@ def _one_run(ds, arch, method, seed, spec, log):
                         num_classes=ds.num_classes, scales=scales or "greedy", **shape)
     hist = train(model, ds, epochs=spec["epochs"], batch_size=spec["batch_size"],
                  optimizer=spec["optimizer"], lr=spec["lr"], schedule=spec["schedule"], seed=seed,
-                 log=lambda line: log("    " + line.strip()) if "batch" in line else None,
+                 log=lambda line: log(f"    {arch} {method} seed {seed}: {line.strip()}")
+                 if "batch" in line else None,
                  progress_every_s=30.0)
     rec = {"model": arch, "method": method, "order": model.config["order"] or 0, "seed": seed,
            "test_acc": hist[-1]["test_acc"], "history": hist,

@@ -60,7 +60,14 @@ class TrainingDiverged(ValueError):
         self.history, self.lr = list(history), lr
 
 
-def logits(model, x, batch_size=500):
+#: Images per evaluation batch. Larger batches are no faster: the im2col rows of a HORQ
+#: convolution hold K + 1 residuals and K planes, so a batch of 500 CNN images at order 6 allocates
+#: about a gigabyte, and fresh allocations of that size cost more in page faults than they save;
+#: 100 keeps each array near 20 MB (docs/performance.md, "Evaluation batch").
+EVAL_BATCH = 100
+
+
+def logits(model, x, batch_size=EVAL_BATCH):
     """Class scores of ``model`` in evaluation mode, computed ``batch_size`` images at a time.
 
     Parameters
@@ -80,12 +87,12 @@ def logits(model, x, batch_size=500):
                            for i in range(0, len(x), batch_size)])
 
 
-def predict(model, x, batch_size=500):
+def predict(model, x, batch_size=EVAL_BATCH):
     """Predicted labels ``argmax logits``, int64 of shape (N,), for images ``x`` (N, C, H, W)."""
     return np.argmax(logits(model, x, batch_size), axis=1).astype(np.int64)
 
 
-def evaluate(model, x, y, batch_size=500):
+def evaluate(model, x, y, batch_size=EVAL_BATCH):
     """``(loss, accuracy)`` of ``model`` in evaluation mode on images ``x`` (N, C, H, W), labels ``y`` (N,).
 
     ``accuracy`` is the fraction of correct labels in ``[0, 1]``.
@@ -183,7 +190,7 @@ def _progress_printer(log, every_s, epoch, epochs):
 
 def train(model, dataset, *, epochs, batch_size=100, optimizer="adam", lr=1e-3, schedule="cosine",
           seed=0, weight_decay=0.0, checkpoint_path=None, resume=False, model_config=None,
-          log=print, progress_every_s=5.0, eval_batch_size=500):
+          log=print, progress_every_s=5.0, eval_batch_size=EVAL_BATCH):
     """Train ``model`` on ``dataset``; return the history, one dict per epoch.
 
     Parameters

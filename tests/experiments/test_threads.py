@@ -102,10 +102,13 @@ def _numbers(results):
 
 @pytest.mark.slow
 def test_rerun_with_the_same_settings_reproduces_every_number(tmp_path):
+    """Same threads, same machine: every number again, whether the runs are trained one after
+    another here (--jobs 1) or two at a time in worker processes (--jobs 2)."""
     a, b = tmp_path / "a", tmp_path / "b"
-    assert main(["reproduce", "--out", str(a)] + TINY) == 0
-    assert main(["reproduce", "--out", str(b)] + TINY) == 0
+    assert main(["reproduce", "--out", str(a), "--jobs", "1"] + TINY) == 0
+    assert main(["reproduce", "--out", str(b), "--jobs", "2"] + TINY) == 0
     ra, rb = (json.loads((p / "results.json").read_text()) for p in (a, b))
+    assert (ra["info"]["jobs"], rb["info"]["jobs"]) == (1, 2)
     assert _numbers(ra) == _numbers(rb)
     for name in ("history",):
         for f in sorted((a / "runs").iterdir()):
