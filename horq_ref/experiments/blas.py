@@ -25,7 +25,7 @@ import os
 
 from ..checks import check_int
 
-__all__ = ["ENV_VARS", "blas_name", "blas_threads", "set_blas_threads", "blas_info"]
+__all__ = ["ENV_VARS", "blas_name", "blas_threads", "set_blas_threads", "blas_info", "settings_note"]
 
 ENV_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 _PREFIXES = ("scipy_openblas_", "openblas_")
@@ -102,3 +102,13 @@ def blas_info(requested=None):
     the variables of :data:`ENV_VARS` as set in this process."""
     return {"name": blas_name(), "threads_requested": requested, "threads": blas_threads(),
             "environment": {v: os.environ.get(v) for v in ENV_VARS}}
+
+
+def settings_note(info):
+    """The run settings that can change a report's numbers, in words, from results.json's ``info``."""
+    blas = info.get("blas") or {}
+    threads = blas.get("threads") or blas.get("threads_requested") or "an unrecorded number of"
+    return (f"{info.get('jobs', 1)} run(s) at once, BLAS {blas.get('name') or '(unnamed)'} with "
+            f"{threads} thread(s) each; another thread count or CPU kernel changes the "
+            f"last digits of sums, and through training the accuracies by up to the spread over "
+            f"seeds (README, \"Threads\"); the number of runs at once changes nothing")

@@ -1,13 +1,11 @@
 """The reproduction report: results.json and results.md (docs/paper.md §3, §6, §7).
 
-``horq-ref reproduce`` trains each network with each method over several seeds and hands this module
-one record per (network, method, seed); it summarizes them (mean and sample standard deviation over
-seeds), sets the paper's reported numbers beside them and states what the test split can resolve; the
-figures are drawn by :mod:`horq_ref.experiments.plots`. Not from the paper: everything about presentation. The
-paper's numbers come from docs/paper.md §7 (full MNIST / CIFAR-10, the paper's own networks), so they are a reference, not a target
-that a 4,000-image training set can be held to.
-
-Accuracies are fractions in ``[0, 1]`` in ``results.json`` and percentages in ``results.md``.
+``horq-ref reproduce`` hands this module one record per (network, method, seed); it summarizes them
+(mean and sample standard deviation over seeds), sets the paper's numbers beside them (docs/paper.md
+§7: full MNIST / CIFAR-10 and the paper's own networks, so a reference rather than a target for 4,000
+training images) and states what the test split can resolve. Presentation is not from the paper;
+the figures are drawn by :mod:`.plots`. Accuracies are fractions in ``[0, 1]`` in ``results.json``
+and percentages in ``results.md``.
 """
 
 from __future__ import annotations
@@ -18,6 +16,7 @@ import math
 import numpy as np
 
 from ..io.checkpoint import atomic_write
+from .blas import settings_note
 
 __all__ = ["write_json", "write_text", "binomial_se", "summarize_runs", "summarize_ptq",
            "paper_reference", "render_markdown"]
@@ -261,7 +260,8 @@ def render_markdown(results):
     """The text of results.md for a ``results`` dict as written to results.json."""
     runs, ptq, info = results["runs"], results["ptq"], results["info"]
     md = ["# HORQ reproduction: results", "",
-          f"Made by `{info['command']}` in {info['wall_seconds']:.0f} s ({info['cpus']} CPUs). "
+          f"Made by `{info['command']}` in {info['wall_seconds']:.0f} s ({info['cpus']} CPUs; "
+          f"{settings_note(info)}). "
           f"Data: {info['data']}. Accuracies are percent of the test set here; `results.json` holds "
           f"the same numbers as fractions in [0, 1] (`test_accuracy` is the mean over seeds, "
           f"`test_accuracy_std` the sample standard deviation over seeds, 0 for one seed).", "",

@@ -60,10 +60,10 @@ class TrainingDiverged(ValueError):
         self.history, self.lr = list(history), lr
 
 
-#: Images per evaluation batch. Larger batches are no faster: the im2col rows of a HORQ
+#: Images per evaluation batch. Larger batches are slower, not faster: the im2col rows of a HORQ
 #: convolution hold K + 1 residuals and K planes, so a batch of 500 CNN images at order 6 allocates
-#: about a gigabyte, and fresh allocations of that size cost more in page faults than they save;
-#: 100 keeps each array near 20 MB (docs/performance.md, "Evaluation batch").
+#: about a gigabyte afresh, and touching that memory costs more than the batch saves
+#: (docs/performance.md, "A whole run").
 EVAL_BATCH = 100
 
 

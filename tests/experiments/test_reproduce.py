@@ -65,6 +65,8 @@ def test_results_md_and_figures(tiny_run):
     out, res = tiny_run
     md = (out / "results.md").read_text()
     assert "fractions in [0, 1]" in md
+    jobs, threads = res["info"]["jobs"], res["info"]["blas"]["threads"]  # the settings, in words
+    assert f"{jobs} run(s) at once" in md and f"with {threads} thread(s) each" in md
     assert "1.25 %" in md and "1.96 %" in md and "paper" in md  # the paper's numbers, marked
     n = res["runs"][0]["n_test"]
     assert n == 100
