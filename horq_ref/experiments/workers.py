@@ -23,6 +23,7 @@ import os
 import queue
 import signal
 import threading
+import time
 import traceback
 
 from ..checks import check_int, raised_by_a_check
@@ -62,12 +63,13 @@ def run_tasks(fn, tasks, *, context=None, setup=None, jobs=1, log=print):
         Builds each worker's context, once per worker (``jobs > 1``); ``None`` gives ``None``.
     jobs : int >= 1
         Worker processes; 1 runs every task here, one after another, in the order given.
-    log : callable
-        Receives the lines ``fn`` logs (from the workers, as they arrive).
+    log : callable or None
+        Receives the lines ``fn`` logs (from the workers, as they arrive); None drops them.
 
     Close the generator (or exhaust it) to stop the workers: use ``contextlib.closing``.
     """
     jobs, tasks = check_int(jobs, "jobs", minimum=1), list(tasks)
+    log = log if log is not None else (lambda line: None)
     if jobs == 1 or len(tasks) <= 1:
         for i, task in enumerate(tasks):
             yield i, fn(context, task, log)
@@ -146,5 +148,5 @@ def _kind(exc):
 def _watch_parent(parent, period=1.0):
     """Exit the worker once the calling process is gone (killed: it can no longer stop us)."""
     while os.getppid() == parent:
-        threading.Event().wait(period)
+        time.sleep(period)
     os._exit(1)

@@ -55,6 +55,9 @@ def test_one_task_or_one_job_runs_here():
     lines = []
     assert list(run_tasks(worker_tasks.square_plus_context, [3], jobs=4, log=lines.append)) == [(0, 9)]
     assert lines == [f"task 3 in process {os.getpid()}"]
+    for jobs in (1, 2):  # log=None drops the lines, here and from workers
+        assert dict(run_tasks(worker_tasks.square_plus_context, [1, 2], jobs=jobs, log=None)) == {
+            0: 1, 1: 4}
 
 
 def test_an_error_from_a_check_is_raised_again_with_its_message():
