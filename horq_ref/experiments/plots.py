@@ -23,6 +23,7 @@ __all__ = [
     "plot_training_curves",
     "plot_accuracy_vs_order",
     "plot_ptq",
+    "plot_ptq_scales",
 ]
 
 
@@ -95,6 +96,21 @@ def _figure(ncols, nrows=1):
     return fig, axes
 
 
+def _panels(n, rows_per_model=1, max_cols=2):
+    """A figure with a block of ``rows_per_model`` stacked axes for each of ``n`` models, at most
+    ``max_cols`` blocks side by side (four models make a 2 x 2 grid that stays readable on a
+    projector); returns ``(fig, blocks)``, ``blocks[j]`` the axes of model ``j``, top to bottom."""
+    ncols = min(n, max_cols)
+    nblocks = -(-n // ncols)
+    fig, axes = _figure(ncols, nblocks * rows_per_model)
+    blocks = [axes[(j // ncols) * rows_per_model:(j // ncols + 1) * rows_per_model, j % ncols]
+              for j in range(nblocks * ncols)]
+    for block in blocks[n:]:
+        for ax in block:
+            ax.set_visible(False)
+    return fig, blocks[:n]
+
+
 def _label(ax, xlabel, ylabel, title=None):
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -123,18 +139,18 @@ def plot_training_curves(runs):
     from matplotlib.ticker import MaxNLocator
 
     models = list(dict.fromkeys(r["model"] for r in runs))
-    fig, axes = _figure(len(models), 2)
-    for j, model in enumerate(models):
+    fig, blocks = _panels(len(models), 2)
+    for (top, bottom), model in zip(blocks, models):
         mine = [r for r in runs if r["model"] == model]
         for r in mine:
             e = np.arange(1, len(r["curve_test_acc"]) + 1)
-            axes[0, j].plot(e, 100 * np.asarray(r["curve_test_acc"]), "o-", label=r["method"])
-            axes[1, j].plot(e, r["curve_train_loss"], "o-", label=r["method"])
-        for ax in axes[:, j]:
+            top.plot(e, 100 * np.asarray(r["curve_test_acc"]), "o-", label=r["method"])
+            bottom.plot(e, r["curve_train_loss"], "o-", label=r["method"])
+        for ax in (top, bottom):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         seeds = min(len(r["seeds"]) for r in mine)
-        _label(axes[0, j], "epoch", "test accuracy (%)", seeds_title(model, seeds))
-        _label(axes[1, j], "epoch", "training loss")
+        _label(top, "epoch", "test accuracy (%)", seeds_title(model, seeds))
+        _label(bottom, "epoch", "training loss")
     return fig
 
 
@@ -146,15 +162,17 @@ def plot_accuracy_vs_order(runs):
     test split can resolve).
     """
     models = list(dict.fromkeys(r["model"] for r in runs))
-    fig, axes = _figure(len(models))
-    for j, model in enumerate(models):
-        ax, rows = axes[0, j], sorted((r for r in runs if r["model"] == model),
-                                      key=lambda r: r["order"])
-        binary = [r for r in rows if r["order"] > 0]
+    fig, blocks = _panels(len(models))
+    for (ax,), model in zip(blocks, models):
+        rows = sorted((r for r in runs if r["model"] == model), key=lambda r: r["order"])
+        binary = [r for r in rows if r["order"] > 0 and "-" not in r["method"]]  # greedy scales
         K = [r["order"] for r in binary]
         ax.errorbar(K, [100 * r["test_accuracy"] for r in binary],
                     yerr=[100 * r["binomial_se"] for r in binary], fmt="o-", capsize=4,
-                    label="mean ± 1 binomial SE")
+                    label="greedy: mean ± 1 binomial SE")
+        for r in (r for r in rows if "-" in r["method"]):  # a scale variant: beside its order
+            ax.errorbar([r["order"] + 0.12], [100 * r["test_accuracy"]], fmt="s", capsize=4,
+                        yerr=[100 * r["binomial_se"]], label=r["method"])
         for r in binary:
             ax.plot([r["order"]] * len(r["seeds"]), 100 * np.asarray(r["test_accuracy_per_seed"]),
                     "k.", alpha=0.5)
@@ -187,11 +205,12 @@ def plot_ptq(runs, ptq):
     return fig
 
 
-def plot_ptq_scales(ptq, path=None):
+@_with_style
+def plot_ptq_scales(ptq):
     """PTQ by scale variant: one panel per model, accuracy against K for greedy, refit, alternating."""
     models = list(dict.fromkeys(p["model"] for p in ptq))
-    fig, axes = _figure(len(models))
-    for ax, model in zip(axes[0], models):
+    fig, blocks = _panels(len(models))
+    for (ax,), model in zip(blocks, models):
         for sc, style in (("greedy", "o-"), ("refit", "s--"), ("alternating", "^:")):
             pts = [p for p in ptq if p["model"] == model and p.get("scales", "greedy") == sc]
             if pts:
@@ -200,6 +219,4 @@ def plot_ptq_scales(ptq, path=None):
         ax.set_xticks(sorted({p["order"] for p in ptq}))
         _label(ax, "order K of the input expansion", "test accuracy (%)",
                f"{model}: PTQ by scales")
-    if path is not None:
-        save_figure(fig, path)
     return fig
