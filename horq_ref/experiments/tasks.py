@@ -65,7 +65,7 @@ def bound_check(laws, n, orders, groups, seed, log=print):
 
 
 def predict_packed(model_path, data="mnist", data_dir=None, limit=None, backend="bits-fast",
-                   batch_size=500):
+                   batch_size=100):
     """Run a packed model file on a test set; return ``(model, accuracy, n_test, name, images/s)``."""
     from ..data.datasets import load_dataset
     from ..io.export import load_packed
