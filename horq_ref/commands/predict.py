@@ -25,7 +25,8 @@ def add_arguments(parser):
     parser.add_argument("--backend", choices=BACKENDS, default="bits-fast",
                         help="arithmetic of the HORQ layers (default bits-fast; bits is the "
                              "reference bit path, equal bit for bit and slower)")
-    parser.add_argument("--batch-size", type=positive_int, default=100, help="images per batch (default 100)")
+    parser.add_argument("--batch-size", type=positive_int, default=100,
+                        help="images per batch (default 100)")
 
 
 def run(args):
