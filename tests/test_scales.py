@@ -1,8 +1,8 @@
 """The scale family (horq_ref.scales): contract, the order of the errors, and negative controls.
 
-Errors are compared with a tolerance of ``16 K (n + 1) eps ||X||^2`` per group: each error is a sum of
-n squares of residuals that carry ~K (n + 1) eps relative rounding from the scales (see
-test_quantize.rel_tol); a wrong variant (scales off by O(1), a wrong coding) misses by O(||X||^2 / n).
+Errors are compared with a tolerance of ``16 K (n + 1) eps ||X||^2`` per group
+(support.group_error_tol, which says why); a wrong variant (scales off by O(1), a wrong coding)
+misses by O(||X||^2 / n).
 """
 
 import numpy as np
@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import arrays_and_axis, groups
+from support import group_error_rel_tol, group_error_tol as err_tol
 
 from horq_ref import residual_quantize
 from horq_ref.theory import lloyd_max
@@ -25,13 +26,7 @@ from horq_ref.scales import (
     refit,
 )
 
-EPS = np.finfo(np.float64).eps
 small_orders = st.integers(1, 4)
-
-
-def err_tol(X, order):
-    """Rounding allowance for comparing two group errors (module docstring), shape (M, 1)."""
-    return 16 * order * (X.shape[-1] + 1) * EPS * np.sum(X**2, axis=-1, keepdims=True) + 1e-300
 
 
 def errors(X, order, scales):
@@ -92,7 +87,7 @@ def test_refit_never_worse_than_greedy(X, order):
 def test_alternating_step_never_raises_the_error_and_ends_below_refit(X, order):
     e, history = alternating(X, order, axis=-1, return_history=True)
     tol = err_tol(X, order)
-    rel = 16 * order * (X.shape[-1] + 1) * EPS  # err_tol relative to ||X||^2
+    rel = group_error_rel_tol(order, X.shape[-1])  # err_tol relative to ||X||^2
     assert all(np.all(b <= a + rel) for a, b in zip(history, history[1:]))
     assert np.all(group_errors(e) <= errors(X, order, "refit") + tol)
     # The raw step (no stopping rule) from any scales: coding and refit each lower the error.

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import groups
+from support import group_error_tol as tol
 
 from horq_ref import residual_quantize
 from horq_ref.scales import group_errors
@@ -29,13 +30,6 @@ from horq_ref.theory import (
     sample_law,
     successive_code,
 )
-
-EPS = np.finfo(np.float64).eps
-
-
-def tol(X, order):
-    """As in test_scales.err_tol: the rounding of a group error, ~K (n + 1) eps ||X||^2."""
-    return 16 * order * (X.shape[-1] + 1) * EPS * np.sum(X**2, axis=-1, keepdims=True) + 1e-300
 
 
 # --- least-squares optimality of greedy: gain = c^T G^+ c, zero iff c = 0 ---------------------------

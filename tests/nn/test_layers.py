@@ -1,4 +1,4 @@
-"""Forward/backward pairs (horq_ref.nn.layers, layers_conv, norm, losses).
+"""Forward/backward pairs (horq_ref.nn.layers, conv_layers, norm, losses).
 
 Forward values are checked against slow oracles (loops, the residual expansion, XNOR-Net's
 formula); backward passes against centered finite differences in float64 (the smooth sign for the
