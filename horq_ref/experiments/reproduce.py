@@ -89,10 +89,10 @@ def reproduce(out, *, quick=False, data="mnist", data_dir=None, models=None, see
                         limit_train=limit_train, limit_test=limit_test, hidden=hidden,
                         channels=channels, models=",".join(models) if models else None)
     t0 = time.perf_counter()
-    ds = load_dataset(data, data_dir=data_dir, limit_train=limit_train, limit_test=limit_test)
-    plan = _plan(s, list(models or PRESETS["quick" if quick else "full"]))
     setup = partial(load_dataset, data, data_dir=data_dir, limit_train=limit_train,
-                    limit_test=limit_test)  # a worker's copy of ds
+                    limit_test=limit_test)  # also gives each worker process its copy
+    ds = setup()
+    plan = _plan(s, list(models or PRESETS["quick" if quick else "full"]))
     records = _run_all(ds, plan, out, log, check_int(jobs, "jobs", minimum=1), setup)
     runs, ptq = summarize_runs(records, ds.name, ds.n_test), summarize_ptq(records, ds.name)
     speed, note = _speed()
