@@ -74,12 +74,12 @@ def run_tasks(fn, tasks, *, context=None, setup=None, jobs=1, log=print):
         for i, task in enumerate(tasks):
             yield i, fn(context, task, log)
         return
-    ctx = multiprocessing.get_context("spawn")
+    ctx, n_workers = multiprocessing.get_context("spawn"), min(jobs, len(tasks))
     todo, done = ctx.Queue(), ctx.Queue()
-    for item in list(enumerate(tasks)) + [None] * min(jobs, len(tasks)):
+    for item in list(enumerate(tasks)) + [None] * n_workers:  # a None stops one worker
         todo.put(item)
     procs = [ctx.Process(target=_worker, args=(fn, setup, todo, done, os.getpid()), daemon=True)
-             for _ in range(min(jobs, len(tasks)))]
+             for _ in range(n_workers)]
     try:
         for p in procs:
             p.start()
