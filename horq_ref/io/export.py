@@ -100,24 +100,15 @@ def export_checkpoint(checkpoint_path, path):
 
 def weight_count(config):
     """The number of weights (``W`` entries) the model of ``config`` has, computed without building
-    it; ``ValueError`` if the sizes in ``config`` are not positive integers."""
+    it (:func:`horq_ref.nn.models.weight_count`); ``ValueError`` / ``TypeError`` for unusable sizes."""
     from ..checks import check_int
+    from ..nn.models import weight_count as count
 
-    C, H, W = (check_int(v, "input_shape", minimum=1) for v in config.get("input_shape", (1, 28, 28)))
+    shape = tuple(check_int(v, "input_shape", minimum=1) for v in config.get("input_shape", (1, 28, 28)))
+    if len(shape) != 3:
+        raise ValueError(f"input_shape must be (C, H, W), got {shape}")
     classes = check_int(config.get("num_classes", 10), "num_classes", minimum=2)
-    if config.get("arch") == "cnn":
-        widths = config.get("channels") or (16, 32)
-        widths = [check_int(f, "channels", minimum=1) for f in np.atleast_1d(widths).tolist()]
-        count = 0
-        for c, f in zip([C] + widths[:-1], widths):  # as horq_ref.nn.models builds the CNN
-            count += f * c * 9
-            H, W = (H // 2, W // 2) if H % 2 == 0 and W % 2 == 0 else (H, W)
-        return count + widths[-1] * H * W * classes
-    widths = config.get("hidden") or 512
-    widths = [check_int(f, "hidden", minimum=1) for f in np.atleast_1d(widths).tolist()]
-    widths = widths * 2 if len(widths) == 1 and not isinstance(config.get("hidden"), list) else widths
-    sizes = [C * H * W] + widths + [classes]
-    return sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    return count(config.get("arch"), shape, classes, config.get("hidden"), config.get("channels"))
 
 
 def _build(config, capacity, where):

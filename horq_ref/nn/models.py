@@ -35,7 +35,7 @@ from ..checks import check_choice, check_int, check_order
 from ..conv import BACKENDS
 from ..ste import SIGN_STE, STE_VARIANTS, SignFn
 
-__all__ = ["build_model", "Model", "ARCHS", "METHODS"]
+__all__ = ["build_model", "weight_count", "Model", "ARCHS", "METHODS"]
 
 ARCHS = ("mlp", "cnn", "mlp3", "cnn3")
 #: Default widths of the deeper networks: two binarized hidden layers each.
@@ -163,8 +163,38 @@ def _widths(value, name, default):
     return tuple(check_int(v, name, minimum=1) for v in value)
 
 
-def _mlp(rng, K, q, relu, input_shape, num_classes, dtype, hidden):
-    sizes = (int(np.prod(input_shape)),) + _widths(hidden, "hidden", 512) + (num_classes,)
+def _arch_widths(arch, hidden, channels):
+    """The hidden widths (MLPs) or channel counts (CNNs) :func:`build_model` gives ``arch``."""
+    if arch.startswith("mlp"):
+        return _widths(_DEEP[arch] if hidden is None and arch in _DEEP else hidden, "hidden", 512)
+    return _widths(_DEEP[arch] if channels is None and arch in _DEEP else channels, "channels",
+                   (16, 32))
+
+
+def weight_count(arch, input_shape=(1, 28, 28), num_classes=10, hidden=None, channels=None):
+    """The number of weights (``W`` entries) :func:`build_model` gives these sizes, without building."""
+    check_choice(arch, "arch", ARCHS)
+    widths = _arch_widths(arch, hidden, channels)
+    if arch.startswith("mlp"):
+        sizes = (int(np.prod(input_shape)),) + widths + (num_classes,)
+        return sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    convs, flat = _conv_plan(input_shape, widths)
+    return sum(F * C * 9 for C, F, _ in convs) + flat * num_classes
+
+
+def _conv_plan(input_shape, channels):
+    """``([(C_in, F, pooled) per 3x3 conv], flattened size)``: the CNN's layout (a 2x2 max-pool
+    after a conv while the map's sides are even)."""
+    (C, H, W), convs = input_shape, []
+    for F in channels:
+        pooled = H % 2 == 0 and W % 2 == 0
+        convs.append((C, F, pooled))
+        C, H, W = (F, H // 2, W // 2) if pooled else (F, H, W)
+    return convs, C * H * W
+
+
+def _mlp(rng, K, q, relu, input_shape, num_classes, dtype, widths):
+    sizes = (int(np.prod(input_shape)),) + widths + (num_classes,)
     layers = [Flatten("flatten")]
     for i, (D, F) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
         middle = 1 < i < len(sizes) - 1
@@ -176,19 +206,15 @@ def _mlp(rng, K, q, relu, input_shape, num_classes, dtype, hidden):
     return layers
 
 
-def _cnn(rng, K, q, relu, input_shape, num_classes, dtype, channels):
-    C, H, W = input_shape
+def _cnn(rng, K, q, relu, input_shape, num_classes, dtype, widths):
+    convs, D = _conv_plan(input_shape, widths)
     layers = []
-    for i, F in enumerate(_widths(channels, "channels", (16, 32)), start=1):
+    for i, (C, F, pooled) in enumerate(convs, start=1):
         layers.append(Conv(f"conv{i}", _he(rng, (F, C, 3, 3), C * 9, dtype), np.zeros(F, dtype),
                            1, 1, order=K if (i > 1 and K) else None, **q))
         layers += [Activation(f"relu{i}")] if relu else []
-        if H % 2 == 0 and W % 2 == 0:
-            layers.append(MaxPool(f"pool{i}", 2))
-            H, W = H // 2, W // 2
+        layers += [MaxPool(f"pool{i}", 2)] if pooled else []
         layers.append(BatchNorm(f"bn{i}", F, dtype))
-        C = F
-    D = C * H * W
     layers += [Flatten("flatten"), Dense("fc", _he(rng, (num_classes, D), D, dtype),
                                          np.zeros(num_classes, dtype))]
     return layers
@@ -252,12 +278,8 @@ def build_model(arch, method="float", *, order=None, seed=0, ste="chain", backen
     rng, dt = np.random.default_rng(seed), np.dtype(dtype)
     q = dict(sign_fn=sign_fn, ste=ste, backend=backend,
              scales=check_choice(scales, "scales", ("greedy", "refit")))
-    if arch.startswith("mlp"):
-        widths = _DEEP[arch] if hidden is None and arch in _DEEP else hidden
-        layers = _mlp(rng, K, q, hidden_relu, shape, num_classes, dt, widths)
-    else:
-        widths = _DEEP[arch] if channels is None and arch in _DEEP else channels
-        layers = _cnn(rng, K, q, hidden_relu, shape, num_classes, dt, widths)
+    build = _mlp if arch.startswith("mlp") else _cnn
+    layers = build(rng, K, q, hidden_relu, shape, num_classes, dt, _arch_widths(arch, hidden, channels))
     config = dict(arch=arch, method=method, order=K, seed=seed, ste=ste, backend=backend,
                   hidden_relu=hidden_relu, input_shape=shape, num_classes=num_classes,
                   dtype=dt.name, hidden=hidden, channels=channels, scales=scales)

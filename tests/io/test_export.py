@@ -154,3 +154,21 @@ def test_bad_arguments_exit_2(argv, word, capsys):
 
 def test_missing_required_argument_exits_2(capsys):
     assert main(["predict"]) == 2 and "--model" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("arch, sizes", [
+    ("mlp", {}), ("mlp3", {}), ("cnn", {}), ("cnn3", {}),  # the default widths of every network
+    ("mlp", dict(hidden=7)), ("mlp", dict(hidden=[5, 6, 7])), ("cnn3", dict(channels=[3, 4, 5])),
+])
+def test_every_architecture_exports_and_loads(arch, sizes, tmp_path):
+    """The size check of load_packed counts the weights the model really has (it once counted
+    cnn3 as an MLP and left out the deeper defaults, refusing a sound cnn3 file)."""
+    from horq_ref.io.export import weight_count
+
+    m = build_model(arch, "horq2", input_shape=(1, 8, 8), seed=1, **sizes)
+    assert weight_count(m.config) == sum(m.params[k].size for k in m.params if k.endswith(".W"))
+    export_model(m, tmp_path / "m.npz")
+    x = np.random.default_rng(0).standard_normal((3, 1, 8, 8)).astype(np.float32)
+    packed = load_packed(tmp_path / "m.npz", backend="float")
+    # as in test_bits_model_predicts_like_the_float_model: float32 logits, rounding only
+    np.testing.assert_allclose(logits(packed, x), logits(m, x), rtol=0, atol=1e-4)
