@@ -10,7 +10,7 @@ products, ::
 
 Backends (the paper gives the bit arithmetic; the split into backends is this project's)
 -------------------------------------------------------------------------------------------
-``"float"`` multiplies float ±1 planes with BLAS (the training layer's forward,
+``"float"`` multiplies float ±1 planes with BLAS (the planes of the training layer's forward,
 :func:`horq_conv2d_operands`). ``"bits"`` is the reference bit path, step by step: im2col ->
 residual expansion -> pack each plane -> XOR + popcount GEMM -> combine with ``beta`` and
 ``alpha``; every ``B_f . H_i`` is ``n - 2 popcount(b XOR h)`` (:mod:`horq_ref.bits`). Its dot
@@ -197,16 +197,12 @@ def _input_planes(cols, K, scales):
 
 
 def _float_dots(X, W, K, stride, padding, scales="greedy"):
-    """Float backend: the training forward's planes (:func:`horq_conv2d_operands`), a float matmul.
+    """Float backend: the planes of the im2col rows against sign(W) by a float matmul.
 
     Returns float dots (K, N, F, P), betas (K, N, P, 1) and planes (K, N, P, D).
     """
     F, _, kh, kw = W.shape
-    if scales == "greedy":
-        ops, _ = horq_conv2d_operands(X, W, K, stride, padding)
-        betas, H = ops.qcache.betas, ops.qcache.H  # (K, N, P, 1), (K, N, P, D)
-    else:
-        betas, H = _input_planes(im2col(X, kh, kw, stride, padding), K, scales)
+    betas, H = _input_planes(im2col(X, kh, kw, stride, padding), K, scales)
     Hx, B = H, sign(W, X.dtype).reshape(F, -1)  # (K, N, P, D), (F, D)
     if X.dtype != np.float64 and H.shape[-1] >= 2**24:  # sums of D ones stop being exact
         Hx, B = H.astype(np.float64), B.astype(np.float64)

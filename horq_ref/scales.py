@@ -26,7 +26,7 @@ import itertools
 import numpy as np
 
 from .checks import as_float_array, check_choice, check_int, check_order
-from .quantize import Expansion, expand, group_size, normalize_axis
+from .quantize import Expansion, expand, group_size, normalize_axis, residual_quantize
 
 __all__ = ["SCALES", "RCOND", "MAX_ORDER", "gram_solve", "least_squares_scales", "refit", "nearest_planes",
            "alternating_step", "alternating", "quantize_with", "group_errors", "optimal_levels",
@@ -235,8 +235,7 @@ def quantize_with(x, order, axis=None, scales="greedy"):
         return refit(x, order, axis)
     if scales == "alternating":
         return alternating(x, order, axis)
-    betas, H, R, axis = expand(x, order, axis)
-    return Expansion(betas=betas, signs=H.astype(np.int8), residuals=R, axis=axis)
+    return residual_quantize(x, order, axis)  # greedy: HORQ itself
 
 
 def optimal_levels(values, n_levels):

@@ -105,8 +105,8 @@ def test_what_it_means_for_one_groups_entries(rng):
         x = rng.uniform(-1, 1, 64)  # uniform groups: the scales roughly halve
         e = residual_quantize(x, 3)
         b = e.betas.ravel()
-        if nearest_level_condition(b[:, None])[0]:
-            assert np.all(np.abs(x - e.reconstruct()) <= np.abs(x - nearest_level(x, b)) + 1e-12)
+        assert nearest_level_condition(b[:, None])[0]  # holds for such groups: the check below runs
+        assert np.all(np.abs(x - e.reconstruct()) <= np.abs(x - nearest_level(x, b)) + 1e-12)
     e = residual_quantize([1.0, 0.0, 0.0], 2)  # beta = (1/3, 4/9) violates it, yet every entry is
     b = e.betas.ravel()  # nearest (0 sits halfway between -1/9 and 1/9): entries need not witness
     assert not nearest_level_condition(b[:, None])[0]
