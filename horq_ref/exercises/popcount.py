@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..bits import n_words, pack_signs, popcount_dot
+from ..bits import n_words, pack_mask, pack_signs, popcount_dot
 from ..conv import horq_conv2d
 from ..im2col import im2col
 from ..quantize import binarize, residual_quantize
@@ -26,22 +26,23 @@ CONV_HINT = ("one expansion per im2col row (patch, zero padding included), weigh
              "with alpha_f = mean |W_f|, and Y = sum_i alpha_f beta_i (B_f . H_i)")
 
 
-def _pack_bool(mask, bitorder="little"):
+def _pack_big_endian(mask):
+    """:func:`horq_ref.bits.pack_mask` with the bits of each byte in the wrong (big-endian) order."""
     mask = np.asarray(mask, dtype=bool)
     buf = np.zeros(mask.shape[:-1] + (8 * n_words(mask.shape[-1]),), np.uint8)
-    packed = np.packbits(mask, axis=-1, bitorder=bitorder)
+    packed = np.packbits(mask, axis=-1, bitorder="big")
     buf[..., : packed.shape[-1]] = packed
     return buf.view("<u8").astype(np.uint64)
 
 
 PACK_MISTAKES = (
-    Mistake(lambda x: _pack_bool(np.asarray(x) >= 0),
+    Mistake(lambda x: pack_mask(np.asarray(x) >= 0),
             "the bits are inverted: a set bit means -1 (x < 0), a clear bit +1"),
-    Mistake(lambda x: _pack_bool(np.asarray(x) <= 0),
+    Mistake(lambda x: pack_mask(np.asarray(x) <= 0),
             "sign(0) = -1: zeros are +1 and pack as clear bits; only x < 0 sets a bit"),
-    Mistake(lambda x: _pack_bool(np.signbit(x)),
+    Mistake(lambda x: pack_mask(np.signbit(x)),
             "-0.0 packed as -1: signbit(-0.0) is True but sign(-0.0) = +1; test x < 0"),
-    Mistake(lambda x: _pack_bool(np.asarray(x) < 0, bitorder="big"),
+    Mistake(lambda x: _pack_big_endian(np.asarray(x) < 0),
             "bit order: entry j is bit j % 64 counted from the least significant bit "
             "(np.packbits(..., bitorder='little'))"),
 )

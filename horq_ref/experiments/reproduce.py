@@ -200,6 +200,7 @@ def _ptq(model, ds, limits):
 def _one_run(ds, arch, method, seed, spec, log):
     from ..nn.models import build_model
     from ..nn.train import predict, train
+    from .runs import run_record
     from .stats import encode_correct
 
     shape = {k: spec[k] for k in ("hidden", "channels") if k in spec}
@@ -211,11 +212,7 @@ def _one_run(ds, arch, method, seed, spec, log):
                  log=lambda line: log(f"    {arch} {method} seed {seed}: {line.strip()}")
                  if "batch" in line else None,
                  progress_every_s=30.0)
-    rec = {"model": arch, "method": method, "order": model.config["order"] or 0, "seed": seed,
-           "test_acc": hist[-1]["test_acc"], "history": hist,
-           "train_seconds": float(sum(h["train_seconds"] for h in hist)),
-           "images_per_s": float(np.mean([h["images_per_s"] for h in hist])),
-           "settings": {k: v for k, v in spec.items() if k != "seeds"}}
+    rec = run_record(model, method, seed, hist, {k: v for k, v in spec.items() if k != "seeds"})
     rec["correct"] = encode_correct(predict(model, ds.x_test) == ds.y_test)
     if method == "float":
         rec["ptq"], rec["ptq_correct"] = _ptq(model, ds, spec["ptq"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["layer_input", "train_record", "resolved"]
+__all__ = ["layer_input", "train_record", "run_record", "resolved"]
 
 
 def layer_input(model, x, name, train=False):
@@ -42,11 +42,16 @@ def train_record(ds, method, seed, settings, arch="mlp", **model_kwargs):
 
     model = build_model(arch, method, seed=seed, **model_kwargs)
     hist = train(model, ds, seed=seed, log=None, **settings)
-    rec = {"model": arch, "method": method, "order": model.config["order"] or 0, "seed": seed,
-           "test_acc": hist[-1]["test_acc"], "history": hist,
-           "train_seconds": float(sum(h["train_seconds"] for h in hist)),
-           "images_per_s": float(np.mean([h["images_per_s"] for h in hist])), "settings": settings}
-    return rec, model
+    return run_record(model, method, seed, hist, settings), model
+
+
+def run_record(model, method, seed, history, settings):
+    """The record of one finished training run: its names, final test accuracy, history, time."""
+    return {"model": model.config["arch"], "method": method, "order": model.config["order"] or 0,
+            "seed": seed, "test_acc": history[-1]["test_acc"], "history": history,
+            "train_seconds": float(sum(h["train_seconds"] for h in history)),
+            "images_per_s": float(np.mean([h["images_per_s"] for h in history])),
+            "settings": settings}
 
 
 def resolved(d, noise):
