@@ -30,3 +30,30 @@ def group_error_rel_tol(order, n):
 def group_error_tol(X, order):
     """:func:`group_error_rel_tol` in absolute terms for the groups (rows) of ``X``, shape (M, 1)."""
     return group_error_rel_tol(order, X.shape[-1]) * np.sum(X**2, axis=-1, keepdims=True) + 1e-300
+
+
+#: A training command small enough for the command-line tests (one epoch on 100 images).
+TINY_TRAIN_ARGV = ["train", "--epochs", "1", "--batch-size", "50", "--limit-train", "100",
+                   "--limit-test", "50", "--hidden", "8"]
+
+
+def one_line_error(err, *words):
+    """Assert that the stderr text ``err`` is one non-blank line, no traceback, holding ``words``;
+    return that line."""
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    for w in words:
+        assert w in lines[0], (w, lines[0])
+    return lines[0]
+
+
+def pm1(rng, shape):
+    """Random ±1 entries, int8."""
+    return np.where(rng.random(shape) < 0.5, -1, 1).astype(np.int8)
+
+
+def set_padding_bits(words, n):
+    """A copy of packed rows of length ``n`` with every padding bit of the last word set."""
+    out = words.copy()
+    out[:, -1] |= np.uint64(~((1 << (n % 64)) - 1) & (2**64 - 1))
+    return out

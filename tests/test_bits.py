@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
+from support import pm1, set_padding_bits
 
 from horq_ref.bits import binary_gemm_reference, n_words, pack_signs, popcount_dot, unpack_signs
 
@@ -20,17 +21,6 @@ def python_words(row):
     out = []
     for start in range(0, len(row), 64):
         out.append(sum(1 << (j - start) for j in range(start, min(start + 64, len(row))) if row[j] < 0))
-    return out
-
-
-def pm1(rng, shape):
-    return np.where(rng.random(shape) < 0.5, -1, 1).astype(np.int8)
-
-
-def set_padding_bits(words, n):
-    """A copy of packed rows of length ``n`` with every padding bit of the last word set."""
-    out = words.copy()
-    out[:, -1] |= np.uint64(~((1 << (n % 64)) - 1) & (2**64 - 1))
     return out
 
 

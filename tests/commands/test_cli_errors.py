@@ -10,22 +10,17 @@ import stat
 
 import numpy as np
 import pytest
+from support import TINY_TRAIN_ARGV, one_line_error
 
 from horq_ref import commands as cli
 from horq_ref.commands import main
 from horq_ref.commands import _types, train as train_cmd
 
-TRAIN = ["train", "--epochs", "1", "--batch-size", "50", "--limit-train", "100",
-         "--limit-test", "50", "--hidden", "8"]
+TRAIN = TINY_TRAIN_ARGV
 
 
 def _one_line_error(capsys, *words):
-    err = capsys.readouterr().err
-    lines = [l for l in err.splitlines() if l.strip()]
-    assert len(lines) == 1 and "Traceback" not in err, err
-    for w in words:
-        assert w in lines[0], (w, lines[0])
-    return lines[0]
+    return one_line_error(capsys.readouterr().err, *words)
 
 
 @pytest.mark.parametrize("argv, flag", [

@@ -4,6 +4,7 @@ and not a silent rerun."""
 import json
 
 import pytest
+from support import one_line_error
 
 from horq_ref.commands import main
 from horq_ref.data.datasets import load_dataset
@@ -71,5 +72,4 @@ def test_damaged_run_in_the_cli_is_one_line(ds, tmp_path, capsys):
     rec = _record(ds, test_acc="x", settings={k: v for k, v in spec.items() if k != "seeds"})
     (runs / "mlp-float-seed0.json").write_text(json.dumps(rec))
     assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1 and "mlp-float-seed0.json is damaged" in err, err
+    one_line_error(capsys.readouterr().err, "mlp-float-seed0.json is damaged")

@@ -3,14 +3,11 @@
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
+from support import pm1, set_padding_bits
 
 from horq_ref.bits import binary_gemm_reference, pack_signs
 from horq_ref.fast import gemm
 from horq_ref.fast.gemm import binary_gemm, mismatch_counts, parallel_map
-
-
-def pm1(rng, shape):
-    return np.where(rng.random(shape) < 0.5, -1, 1).astype(np.int8)
 
 
 @settings(max_examples=40)
@@ -30,9 +27,7 @@ def test_padding_bits_never_change_a_dot(n, rng):
     expected = binary_gemm_reference(A, B, n)
     np.testing.assert_array_equal(binary_gemm(A, B, n, threads=1), expected)
     if n % 64:  # the same padding bits set in both operands XOR to zero
-        pad = np.uint64(~((1 << (n % 64)) - 1) & (2**64 - 1))
-        A[:, -1] |= pad
-        B[:, -1] |= pad
+        A, B = set_padding_bits(A, n), set_padding_bits(B, n)
         np.testing.assert_array_equal(binary_gemm(A, B, n, threads=1), expected)
 
 
