@@ -178,9 +178,7 @@ def _ptq(model, ds, limits):
     conv = model.config["arch"].startswith("cnn")
     accs, correct = {}, {}
     for sc in PTQ_SCALES:
-        for layer in model.layers:
-            if hasattr(layer, "opts"):
-                layer.opts["scales"] = sc
+        model.set_input_scales(sc)
         m = limits["images"] if sc == "alternating" else ds.n_test
         x, y = ds.x_test[:m], ds.y_test[:m]
         for K in PTQ_ORDERS:
@@ -190,9 +188,7 @@ def _ptq(model, ds, limits):
             ok = predict(model, x) == y
             accs.setdefault(sc, {})[K] = float(ok.mean())
             correct.setdefault(sc, {})[K] = encode_correct(ok)
-    for layer in model.layers:
-        if hasattr(layer, "opts"):
-            layer.opts["scales"] = model.config.get("scales", "greedy")
+    model.set_input_scales(None)
     model.set_input_order(None)
     return accs, correct
 

@@ -33,6 +33,7 @@ import numpy as np
 from .blocks import Activation, BatchNorm, Conv, Dense, Flatten, MaxPool
 from ..checks import check_choice, check_int, check_order
 from ..conv import BACKENDS
+from ..scales import SCALES
 from ..ste import SIGN_STE, STE_VARIANTS, SignFn
 
 __all__ = ["build_model", "weight_count", "Model", "ARCHS", "METHODS"]
@@ -126,6 +127,18 @@ class Model:
             layer.input_order = layer.order
         for layer in chosen:
             layer.input_order = layer.order if order is None else int(order)
+
+    def set_input_scales(self, scales=None):
+        """Post-training quantization: the scale variant of every quantized input (or restore).
+
+        ``scales`` is one of :data:`horq_ref.scales.SCALES`; ``None`` restores the built variant.
+        ``"alternating"`` has no backward pass: use it for evaluation only.
+        """
+        scales = self.config.get("scales", "greedy") if scales is None else scales
+        check_choice(scales, "scales", SCALES)
+        for layer in self.layers:
+            if isinstance(layer, (Dense, Conv)):
+                layer.opts["scales"] = scales
 
     def describe(self):
         """A short text: the configuration, then one line per layer."""

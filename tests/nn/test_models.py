@@ -228,3 +228,16 @@ def test_float64_models_and_errors():
     ]:
         with pytest.raises(ValueError, match=name):
             build_model(**{"arch": "mlp", "method": "horq2", **kwargs})
+
+
+def test_set_input_scales_sets_every_quantized_input_and_restores():
+    m = build_model("cnn", "horq2", channels=(2, 3), scales="refit")
+    x = np.random.default_rng(0).standard_normal((2, 1, 28, 28)).astype(np.float32)
+    m.set_input_scales("alternating")
+    assert {l.opts["scales"] for l in m.layers if hasattr(l, "opts")} == {"alternating"}
+    alt = m.forward(x, train=False)
+    m.set_input_scales(None)  # back to the built variant
+    assert {l.opts["scales"] for l in m.layers if hasattr(l, "opts")} == {"refit"}
+    assert not np.allclose(m.forward(x, train=False), alt)  # the setting reaches the quantizer
+    with pytest.raises(ValueError, match="scales must be one of"):
+        m.set_input_scales("median")
