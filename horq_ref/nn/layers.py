@@ -186,15 +186,18 @@ def binary_grads(dY, x, W, order, sign_fn, ste, scales="greedy"):
 
     The products ``dY Wt`` and ``dY^T Xt`` run on binary operands with additions only
     (:func:`horq_ref.binary_backward.binary_backward`); the quantizers' straight-through backward
-    stays float. The planes are rebuilt from ``x`` and ``W`` (the forward keeps no more than them).
+    stays float. The forward keeps only ``x`` and ``W``; the planes and scales come from the
+    quantizers run again here, whose caches the straight-through backward needs anyway.
     """
-    from ..binary_backward import binary_backward, binary_operands
+    from ..binary_backward import binary_backward, operands_from_planes
 
     if scales != "greedy":
         raise ValueError(f"the bit backends train with greedy scales only, got scales={scales!r}; "
                          "train with backend='float'")
     ops = quantize_operands(x, W, order, -1, sign_fn=sign_fn, ste=ste, binary_weights=True)
-    dXt, dWt = binary_backward(dY, binary_operands(x, W, order))
+    q, w = ops.qcache, ops.wcache  # planes (K, M, D), scales (K, M, 1); (1, F, D), (1, F, 1)
+    dXt, dWt = binary_backward(dY, operands_from_planes(q.H, q.betas[..., 0], w.H[0],
+                                                        w.betas[0, :, 0]))
     return unquantize_grads(dXt, dWt, ops)
 
 
