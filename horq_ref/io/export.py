@@ -163,9 +163,9 @@ def _check_packed(name, entry, shape, where):
     return F, D
 
 
-def _unpack(name, entry, shape, dtype, where):
-    F, D = _check_packed(name, entry, shape, where)
-    bits, alpha = entry["bits"], entry["alpha"]
+def _unpack(entry, shape, dims, dtype):
+    """The latent weights ``alpha_f B_f`` of an entry already checked by :func:`_check_packed`."""
+    D, bits, alpha = dims[1], entry["bits"], entry["alpha"]
     B = unpack_signs(bits, D, dtype=dtype)  # (F, D), ±1
     return (B * alpha.astype(dtype)[:, None]).reshape(shape)  # latent alpha_f B_f, (F, ...)
 
@@ -198,7 +198,7 @@ def load_packed(path, backend="bits"):
     if set(binary) != model.binarized:
         raise ValueError(f"{where}: packed weights {sorted(binary)} do not match the model's "
                          f"binarized layers {sorted(model.binarized)}")
-    weights = {k: _unpack(k, binary[k], tuple(shapes[k]), model.dtype, where) for k in binary}
+    weights = {k: _unpack(binary[k], tuple(shapes[k]), dims[k], model.dtype) for k in binary}
     try:
         model.load_state_dict({**floats, **weights})
     except ValueError as exc:
