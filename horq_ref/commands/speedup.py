@@ -39,7 +39,7 @@ def run(args):
     print()
     print(table.format())
     if args.backward:
-        from ..experiments.bench_backward import format_backward_table
+        from ..cost import format_backward_table
 
         print("\nBackward products (F = c filters, M = 1024 rows, as N=4 16x16): float GEMMs against "
               "binary operands (cost.backward_cost). Each has one float operand (dY), so XOR + "

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..checks import check_int
+from .forward import speedup
 
-__all__ = ["BackwardCost", "backward_cost"]
+__all__ = ["BackwardCost", "backward_cost", "format_backward_table"]
 
 
 @dataclass(frozen=True)
@@ -93,3 +94,22 @@ def backward_cost(channels, kh, kw, rows, filters, order):
         binary_adds_weight=K * F * n * (M - 1) + (K - 1) * F * n,
         scale_mults_input=M * F, scale_mults_weight=K * M * F,
     )
+
+
+def format_backward_table(orders=(1, 2, 3, 4), channels=(64, 128, 256, 512), kernel_sizes=(1, 3, 5),
+                          rows=1024):
+    """Forward ``S_K`` beside the backward counts (F = c filters, ``rows`` = M), as plain text."""
+    lines = [f"{'kernel':>6} {'c':>4} {'K':>2} {'fwd S_K':>8} {'float mul':>10} {'float add':>10} "
+             f"{'bin add':>10} {'scale mul':>10} {'mul ratio':>9} {'ops ratio':>9}"]
+    for k in kernel_sizes:
+        for c in channels:
+            for K in orders:
+                b = backward_cost(c, k, k, rows, c, K)
+                lines.append(
+                    f"{f'{k}x{k}':>6} {c:4d} {K:2d} {speedup(c, k, k, K):8.2f} "
+                    f"{b.float_mults_input + b.float_mults_weight:10.3g} "
+                    f"{b.float_adds_input + b.float_adds_weight:10.3g} "
+                    f"{b.binary_adds_input + b.binary_adds_weight:10.3g} "
+                    f"{b.scale_mults_input + b.scale_mults_weight:10.3g} "
+                    f"{b.mults_ratio:9.0f} {b.float_ops / b.binary_ops:9.2f}")
+    return "\n".join(lines)

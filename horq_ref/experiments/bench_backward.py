@@ -25,11 +25,11 @@ import numpy as np
 
 from ..binary_backward import binary_backward, binary_operands
 from ..bits import unpack_signs
-from ..cost import backward_cost, speedup
+from ..cost import backward_cost
 from ..im2col import check_conv_args, im2col
 
 __all__ = ["run_backward_bench", "BackwardBench", "BackwardRow", "format_backward_bench",
-           "interleaved_times", "format_backward_table"]
+           "interleaved_times"]
 
 
 def interleaved_times(fns, repeats):
@@ -135,23 +135,4 @@ def format_backward_bench(result):
               "counted = float ops / binary ops (cost.backward_cost). Each product has one float "
               "operand (dY): no XOR + popcount, no 64-fold packing gain; NumPy cannot fuse the "
               "select and the add of each term, BLAS fuses multiply-adds in registers."]
-    return "\n".join(lines)
-
-
-def format_backward_table(orders=(1, 2, 3, 4), channels=(64, 128, 256, 512), kernel_sizes=(1, 3, 5),
-                          rows=1024):
-    """Forward ``S_K`` beside the backward counts (F = c filters, ``rows`` = M), as plain text."""
-    lines = [f"{'kernel':>6} {'c':>4} {'K':>2} {'fwd S_K':>8} {'float mul':>10} {'float add':>10} "
-             f"{'bin add':>10} {'scale mul':>10} {'mul ratio':>9} {'ops ratio':>9}"]
-    for k in kernel_sizes:
-        for c in channels:
-            for K in orders:
-                b = backward_cost(c, k, k, rows, c, K)
-                lines.append(
-                    f"{f'{k}x{k}':>6} {c:4d} {K:2d} {speedup(c, k, k, K):8.2f} "
-                    f"{b.float_mults_input + b.float_mults_weight:10.3g} "
-                    f"{b.float_adds_input + b.float_adds_weight:10.3g} "
-                    f"{b.binary_adds_input + b.binary_adds_weight:10.3g} "
-                    f"{b.scale_mults_input + b.scale_mults_weight:10.3g} "
-                    f"{b.mults_ratio:9.0f} {b.float_ops / b.binary_ops:9.2f}")
     return "\n".join(lines)
