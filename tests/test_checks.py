@@ -90,10 +90,10 @@ def test_check_choice_and_axis():
         checks.normalize_axis((True,), 3)
 
 
-def test_the_order_test_can_fail():
-    # negative control: a function that skipped the check (rounding 1.5 down, or letting range()
-    # complain without naming the argument) fails the test above
+def test_the_order_test_can_fail(monkeypatch):
+    # negative control: the test above, run on a function that skipped the check (rounding 1.5
+    # down, or letting range() complain without naming the argument), fails
     for unchecked in (lambda K: list(range(int(K))), lambda K: list(range(K))):
+        monkeypatch.setitem(ALL, "unchecked", unchecked)
         with pytest.raises((pytest.fail.Exception, AssertionError)):
-            with pytest.raises(TypeError, match="order must be an integer"):
-                unchecked(1.5)
+            test_a_non_integer_order_is_a_type_error("unchecked", 1.5)
