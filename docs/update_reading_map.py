@@ -7,8 +7,9 @@ section are kept as they are. tests/test_docs.py fails when the page is stale.
 """
 
 import ast
-import importlib.util
-import sys
+import importlib
+import json
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,13 +34,37 @@ SECTIONS = (
 HEADER = ("| step | module | lines | what it holds | notebooks |", "|---|---|---|---|---|")
 
 
-def _doc_checks():
-    """tests/test_docs.py as a module: the row format and the import analysis live there, once."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    spec = importlib.util.spec_from_file_location("test_docs", ROOT / "tests" / "test_docs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+# A row: | step | [`horq_ref/x.py`](../horq_ref/x.py) | lines | what | notebooks |
+ROW = re.compile(r"^\|\s*\d+\s*\|\s*\[`(horq_ref/[\w/]+\.py)`\]\([^)]*\)\s*\|\s*(\d+)\s*\|(.*)\|(.*)\|\s*$")
+
+
+def package_modules(root=ROOT):
+    """Every module of the package, as paths relative to ``root``."""
+    return sorted(p.relative_to(root).as_posix() for p in (root / "horq_ref").rglob("*.py"))
+
+
+def dotted(path):
+    """``horq_ref/nn/train.py`` -> ``horq_ref.nn.train`` (a package's ``__init__`` -> the package)."""
+    parts = list(Path(path).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def notebook_modules(path):
+    """Modules a notebook imports from: ``from horq_ref.x import y`` counts for ``horq_ref.x`` and for
+    the module that defines ``y`` (so ``from horq_ref import sign`` counts for ``horq_ref.quantize``)."""
+    used = set()
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"]).splitlines()
+        source = "\n".join("#" + s if s.lstrip().startswith(("%", "!")) else s for s in source)
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("horq_ref"):
+                used.add(node.module)
+                module = importlib.import_module(node.module)
+                used.update(getattr(getattr(module, a.name, None), "__module__", None) or ""
+                            for a in node.names)
+    return used
 
 
 def _section(path):
@@ -65,11 +90,11 @@ def _description(path, known):
     return (first[:1].lower() + first[1:]) if first else "what the subpackage holds"
 
 
-def tables(checks, known):
+def tables(known):
     """The Markdown of every section's table, steps numbered through the whole page."""
-    notebooks = {nb.stem: checks.notebook_modules(nb) for nb in sorted((ROOT / "notebooks").glob("*.ipynb"))}
+    notebooks = {nb.stem: notebook_modules(nb) for nb in sorted((ROOT / "notebooks").glob("*.ipynb"))}
     by_section = {}
-    for path in checks.package_modules(ROOT):
+    for path in package_modules(ROOT):
         by_section.setdefault(_section(path), []).append(path)
     out, step = [], 1
     for i, (title, _) in enumerate(SECTIONS):
@@ -78,7 +103,7 @@ def tables(checks, known):
         out += ["", title, "", *HEADER]
         for path in sorted(by_section[i], key=_order):
             lines = len((ROOT / path).read_text(encoding="utf-8").splitlines())
-            users = [s for s, mods in notebooks.items() if checks._dotted(path) in mods]
+            users = [s for s, mods in notebooks.items() if dotted(path) in mods]
             cell = ", ".join(f"[{s.split('_')[0]}](../notebooks/{s}.ipynb)" for s in users) or "—"
             out.append(f"| {step} | [`{path}`](../{path}) | {lines} | {_description(path, known)} | {cell} |")
             step += 1
@@ -86,12 +111,11 @@ def tables(checks, known):
 
 
 def main():
-    checks = _doc_checks()
     text = PAGE.read_text(encoding="utf-8")
-    known = {m.group(1): m.group(3).strip() for m in map(checks.ROW.match, text.splitlines()) if m}
+    known = {m.group(1): m.group(3).strip() for m in map(ROW.match, text.splitlines()) if m}
     head = text.split("\n## 1.")[0].rstrip()
     tail = "\n## Paths through the code" + text.split("\n## Paths through the code")[1]
-    PAGE.write_text(head + "\n" + "\n".join(tables(checks, known)) + "\n" + tail, encoding="utf-8")
+    PAGE.write_text(head + "\n" + "\n".join(tables(known)) + "\n" + tail, encoding="utf-8")
     print(f"wrote {PAGE.relative_to(ROOT)}")
 
 

@@ -7,19 +7,29 @@
 Each check has a negative control.
 """
 
-import ast
 import importlib
 import importlib.util
-import json
 import re
 from pathlib import Path
 
 
 ROOT = Path(__file__).resolve().parents[1]
 READING_MAP = ROOT / "docs" / "reading-the-code.md"
-# A row: | step | [`horq_ref/x.py`](../horq_ref/x.py) | lines | what | notebooks |
-ROW = re.compile(r"^\|\s*\d+\s*\|\s*\[`(horq_ref/[\w/]+\.py)`\]\([^)]*\)\s*\|\s*(\d+)\s*\|(.*)\|(.*)\|\s*$")
 NOTEBOOK = re.compile(r"notebooks/(\w+)\.ipynb")
+
+
+def _doc_tool(name):
+    """A script of docs/ as a module (it is not part of the package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "docs" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# the page's row format and the import analysis, shared with the script that refreshes the page
+_MAP = _doc_tool("update_reading_map")
+ROW, package_modules, _dotted, notebook_modules = (
+    _MAP.ROW, _MAP.package_modules, _MAP.dotted, _MAP.notebook_modules)
 
 
 def count_is_close(listed, actual):
@@ -37,33 +47,6 @@ def reading_map_rows(text):
             assert path not in rows, f"{path} is listed twice"
             rows[path] = (int(lines), NOTEBOOK.findall(notebooks))
     return rows
-
-
-def package_modules(root=ROOT):
-    return sorted(p.relative_to(root).as_posix() for p in (root / "horq_ref").rglob("*.py"))
-
-
-def _dotted(path):
-    parts = list(Path(path).with_suffix("").parts)
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def notebook_modules(path):
-    """Modules a notebook imports from: ``from horq_ref.x import y`` counts for ``horq_ref.x`` and for
-    the module that defines ``y`` (so ``from horq_ref import sign`` counts for ``horq_ref.quantize``)."""
-    used = set()
-    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
-        if cell["cell_type"] != "code":
-            continue
-        source = "".join(cell["source"]).splitlines()
-        source = "\n".join("#" + s if s.lstrip().startswith(("%", "!")) else s for s in source)
-        for node in ast.walk(ast.parse(source)):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("horq_ref"):
-                used.add(node.module)
-                module = importlib.import_module(node.module)
-                used.update(getattr(getattr(module, a.name, None), "__module__", None) or ""
-                            for a in node.names)
-    return used
 
 
 def reading_map_problems(text, root=ROOT):
@@ -120,10 +103,7 @@ def test_notebook_modules_follows_reexports():
 
 
 def _gen_api():
-    spec = importlib.util.spec_from_file_location("gen_api", ROOT / "docs" / "gen_api.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _doc_tool("gen_api")
 
 
 def test_api_reference_is_generated_from_the_current_docstrings():
