@@ -57,3 +57,26 @@ def set_padding_bits(words, n):
     out = words.copy()
     out[:, -1] |= np.uint64(~((1 << (n % 64)) - 1) & (2**64 - 1))
     return out
+
+
+def text_sizes(fig):
+    """Font sizes of every non-empty text of a matplotlib figure."""
+    import matplotlib.text
+
+    return [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
+
+
+def assert_readable_figure(fig, n_axes):
+    """Assert that ``fig`` is a Figure with ``n_axes`` axes (panels plus colorbars), text of at least
+    10 pt (legible on a projector), and that it lays out without error; close it either way."""
+    import matplotlib.figure
+    import matplotlib.pyplot as plt
+
+    try:
+        assert isinstance(fig, matplotlib.figure.Figure)
+        assert len(fig.axes) == n_axes, f"{len(fig.axes)} axes, expected {n_axes}"
+        sizes = text_sizes(fig)
+        assert sizes and min(sizes) >= 10, sizes
+        fig.canvas.draw()
+    finally:
+        plt.close(fig)

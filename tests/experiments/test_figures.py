@@ -1,25 +1,19 @@
 """The shared figure style and the notebook figures (Agg backend)."""
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from support import text_sizes
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from horq_ref import residual_quantize  # noqa: E402
-from horq_ref.experiments import figures, figures_backprop, figures_training, style  # noqa: E402
-from horq_ref.ste import SIGN_STE, smooth_sign  # noqa: E402
+from horq_ref import residual_quantize
+from horq_ref.experiments import figures, figures_backprop, figures_training, style
+from horq_ref.ste import SIGN_STE, smooth_sign
 
 _ROW = np.random.default_rng(0).standard_normal(64)
 _ACC = {m: [0.9, 0.91] for m in ("float", "horq1", "horq2", "horq3")}
 _RUNS = [{"model": "mlp", "method": "float", "test_accuracy": 0.95}]
 _PTQ = [{"model": "mlp", "order": k, "test_accuracy": 0.7 + 0.05 * k} for k in (1, 2, 3, 4)]
-
-
-def _text_sizes(fig):
-    return [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
 
 
 @pytest.mark.parametrize("make", [
@@ -43,7 +37,7 @@ def test_notebook_figures_are_projector_ready(make):
     fig = make()
     try:
         assert fig.get_figwidth() * style.STYLE["figure.dpi"] >= 700
-        assert min(_text_sizes(fig)) >= 10
+        assert min(text_sizes(fig)) >= 10
     finally:
         plt.close(fig)
 
@@ -100,4 +94,4 @@ def test_bound_figure_draws_both_bounds_beside_the_axes(tmp_path):
     legend, ax = fig.axes[0].get_legend(), fig.axes[0]
     assert legend.get_window_extent().x0 >= ax.get_window_extent().x1  # beside the curves, not over them
     assert (tmp_path / "b.png").stat().st_size > 0
-    assert min(_text_sizes(fig)) >= 10
+    assert min(text_sizes(fig)) >= 10

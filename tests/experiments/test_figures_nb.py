@@ -1,14 +1,10 @@
 """The figures of notebooks 02, 02b, 03 and 03b, drawn on tiny inputs (Agg backend)."""
 
-import matplotlib
+import numpy as np
+import pytest
+from support import assert_readable_figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from horq_ref.experiments import figures_bits, figures_theory  # noqa: E402
+from horq_ref.experiments import figures_bits, figures_theory
 
 _RNG = np.random.default_rng(0)
 _R = np.sort(_RNG.random((4, 10)), axis=0)[::-1]          # (K+1, M) decreasing errors
@@ -41,21 +37,11 @@ CASES = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_figure_has_its_axes_and_readable_text(name):
     make, n_axes = CASES[name]
-    fig = make()
-    try:
-        assert isinstance(fig, matplotlib.figure.Figure)
-        assert len(fig.axes) == n_axes, f"{name}: {len(fig.axes)} axes"
-        sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
-        assert sizes and min(sizes) >= 10, f"{name}: text below 10 pt"
-        fig.canvas.draw()
-    finally:
-        plt.close(fig)
+    assert_readable_figure(make(), n_axes)
 
 
 def test_axes_count_is_a_real_check():
-    """Negative control: a figure with one panel fewer than expected fails the count."""
+    """Negative control: a figure with one panel fewer than expected fails the check."""
     fig = figures_bits.plot_xnor_k({"I": _Y[0], "A": _Y[1]})
-    try:
-        assert len(fig.axes) != CASES["xnor_k"][1]
-    finally:
-        plt.close(fig)
+    with pytest.raises(AssertionError, match="expected 6"):
+        assert_readable_figure(fig, CASES["xnor_k"][1])
