@@ -1,6 +1,8 @@
 """Small helpers shared by several test files."""
 
+import contextlib
 import io
+import threading
 
 import numpy as np
 
@@ -80,3 +82,25 @@ def assert_readable_figure(fig, n_axes):
         fig.canvas.draw()
     finally:
         plt.close(fig)
+
+
+@contextlib.contextmanager
+def http_server(handler, **attributes):
+    """An HTTP server on 127.0.0.1 (port chosen by the OS) serving with ``handler``, its ``url`` set
+    and ``attributes`` attached for the handler to read; shut down on exit."""
+    from http.server import ThreadingHTTPServer
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
+    for name, value in attributes.items():
+        setattr(httpd, name, value)
+    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, kwargs=dict(poll_interval=0.05),
+                              daemon=True)
+    thread.start()
+    try:
+        yield httpd
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)

@@ -1,44 +1,25 @@
 """Checksummed downloads, against an HTTP server on 127.0.0.1 started for each test.
 
-No test contacts any other address: proxies are switched off and ``socket.create_connection`` refuses
-every host but the loopback interface.
+No test contacts any other address: tests/data/conftest.py switches proxies off and makes
+``socket.create_connection`` refuse every host but the loopback interface.
 """
 
 import gzip
 import hashlib
 import io
-import socket
 import tarfile
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import numpy as np
 import pytest
+from support import http_server
 
 from horq_ref import commands as cli
 from horq_ref.data import download as dl
 from horq_ref.data.cifar import write_cifar10_batch
 from horq_ref.data.datasets import load_dataset
 from horq_ref.data.idx import IDX_STEMS
-
-LOOPBACK = {"127.0.0.1", "localhost"}
-
-
-@pytest.fixture(autouse=True)
-def loopback_only(monkeypatch):
-    """No proxy, and any connection to a non-loopback host fails the test."""
-    for var in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("no_proxy", "*")
-    monkeypatch.setenv("NO_PROXY", "*")
-    real = socket.create_connection
-
-    def guarded(address, *args, **kwargs):
-        assert address[0] in LOOPBACK, f"test tried to reach {address[0]}"
-        return real(address, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "create_connection", guarded)
-
 
 class _Handler(BaseHTTPRequestHandler):
     """Serves ``server.files``; ``/truncated/...`` announces the full length but sends half,
@@ -69,21 +50,12 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server():
-    """An HTTP server on 127.0.0.1 (port chosen by the OS), shut down after the test."""
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    httpd.files, httpd.requests, httpd.release = {}, [], threading.Event()
-    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs=dict(poll_interval=0.05),
-                              daemon=True)
-    thread.start()
-    try:
-        yield httpd
-    finally:
-        httpd.release.set()
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
+    """An HTTP server on 127.0.0.1 serving ``server.files``, shut down after the test."""
+    with http_server(_Handler, files={}, requests=[], release=threading.Event()) as httpd:
+        try:
+            yield httpd
+        finally:
+            httpd.release.set()  # a stalled response ends before the server shuts down
 
 
 def sha(data):

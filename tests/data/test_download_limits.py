@@ -1,9 +1,9 @@
 """Downloads stop at the expected size and leave no ``.part`` file behind, even after a kill."""
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
+from support import http_server
 
 from horq_ref.commands import main
 from horq_ref.data import download as dl
@@ -29,18 +29,9 @@ class _Endless(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def endless(monkeypatch):
-    for var in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("no_proxy", "*")
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Endless)
-    httpd.daemon_threads, httpd.sent = True, 0
-    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    t = threading.Thread(target=httpd.serve_forever, kwargs=dict(poll_interval=0.05), daemon=True)
-    t.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+def endless():
+    with http_server(_Endless, sent=0) as httpd:
+        yield httpd
 
 
 def test_transfer_stops_at_the_expected_size(endless, tmp_path):
