@@ -29,12 +29,16 @@ from ..cost import backward_cost
 from ..im2col import check_conv_args, im2col
 
 __all__ = ["run_backward_bench", "BackwardBench", "BackwardRow", "format_backward_bench",
-           "interleaved_times"]
+           "alternating_times"]
 
 
-def interleaved_times(fns, repeats):
+def alternating_times(fns, repeats):
     """Wall times (seconds), shape (repeats, len(fns)): each round calls every function once,
-    the order reversed every other round, so a change of machine load hits all of them alike."""
+    the order reversed every other round, so a change of machine load hits all of them alike.
+
+    Unlike :func:`horq_ref.experiments.bench.interleaved_times` there is no untimed warm-up call
+    per round: the reference binary products are slow, and a warm-up call would double the
+    bench's run time."""
     times = np.empty((max(1, repeats), len(fns)))
     for r in range(times.shape[0]):
         order = range(len(fns)) if r % 2 == 0 else reversed(range(len(fns)))
@@ -101,7 +105,7 @@ def run_backward_bench(batch=4, channels=256, size=16, filters=256, kernel=3, st
             return dY @ Wt, dY.T @ Xt
 
         float_fn()  # warm BLAS up
-        t = interleaved_times([float_fn, lambda: binary_backward(dY, ops)], repeats)
+        t = alternating_times([float_fn, lambda: binary_backward(dY, ops)], repeats)
         ratios = t[:, 0] / t[:, 1]
         (dXf, dWf), (dXb, dWb) = float_fn(), binary_backward(dY, ops)
         diff = max(np.abs(dXb - dXf).max() / np.abs(dXf).max(), np.abs(dWb - dWf).max() / np.abs(dWf).max())

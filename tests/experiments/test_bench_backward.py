@@ -4,7 +4,7 @@ import pytest
 
 from horq_ref.commands import main
 from horq_ref.cost import backward_cost, speedup
-from horq_ref.experiments.bench_backward import interleaved_times, run_backward_bench
+from horq_ref.experiments.bench_backward import alternating_times, run_backward_bench
 
 
 def test_backward_bench_rows_on_a_tiny_layer():
@@ -18,9 +18,9 @@ def test_backward_bench_rows_on_a_tiny_layer():
         assert row.counted_ratio == cost.float_ops / cost.binary_ops
 
 
-def test_interleaved_times_shape_and_order():
+def test_alternating_times_shape_and_order():
     calls = []
-    t = interleaved_times([lambda: calls.append("a"), lambda: calls.append("b")], 2)
+    t = alternating_times([lambda: calls.append("a"), lambda: calls.append("b")], 2)
     assert t.shape == (2, 2) and (t >= 0).all()
     assert calls == ["a", "b", "b", "a"]  # the order alternates
 
