@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .idx import atomic_output
+from ..io.atomic import atomic_output
 
 __all__ = [
     "CIFAR10_CLASSES",

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..checks import check_int, check_real
-from .idx import atomic_output
+from ..io.atomic import atomic_output
 
 __all__ = ["RemoteFile", "Source", "REGISTRY", "DownloadError", "ChecksumError", "file_sha256",
            "fetch_verified", "extract_tar", "download"]
@@ -204,7 +204,6 @@ def fetch_verified(url, dest, sha256, size=None, timeout=60.0, max_bytes=None):
     limit = (check_int(max_bytes, "max_bytes", minimum=0) if max_bytes is not None else
              None if size is None else check_int(size, "size", minimum=0) + SIZE_MARGIN)
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
     with _open_url(url, timeout) as response, atomic_output(dest) as fh:
         digest, n = _stream(response, fh, url, limit)
         _check_received(url, n, digest, response.headers.get("Content-Length"), sha256, size)

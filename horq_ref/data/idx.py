@@ -44,7 +44,6 @@ __all__ = [
     "read_idx_labels",
     "read_idx_images",
     "write_idx",
-    "atomic_output",
     "find_idx_files",
     "IDX_STEMS",
 ]

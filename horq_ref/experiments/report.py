@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from ..io.checkpoint import atomic_write
+from ..io.atomic import atomic_write
 from .blas import settings_note
 
 __all__ = ["write_json", "write_text", "binomial_se", "summarize_runs", "summarize_ptq",

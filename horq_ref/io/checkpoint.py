@@ -39,7 +39,7 @@ import numpy as np
 from .atomic import atomic_write
 
 __all__ = ["FORMAT_VERSION", "META_KEY", "MAX_META_BYTES", "MAX_JSON_DEPTH", "MAX_INFLATION",
-           "save_state", "load_state", "atomic_write"]
+           "save_state", "load_state"]
 
 FORMAT_VERSION = 1
 META_KEY = "__meta__"
