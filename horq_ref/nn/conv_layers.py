@@ -28,7 +28,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..checks import check_int
 from ..conv import HorqOperands, horq_conv2d, horq_conv2d_operands
-from ..im2col import check_conv_args, col2im, cols_matmul, im2col
+from ..im2col import check_conv_args, col2im, cols_matmul, conv_output_shape, im2col
 from .layers import (BINARY_BACKENDS, binary_grads, check_array, check_backend, quantize_operands,
                      unquantize_grads)
 from ..ste import SIGN_STE
@@ -100,7 +100,7 @@ def _check_bias(W, b):
 def _gemm_backward(dY, cols, Wr, x_shape, W_shape, stride, padding):
     """``(dcols (N, P, D), dWr (F, D), db (F,))`` from ``dY`` (N, F, Ho, Wo), its shape checked."""
     N, P, D = cols.shape
-    Ho, Wo = ((x_shape[i] + 2 * padding - W_shape[i]) // stride + 1 for i in (2, 3))
+    Ho, Wo = conv_output_shape(x_shape[2], x_shape[3], W_shape[2], W_shape[3], stride, padding)
     check_array(dY, "dY", (N, W_shape[0], Ho, Wo))
     dYr = dY.transpose(0, 2, 3, 1).reshape(N * P, -1)  # (N*P, F)
     dWr = dYr.T @ cols.reshape(N * P, D)  # (F, D)
