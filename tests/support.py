@@ -68,15 +68,22 @@ def text_sizes(fig):
     return [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
 
 
+#: Narrowest figure, in screen pixels, that stays legible on a projector (the notebooks' PNGs alike).
+MIN_FIGURE_PX = 700
+
+
 def assert_readable_figure(fig, n_axes):
-    """Assert that ``fig`` is a Figure with ``n_axes`` axes (panels plus colorbars), text of at least
-    10 pt (legible on a projector), and that it lays out without error; close it either way."""
+    """Assert that ``fig`` is a Figure with ``n_axes`` axes (panels plus colorbars), at least
+    :data:`MIN_FIGURE_PX` wide, with text of at least 10 pt (legible on a projector), and that it lays
+    out without error; close it either way."""
     import matplotlib.figure
     import matplotlib.pyplot as plt
 
     try:
         assert isinstance(fig, matplotlib.figure.Figure)
         assert len(fig.axes) == n_axes, f"{len(fig.axes)} axes, expected {n_axes}"
+        width = fig.get_figwidth() * fig.dpi
+        assert width >= MIN_FIGURE_PX, f"{width:.0f} px wide, under {MIN_FIGURE_PX}"
         sizes = text_sizes(fig)
         assert sizes and min(sizes) >= 10, sizes
         fig.canvas.draw()

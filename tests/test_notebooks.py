@@ -7,7 +7,8 @@
   the first cell that calls a checker: a blank exercise cannot pass.
 
 Notebooks are executed in a temporary directory, so the committed outputs are never touched by the
-tests. Run times are printed, never asserted.
+tests; the kernel finds ``notebooks/figures.py`` (``import figures``) through ``PYTHONPATH``, as Jupyter
+finds it in the notebook's own folder. Run times are printed, never asserted.
 """
 
 import base64
@@ -18,6 +19,7 @@ import struct
 import time
 
 import pytest
+from support import MIN_FIGURE_PX
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -37,7 +39,6 @@ SOLUTIONS = [p for p in EXECUTED if p.parent.name == "solutions"]
 MAIN = [p for p in EXECUTED if p.parent == NOTEBOOK_DIR]
 # A hang guard per cell, not a speed goal: notebooks aim at a couple of minutes each on two cores.
 CELL_TIMEOUT = 300
-MIN_PNG_WIDTH = 700  # px: readable on a projector
 
 
 def ids(paths):
@@ -59,21 +60,17 @@ def png_width(b64):
     return struct.unpack(">I", raw[16:20])[0]
 
 
-def execute(path, tmp_path):
+def execute(path, tmp_path, monkeypatch):
     """Execute a copy of ``path``; return the notebook and the seconds it took."""
     nb = nbformat.read(path, as_version=4)
-    env_backend = os.environ.get("MPLBACKEND")
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    monkeypatch.setenv("PYTHONPATH", str(NOTEBOOK_DIR), prepend=os.pathsep)  # import figures
     client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
                                      resources={"metadata": {"path": str(tmp_path)}})
     start = time.perf_counter()
     try:
         client.execute()
     finally:
-        if env_backend is None:
-            os.environ.pop("MPLBACKEND", None)
-        else:
-            os.environ["MPLBACKEND"] = env_backend
         print(f"{path.name}: {time.perf_counter() - start:.0f} s")  # printed, never asserted
     return nb
 
@@ -89,17 +86,17 @@ def test_every_exercise_has_a_solution_of_the_same_name():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", EXECUTED, ids=ids(EXECUTED))
-def test_notebook_executes(path, tmp_path):
-    nb = execute(path, tmp_path)
+def test_notebook_executes(path, tmp_path, monkeypatch):
+    nb = execute(path, tmp_path, monkeypatch)
     if path in MAIN:
         assert pngs(nb), f"{path.name} shows no figure"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", EXERCISES, ids=ids(EXERCISES))
-def test_exercise_as_shipped_stops_at_its_first_checker(path, tmp_path):
+def test_exercise_as_shipped_stops_at_its_first_checker(path, tmp_path, monkeypatch):
     with pytest.raises(nbclient.exceptions.CellExecutionError) as info:
-        execute(path, tmp_path)
+        execute(path, tmp_path, monkeypatch)
     assert info.value.ename == "NotImplementedError", info.value.ename
     nb = nbformat.read(path, as_version=4)
     first_check = next(c for c in code_cells(nb) if "exercises.check_" in c.source)
@@ -129,7 +126,7 @@ def test_committed_notebook_is_small_executed_and_ends_with_asserts(path):
 @pytest.mark.parametrize("path", EXECUTED, ids=ids(EXECUTED))
 def test_figures_are_wide_enough_for_a_projector(path):
     for k, png in enumerate(pngs(nbformat.read(path, as_version=4))):
-        assert png_width(png) >= MIN_PNG_WIDTH, f"{path.name}: figure {k} is {png_width(png)} px wide"
+        assert png_width(png) >= MIN_FIGURE_PX, f"{path.name}: figure {k} is {png_width(png)} px wide"
 
 
 STRINGS = re.compile(r"\"[^\"]*\"|'[^']*'")

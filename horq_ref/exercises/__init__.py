@@ -9,11 +9,11 @@ checker                                the student writes                       
 ``check_binarize``                     ``binarize(x, axis) -> (beta, H)``              01
 ``check_residual_quantize``            ``residual_quantize(x, order, axis)``           02
 ``check_predicted_energy``             ``predicted_energy(x, betas, axis)``            02
-``check_worst_input``                  ``worst_input(n)``                              03
-``check_refined_bound``                ``refined_bound(n, order)``                     03
-``check_pack_signs``                   ``pack_signs(x)``                               04
-``check_popcount_dot``                 ``popcount_dot(a, b, n)``                       04
-``check_horq_conv2d``                  ``conv(x, w, order, stride, padding)``          04
+``check_worst_input``                  ``worst_input(n)``                              02b
+``check_refined_bound``                ``refined_bound(n, order)``                     02b
+``check_pack_signs``                   ``pack_signs(x)``                               03
+``check_popcount_dot``                 ``popcount_dot(a, b, n)``                       03
+``check_horq_conv2d``                  ``conv(x, w, order, stride, padding)``          03
 ``check_quantizer_backward``           ``backward(dXt, x, order, axis, sign_fn)``      05
 =====================================  ==============================================  ===========
 

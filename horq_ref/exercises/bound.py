@@ -1,4 +1,4 @@
-"""Checkers for exercise 03: an input at the worst-case bound, and the bound not reached for K >= 2.
+"""Checkers for exercise 02b: an input at the worst-case bound, and the bound not reached for K >= 2.
 
 The guarantee ``||R_K||^2 <= (1 - 1/n)^K ||X||^2`` (docs/paper.md §3, derived in docs/theory.md) is
 reached at ``K = 1`` by 1-sparse inputs. For ``K >= 2`` every residual after the first has balanced

@@ -1,4 +1,4 @@
-"""Checkers for exercise 04: packing signs into bits, XOR + popcount, an order-K convolution (§4).
+"""Checkers for exercise 03: packing signs into bits, XOR + popcount, an order-K convolution (§4).
 
 The student writes ``pack_signs(x)`` (rows along the last axis; entry ``j`` in bit ``j % 64`` of word
 ``j // 64``, bit 0 least significant, a set bit meaning -1, tail bits clear: the layout of

@@ -1,6 +1,6 @@
 """Small training experiments of the notebooks: one run as a record, a layer's input, paired verdicts.
 
-Notebooks 05 and 05b train the project's MLP on the embedded digits with the same settings and compare
+Notebooks 06 and 06b train the project's MLP on the embedded digits with the same settings and compare
 methods seed by seed; these helpers keep that bookkeeping out of their cells.
 """
 

@@ -2,23 +2,22 @@
 
 ``STYLE`` sets the resolution (110 dpi on screen, 150 dpi in saved files), text of at least 10 pt, a light
 grid and constrained layout. Use :func:`apply` once at the top of a notebook, or :func:`figure_style` as a
-context manager around code that draws (the figure functions of :mod:`horq_ref.experiments.plots` and
-:mod:`horq_ref.experiments.figures` do). The helpers below encode the project's figure conventions:
+context manager around code that draws (the figure functions of :mod:`horq_ref.experiments.plots` and of
+``notebooks/figures.py`` do). The helpers below encode the project's figure conventions:
 
-* a value shown by colour gets a colorbar (:func:`image_panel`);
-* a panel that may be all white gets a frame (:func:`image_panel` draws one on every image);
 * a reference value that does not depend on the x axis (the float network) is a horizontal line
   (:func:`reference_line`), never a point joined to the curve;
 * a title says how many seeds a curve averages (:func:`seeds_title`);
-* legends go outside the axes (:func:`legend_outside`), never over a curve.
+* legends go outside the axes (:func:`legend_outside`), never over a curve;
+* a value shown by colour gets a colorbar, and an image a frame, so that an all-white panel stays
+  visible (``image_panel`` in ``notebooks/figures.py``, where the images are drawn).
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
 
-__all__ = ["STYLE", "SAVE_DPI", "apply", "figure_style", "image_panel", "reference_line",
-           "seeds_title", "legend_outside"]
+__all__ = ["STYLE", "SAVE_DPI", "apply", "figure_style", "reference_line", "seeds_title", "legend_outside"]
 
 SAVE_DPI = 150
 STYLE = {
@@ -60,22 +59,6 @@ def figure_style():
     # A backend loaded inside the block (the notebook's inline backend) turns interactive mode on;
     # rc_context would undo that, and later figures would no longer be shown.
     matplotlib.interactive(interactive)
-
-
-def image_panel(ax, img, title=None, vmin=None, vmax=None, cmap="gray", colorbar=True, label=None):
-    """``imshow`` with a frame (an all-white panel stays visible), no ticks and a colorbar."""
-    im = ax.imshow(img, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.grid(False)
-    for spine in ax.spines.values():
-        spine.set_visible(True)
-        spine.set_color("0.35")
-    if title:
-        ax.set_title(title)
-    if colorbar:
-        ax.figure.colorbar(im, ax=ax, shrink=0.8, label=label)
-    return im
 
 
 def reference_line(ax, y, label, color="0.25"):
