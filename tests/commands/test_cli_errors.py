@@ -14,7 +14,7 @@ from support import TINY_TRAIN_ARGV, one_line_error
 
 from horq_ref import commands as cli
 from horq_ref.commands import main
-from horq_ref.commands import _types, train as train_cmd
+from horq_ref.commands import train as train_cmd
 
 TRAIN = TINY_TRAIN_ARGV
 
@@ -43,16 +43,6 @@ def test_argument_types_refuse_bad_values_naming_the_flag(argv, flag, capsys):
     assert "Traceback" not in err
     last = err.strip().splitlines()[-1]
     assert last.startswith(f"horq-ref {argv[0]}: error: argument {flag}"), err
-
-
-def test_types_module_is_the_only_validation():
-    with pytest.raises(Exception, match=">= 1"):
-        _types.positive_int("0")
-    assert _types.comma_list(("mlp", "cnn"))("mlp") == ("mlp",)
-    assert _types.positive_float("1e-3") == 1e-3
-    for mod in ("bench", "bound", "predict", "reproduce", "train", "download"):
-        src = open(os.path.join(os.path.dirname(_types.__file__), f"{mod}.py")).read()
-        assert "def _check" not in src and "must be >= 1" not in src, mod
 
 
 def test_bench_with_a_huge_padding_is_a_one_line_resource_error(capsys):
