@@ -13,9 +13,9 @@ planted violation (negative controls at the end).
 import ast
 import json
 import pathlib
-import re
 
 import pytest
+from IPython.core.inputtransformer2 import TransformerManager
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "horq_ref"
@@ -23,8 +23,7 @@ MAX_TOP_LEVEL, MAX_MODULE_LINES, MAX_FUNCTION_LINES, MAX_RUN_LINES = 12, 300, 40
 COMMANDS = sorted(p for p in (PACKAGE / "commands").glob("*.py")
                   if not p.name.startswith("_"))  # _types.py holds the argparse type= functions
 ARGUMENT_USERS = COMMANDS + [PACKAGE / "commands" / "__init__.py"]  # every parser but _types.py
-CLI_IMPORT = re.compile(r"^\s*(from\s+horq_ref\.(commands|cli)\b|import\s+horq_ref\.(commands|cli)\b"
-                        r"|from\s+horq_ref\s+import\s+.*\b(commands|cli)\b)", re.MULTILINE)
+CLI_MODULES = ("commands", "cli")  # horq_ref.<these>: the command line, never imported by a notebook
 
 
 def code_lines(node, lines):
@@ -119,11 +118,30 @@ def argument_check_problems(source, where):
     return problems
 
 
+def imports_the_command_line(tree):
+    """Whether the parsed code ``tree`` imports ``horq_ref.commands`` (or ``horq_ref.cli``), a
+    submodule of it, or either name from ``horq_ref``."""
+    cli = {("horq_ref", m) for m in CLI_MODULES}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            modules = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        else:
+            continue
+        if any(tuple(m.split(".")[:2]) in cli for m in modules):
+            return True
+    return False
+
+
 def notebook_cli_imports(nb_json):
-    """Code cells of a notebook (its JSON text) that import from horq_ref.commands or horq_ref.cli."""
+    """Code cells of a notebook (its JSON text) that import from horq_ref.commands or horq_ref.cli.
+
+    Each cell is parsed as IPython runs it: its magics (``%matplotlib inline``) become calls first."""
     cells = json.loads(nb_json)["cells"]
+    to_python = TransformerManager().transform_cell
     return [i for i, c in enumerate(cells) if c["cell_type"] == "code"
-            and CLI_IMPORT.search("".join(c["source"]))]
+            and imports_the_command_line(ast.parse(to_python("".join(c["source"]))))]
 
 
 def test_few_modules_at_the_top_level():
@@ -210,3 +228,7 @@ def test_notebook_measure_flags_a_cli_import():
     assert notebook_cli_imports(nb("import numpy as np", "from horq_ref.commands.x import y")) == [1]
     assert notebook_cli_imports(nb("from horq_ref import commands as cli, conv")) == [0]
     assert notebook_cli_imports(nb("from horq_ref.experiments.reproduce import reproduce")) == []
+    magic_and_parentheses = "%matplotlib inline\nfrom horq_ref import (\n    conv,\n    commands,\n)"
+    not_imports = "# from horq_ref.commands import main\ns = 'import horq_ref.cli'"
+    assert notebook_cli_imports(nb(magic_and_parentheses, "import horq_ref.commands.train as t",
+                                   "import horq_ref.commandsx", not_imports)) == [0, 1]
