@@ -1,12 +1,16 @@
-"""The command line's error rule: expected failures give one line and exit 2, bugs a traceback.
+"""The command line's dispatcher (horq_ref.commands.main) and its error rule: expected failures give
+one line and exit 2, bugs a traceback.
 
 Also: argument types reject bad values before any work, outputs are not overwritten without
-``--force``, and files are written with the user's umask.
+``--force``, files are written with the user's umask, no command prints the help, and
+``python -m horq_ref`` is the same program.
 """
 
 import json
 import os
 import stat
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -149,3 +153,14 @@ def test_outputs_respect_the_umask(umask, mode, tmp_path):
 def test_the_rule_is_documented_in_the_cli_docstring():
     doc = cli.__doc__
     assert "exit status 2" in doc and "bug" in doc
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().out
+
+
+def test_python_dash_m_is_the_same_program():
+    out = subprocess.run([sys.executable, "-m", "horq_ref", "--version"], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.startswith("horq-ref ")
