@@ -1,10 +1,14 @@
 """Small helpers shared by several test files."""
 
 import contextlib
+import gzip
 import io
+import struct
 import threading
+import traceback
 
 import numpy as np
+import pytest
 
 
 def npz_roundtrip(state):
@@ -111,3 +115,42 @@ def http_server(handler, **attributes):
         httpd.shutdown()
         httpd.server_close()
         thread.join(5)
+
+
+def idx_bytes(array, code=0x08):
+    """An IDX file built by hand with :mod:`struct`: the oracle for the writer and the reader."""
+    head = struct.pack(">BBBB", 0, 0, code, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    return head + array.astype(np.uint8).tobytes()
+
+
+#: The MNIST file names (without ``.gz``), written out here rather than taken from horq_ref.
+MNIST_FILE_NAMES = dict(train_images="train-images-idx3-ubyte", train_labels="train-labels-idx1-ubyte",
+                        test_images="t10k-images-idx3-ubyte", test_labels="t10k-labels-idx1-ubyte")
+
+
+def mnist_like_files(rng, gz=True, n_train=30, n_test=20):
+    """A tiny MNIST-like data set as IDX files built by :func:`idx_bytes`.
+
+    Returns ``({file name: bytes}, {key: array})``: the names of :data:`MNIST_FILE_NAMES` (with ``.gz``
+    and gzip-compressed if ``gz``), the keys ``train_images``, ``train_labels``, ``test_images``,
+    ``test_labels``; every class 0..9 appears in both splits."""
+    arrays = dict(
+        train_images=rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        train_labels=np.arange(n_train, dtype=np.uint8) % 10,
+        test_images=rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        test_labels=(np.arange(n_test, dtype=np.uint8) * 3) % 10,
+    )
+    files = {MNIST_FILE_NAMES[k] + (".gz" if gz else ""):
+             gzip.compress(idx_bytes(a), mtime=0) if gz else idx_bytes(a) for k, a in arrays.items()}
+    return files, arrays
+
+
+def assert_damaged_file_is_refused(read, path, data, phrase):
+    """``read(path)`` of a file holding ``data`` raises a ValueError matching ``phrase`` and naming
+    the path, from horq_ref's data package itself (the innermost frame), not from NumPy or gzip."""
+    path.write_bytes(data)
+    with pytest.raises(ValueError, match=phrase) as excinfo:
+        read(path)
+    assert str(path) in str(excinfo.value)
+    innermost = traceback.extract_tb(excinfo.tb)[-1].filename.replace("\\", "/")
+    assert "horq_ref/data" in innermost, innermost

@@ -4,24 +4,26 @@ thin commands, notebooks that do not import the command line.
 Limits: at most 12 modules directly in ``horq_ref/`` (the method, flat); no module over 300 lines; no
 function over 40 lines of code (its docstring, blank lines and comment lines not counted). Command
 modules hold only ``add_arguments``, ``run`` (at most 15 lines of code) and argparse ``type=``
-functions, and import no NumPy: the work is done in the library. Each measuring function is shown to
-flag a planted violation (negative controls at the end).
+functions, and import no NumPy: the work is done in the library. Every argument is checked by a
+``type=`` function of ``horq_ref/commands/_types.py`` and nowhere else: no command passes another
+``type=`` or compares an ``args.*`` value with a number. Each measuring function is shown to flag a
+planted violation (negative controls at the end).
 """
 
 import ast
 import json
 import pathlib
-import re
 
 import pytest
+from IPython.core.inputtransformer2 import TransformerManager
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "horq_ref"
 MAX_TOP_LEVEL, MAX_MODULE_LINES, MAX_FUNCTION_LINES, MAX_RUN_LINES = 12, 300, 40, 15
 COMMANDS = sorted(p for p in (PACKAGE / "commands").glob("*.py")
                   if not p.name.startswith("_"))  # _types.py holds the argparse type= functions
-CLI_IMPORT = re.compile(r"^\s*(from\s+horq_ref\.(commands|cli)\b|import\s+horq_ref\.(commands|cli)\b"
-                        r"|from\s+horq_ref\s+import\s+.*\b(commands|cli)\b)", re.MULTILINE)
+ARGUMENT_USERS = COMMANDS + [PACKAGE / "commands" / "__init__.py"]  # every parser but _types.py
+CLI_MODULES = ("commands", "cli")  # horq_ref.<these>: the command line, never imported by a notebook
 
 
 def code_lines(node, lines):
@@ -83,11 +85,63 @@ def command_problems(source, where):
     return problems
 
 
+def _is_number(node):
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    return (isinstance(node, ast.Constant) and isinstance(node.value, (int, float))
+            and not isinstance(node.value, bool))
+
+
+def _is_args_value(node):
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "args"
+
+
+def argument_check_problems(source, where):
+    """Argument checks outside ``commands/_types.py``: a ``type=`` that is not one of its functions
+    (or a call of one, such as ``comma_list(MODELS)``), and a comparison of ``args.x`` with a number."""
+    tree, problems = ast.parse(source), []
+    from_types = {a.asname or a.name for node in ast.walk(tree)
+                  if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module == "_types"
+                  for a in node.names}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            for kw in (k for k in node.keywords if k.arg == "type"):
+                fn = kw.value.func if isinstance(kw.value, ast.Call) else kw.value
+                if not (isinstance(fn, ast.Name) and fn.id in from_types):
+                    problems.append(f"{where}:{kw.lineno}: type={ast.unparse(kw.value)} is not "
+                                    "a function of commands/_types.py")
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            if any(map(_is_args_value, operands)) and any(map(_is_number, operands)):
+                problems.append(f"{where}:{node.lineno}: {ast.unparse(node)} checks a value outside "
+                                "commands/_types.py")
+    return problems
+
+
+def imports_the_command_line(tree):
+    """Whether the parsed code ``tree`` imports ``horq_ref.commands`` (or ``horq_ref.cli``), a
+    submodule of it, or either name from ``horq_ref``."""
+    cli = {("horq_ref", m) for m in CLI_MODULES}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            modules = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        else:
+            continue
+        if any(tuple(m.split(".")[:2]) in cli for m in modules):
+            return True
+    return False
+
+
 def notebook_cli_imports(nb_json):
-    """Code cells of a notebook (its JSON text) that import from horq_ref.commands or horq_ref.cli."""
+    """Code cells of a notebook (its JSON text) that import from horq_ref.commands or horq_ref.cli.
+
+    Each cell is parsed as IPython runs it: its magics (``%matplotlib inline``) become calls first."""
     cells = json.loads(nb_json)["cells"]
+    to_python = TransformerManager().transform_cell
     return [i for i, c in enumerate(cells) if c["cell_type"] == "code"
-            and CLI_IMPORT.search("".join(c["source"]))]
+            and imports_the_command_line(ast.parse(to_python("".join(c["source"]))))]
 
 
 def test_few_modules_at_the_top_level():
@@ -104,6 +158,12 @@ def test_modules_and_functions_are_small():
 @pytest.mark.parametrize("path", COMMANDS, ids=lambda p: p.name)
 def test_commands_only_parse_and_call(path):
     problems = command_problems(path.read_text(encoding="utf-8"), path.relative_to(ROOT))
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", ARGUMENT_USERS, ids=lambda p: p.name)
+def test_arguments_are_checked_only_by_the_types_module(path):
+    problems = argument_check_problems(path.read_text(encoding="utf-8"), path.relative_to(ROOT))
     assert not problems, "\n".join(problems)
 
 
@@ -143,6 +203,24 @@ def test_command_measure_flags_logic_in_a_command():
     assert any("run() has 16 lines" in p for p in problems)
 
 
+def test_argument_check_measure_flags_checks_outside_the_types_module():
+    good = ("from ._types import comma_list, positive_int as pos\n\n"
+            "def add_arguments(p):\n    p.add_argument('--n', type=pos)\n"
+            "    p.add_argument('--models', type=comma_list(('mlp', 'cnn')))\n\n"
+            "def run(args):\n    if args.data != 'mnist' and args.data_dir is None:\n"
+            "        raise ValueError('--data needs --data-dir')\n    return 0\n")
+    assert argument_check_problems(good, "c.py") == []
+    bad = good.replace("type=pos", "type=int").replace("type=comma_list", "type=_my_list") + (
+        "\ndef run(args):\n    if args.epochs < 1:\n        raise ValueError('must be >= 1')\n"
+        "    return -1 <= args.seed\n")
+    problems = argument_check_problems(bad, "c.py")
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "type=int is not a function of commands/_types.py",
+        "type=_my_list(('mlp', 'cnn')) is not a function of commands/_types.py",
+        "args.epochs < 1 checks a value outside commands/_types.py",
+        "-1 <= args.seed checks a value outside commands/_types.py"]
+
+
 def test_notebook_measure_flags_a_cli_import():
     def nb(*sources):
         return json.dumps({"cells": [{"cell_type": "code", "source": [s]} for s in sources]})
@@ -150,3 +228,7 @@ def test_notebook_measure_flags_a_cli_import():
     assert notebook_cli_imports(nb("import numpy as np", "from horq_ref.commands.x import y")) == [1]
     assert notebook_cli_imports(nb("from horq_ref import commands as cli, conv")) == [0]
     assert notebook_cli_imports(nb("from horq_ref.experiments.reproduce import reproduce")) == []
+    magic_and_parentheses = "%matplotlib inline\nfrom horq_ref import (\n    conv,\n    commands,\n)"
+    not_imports = "# from horq_ref.commands import main\ns = 'import horq_ref.cli'"
+    assert notebook_cli_imports(nb(magic_and_parentheses, "import horq_ref.commands.train as t",
+                                   "import horq_ref.commandsx", not_imports)) == [0, 1]

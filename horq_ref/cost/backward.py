@@ -2,7 +2,7 @@
 
 The two backward products of a layer, ``dY Wt`` and ``dY^T Xt``, have one ±1 operand each; on binary
 operands (:mod:`horq_ref.binary_backward`) they need additions only, after ``(K + 1) M F`` scale
-products. docs/theory.md §14 derives the counts; tests/test_backward_cost.py checks them against
+products. docs/theory.md §14 derives the counts; tests/cost/test_backward.py checks them against
 instrumented loops.
 """
 

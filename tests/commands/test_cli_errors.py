@@ -1,12 +1,16 @@
-"""The command line's error rule: expected failures give one line and exit 2, bugs a traceback.
+"""The command line's dispatcher (horq_ref.commands.main) and its error rule: expected failures give
+one line and exit 2, bugs a traceback.
 
 Also: argument types reject bad values before any work, outputs are not overwritten without
-``--force``, and files are written with the user's umask.
+``--force``, files are written with the user's umask, no command prints the help, and
+``python -m horq_ref`` is the same program.
 """
 
 import json
 import os
 import stat
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -14,7 +18,7 @@ from support import TINY_TRAIN_ARGV, one_line_error
 
 from horq_ref import commands as cli
 from horq_ref.commands import main
-from horq_ref.commands import _types, train as train_cmd
+from horq_ref.commands import train as train_cmd
 
 TRAIN = TINY_TRAIN_ARGV
 
@@ -43,16 +47,6 @@ def test_argument_types_refuse_bad_values_naming_the_flag(argv, flag, capsys):
     assert "Traceback" not in err
     last = err.strip().splitlines()[-1]
     assert last.startswith(f"horq-ref {argv[0]}: error: argument {flag}"), err
-
-
-def test_types_module_is_the_only_validation():
-    with pytest.raises(Exception, match=">= 1"):
-        _types.positive_int("0")
-    assert _types.comma_list(("mlp", "cnn"))("mlp") == ("mlp",)
-    assert _types.positive_float("1e-3") == 1e-3
-    for mod in ("bench", "bound", "predict", "reproduce", "train", "download"):
-        src = open(os.path.join(os.path.dirname(_types.__file__), f"{mod}.py")).read()
-        assert "def _check" not in src and "must be >= 1" not in src, mod
 
 
 def test_bench_with_a_huge_padding_is_a_one_line_resource_error(capsys):
@@ -159,3 +153,14 @@ def test_outputs_respect_the_umask(umask, mode, tmp_path):
 def test_the_rule_is_documented_in_the_cli_docstring():
     doc = cli.__doc__
     assert "exit status 2" in doc and "bug" in doc
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().out
+
+
+def test_python_dash_m_is_the_same_program():
+    out = subprocess.run([sys.executable, "-m", "horq_ref", "--version"], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.startswith("horq-ref ")

@@ -4,7 +4,6 @@ No test contacts any other address: tests/data/conftest.py switches proxies off 
 ``socket.create_connection`` refuse every host but the loopback interface.
 """
 
-import gzip
 import hashlib
 import io
 import tarfile
@@ -13,7 +12,7 @@ from http.server import BaseHTTPRequestHandler
 
 import numpy as np
 import pytest
-from support import http_server
+from support import http_server, mnist_like_files
 
 from horq_ref import commands as cli
 from horq_ref.data import download as dl
@@ -157,31 +156,13 @@ def test_registry_is_complete_and_matches_the_readers():
         assert names == {stem + ".gz" for stem in IDX_STEMS.values()}
 
 
-def _mnist_files(rng):
-    """Gzipped IDX files of a tiny MNIST-like set, by file name."""
-    arrays = {
-        "train-images-idx3-ubyte.gz": rng.integers(0, 256, (20, 28, 28), dtype=np.uint8),
-        "train-labels-idx1-ubyte.gz": np.arange(20, dtype=np.uint8) % 10,
-        "t10k-images-idx3-ubyte.gz": rng.integers(0, 256, (10, 28, 28), dtype=np.uint8),
-        "t10k-labels-idx1-ubyte.gz": np.arange(10, dtype=np.uint8),
-    }
-    out = {}
-    for name, a in arrays.items():
-        buf = io.BytesIO()
-        with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:
-            gz.write(b"\x00\x00\x08" + bytes([a.ndim]) + b"".join(d.to_bytes(4, "big") for d in a.shape))
-            gz.write(a.tobytes())
-        out[name] = buf.getvalue()
-    return out, arrays
-
-
 def _register(monkeypatch, name, url, files, extract=False):
     entries = tuple(dl.RemoteFile(n, sha(b), len(b)) for n, b in files.items())
     monkeypatch.setitem(dl.REGISTRY, name, dl.Source(url, entries, extract))
 
 
 def test_download_then_load_and_skip_when_present(server, tmp_path, rng, monkeypatch):
-    files, arrays = _mnist_files(rng)
+    files, arrays = mnist_like_files(rng)
     server.files.update(files)
     _register(monkeypatch, "mnist", server.url + "/", files)
     lines = []
@@ -189,7 +170,7 @@ def test_download_then_load_and_skip_when_present(server, tmp_path, rng, monkeyp
     assert sorted(p.name for p in paths) == sorted(files)
     assert all((tmp_path / n).read_bytes() == b for n, b in files.items())
     ds = load_dataset("mnist", data_dir=tmp_path)
-    np.testing.assert_array_equal(np.rint(ds.x_test[:, 0] * 255), arrays["t10k-images-idx3-ubyte.gz"])
+    np.testing.assert_array_equal(np.rint(ds.x_test[:, 0] * 255), arrays["test_images"])
     n_requests = len(server.requests)
     dl.download("mnist", tmp_path, log=lines.append)
     assert len(server.requests) == n_requests                         # verified copies are reused
@@ -261,7 +242,7 @@ def test_extract_tar_rejects_a_damaged_archive(tmp_path):
 
 
 def test_cli_downloads_through_base_url(server, tmp_path, rng, monkeypatch, capsys):
-    files, _ = _mnist_files(rng)
+    files, arrays = mnist_like_files(rng)
     server.files.update({"mirror/" + n: b for n, b in files.items()})
     _register(monkeypatch, "mnist", "https://unused.invalid/", files)
     rc = cli.main(["download", "mnist", "--data-dir", str(tmp_path), "--base-url",
@@ -269,11 +250,11 @@ def test_cli_downloads_through_base_url(server, tmp_path, rng, monkeypatch, caps
     assert rc == 0
     assert "4 files in place" in capsys.readouterr().out
     assert sorted(server.requests) == sorted("/mirror/" + n for n in files)
-    assert load_dataset("mnist", data_dir=tmp_path).n_train == 20
+    assert load_dataset("mnist", data_dir=tmp_path).n_train == len(arrays["train_labels"])
 
 
 def test_cli_with_the_real_registry_rejects_other_bytes(server, tmp_path, rng, capsys):
-    files, _ = _mnist_files(rng)
+    files, _ = mnist_like_files(rng)
     server.files.update(files)
     rc = cli.main(["download", "mnist", "--data-dir", str(tmp_path), "--base-url", server.url])
     assert rc == 2

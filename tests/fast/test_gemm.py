@@ -54,8 +54,12 @@ def test_threads_do_not_change_results(rng):
 def test_bad_input_names_the_argument():
     with pytest.raises(ValueError, match="A .* and B"):
         binary_gemm(pack_signs(np.ones((2, 70))), pack_signs(np.ones((2, 140))), 70)
-    with pytest.raises(ValueError, match="threads must be >= 1"):
-        parallel_map(abs, [1, 2], threads=0)
-    with pytest.raises(TypeError, match="threads must be an integer"):
-        parallel_map(abs, [1, 2], threads=True)
-    assert parallel_map(abs, [-1, -2], threads=np.int64(2)) == [1, 2]
+
+
+@pytest.mark.parametrize("threads, exc, message", [
+    (0, ValueError, "threads must be >= 1"), (1.5, TypeError, "threads must be an integer"),
+    (True, TypeError, "threads must be an integer"), ("2", TypeError, "threads must be an integer")])
+def test_threads_validated_like_every_integer(threads, exc, message):
+    with pytest.raises(exc, match=message):
+        parallel_map(abs, [1, 2], threads)
+    assert parallel_map(abs, [-1, -2], np.int64(2)) == [1, 2]  # NumPy integers are integers

@@ -1,4 +1,5 @@
-"""The operation and memory model (horq_ref.cost), against XNOR-Net's formula and the bit packing."""
+"""The forward operation and memory model (horq_ref.cost.forward), against XNOR-Net's formula and the
+bit packing."""
 
 import numpy as np
 import pytest

@@ -1,12 +1,10 @@
-"""New theory (docs/theory.md §11-12): greedy's optimality and nearest-level conditions, closed forms
-at order two, order one at every finite n, the odd-n theorem, the growth family, levels on
-non-negative input. Each with a negative control."""
+"""Greedy within the scale family (horq_ref.theory.family, docs/theory.md §11-12): its least-squares
+optimality and nearest-level conditions, the odd-n theorem, the growth family, levels on non-negative
+input. Each with a negative control."""
 
-import math
 from fractions import Fraction
 
 import numpy as np
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import groups
@@ -15,19 +13,14 @@ from support import group_error_tol as tol
 from horq_ref import residual_quantize
 from horq_ref.scales import group_errors
 from horq_ref.theory import (
-    LAWS,
-    closed_form_ratio,
     exact_expansion,
     growth_attaining_input,
     levels_used,
-    limit_errors,
     miscoded_value,
     nearest_level,
     nearest_level_condition,
     normal_equation_residual,
-    order_one_expected_ratio,
     refit_gain,
-    sample_law,
     successive_code,
 )
 
@@ -113,40 +106,6 @@ def test_what_it_means_for_one_groups_entries(rng):
     assert np.allclose(np.abs(e.x - e.reconstruct()), np.abs(e.x - nearest_level(e.x, b)))
 
 
-# --- closed forms, quadrature, Monte Carlo -----------------------------------------------------------
-
-
-@pytest.mark.parametrize("law", LAWS)
-@pytest.mark.parametrize("order", [1, 2])
-def test_closed_forms_match_quadrature(law, order):
-    # midpoint rule with 4e5 points: error O(h^2) ~ 1e-9 away from the kinks; 1e-6 leaves room
-    assert abs(limit_errors(law, order) - closed_form_ratio(law, order)) < 1e-6
-
-
-@pytest.mark.parametrize("law", LAWS)
-def test_order_two_closed_form_matches_monte_carlo(law, rng):
-    X = sample_law(law, (200, 4096), rng)
-    e = residual_quantize(X, 2, axis=-1)
-    meas = np.sum(e.residuals[-1] ** 2) / np.sum(X**2)
-    # ratio of means over 8e5 entries: standard error ~1e-3 and an O(1/n) bias ~2e-4
-    assert abs(meas - closed_form_ratio(law, 2)) < 5e-3
-
-
-def test_negative_control_order_one_form_is_not_order_two():
-    assert abs(limit_errors("normal", 2) - (1 - 2 / math.pi) ** 2) > 1e-3
-
-
-@pytest.mark.parametrize("n", [1, 2, 3, 8, 40])
-def test_order_one_expected_ratio_at_finite_n(n, rng):
-    X = rng.standard_normal((40_000, n))
-    e = residual_quantize(X, 1, axis=-1)
-    ratio = np.sum(e.residuals[-1] ** 2, -1) / np.sum(X**2, -1)
-    se = ratio.std() / np.sqrt(ratio.size)
-    assert abs(ratio.mean() - order_one_expected_ratio(n)) < 5 * se + 1e-12  # 5 standard errors
-    if n > 1:  # the limit value is off by (2/pi - 1)/n: many standard errors away at small n
-        assert abs(ratio.mean() - (1 - 2 / math.pi)) > 5 * se
-
-
 # --- exact statements: odd n, the growth family, levels on non-negative input -----------------------
 
 
@@ -183,26 +142,3 @@ def test_negative_control_signed_input_uses_more_levels(rng):
     assert levels_used(residual_quantize(rng.standard_normal(64), 3)) > 2 ** 2
 
 
-def test_rounding_noise_residuals_count_as_zero():
-    """n = 2: R_2 = 0 exactly, in floats (0, 5.6e-17); its 'ratio' would be 1/2 and its rho 1."""
-    from horq_ref.theory import contraction_ratios, effective_sparsity, rounding_floor
-
-    e = residual_quantize(np.array([1.21631507, 0.39531579]), 3)
-    assert 0 < np.max(np.abs(e.residuals[2])) <= rounding_floor(e).item()
-    assert contraction_ratios(e).ravel()[2] == 0 and effective_sparsity(e).ravel()[2] == 0
-    # negative control: the raw formula on the noise gives the meaningless 1/2
-    r = e.residuals[2]
-    assert abs(1 - np.sum(np.abs(r)) ** 2 / (2 * np.sum(r**2)) - 0.5) < 1e-12
-
-
-@pytest.mark.parametrize("law", ["normal", "laplace", "relu-normal"])
-def test_limit_errors_keep_the_family_order(law):
-    r = [limit_errors(law, 3, sc, points=20_001) for sc in ("greedy", "refit", "alternating", "optimal")]
-    assert all(a >= b - 1e-9 for a, b in zip(r, r[1:])), r  # quadrature rounding ~1e-12
-    assert r[0] - r[1] > 1e-3  # the refit gains at K = 3 on these laws
-
-
-def test_negative_control_uniform_greedy_is_already_optimal():
-    """On the uniform law the family collapses: greedy's 4^-K is the optimal uniform quantizer."""
-    r = [limit_errors("uniform", 3, sc, points=20_001) for sc in ("greedy", "refit", "optimal")]
-    assert max(r) - min(r) < 1e-6 and abs(r[0] - 4.0**-3) < 1e-6

@@ -1,4 +1,5 @@
-"""A damaged ``runs/*.json`` of an interrupted ``reproduce`` is a one-line error, not a traceback
+"""The run records of ``reproduce`` (horq_ref.experiments.records): a good record is read back, one
+with other settings is run again, and a damaged ``runs/*.json`` is a one-line error, not a traceback
 and not a silent rerun."""
 
 import json
@@ -9,6 +10,7 @@ from support import one_line_error
 from horq_ref.commands import main
 from horq_ref.data.datasets import load_dataset
 from horq_ref.experiments import reproduce as rp
+from horq_ref.experiments.records import data_note, saved_run
 
 SPEC = dict(seeds=1, epochs=1, batch_size=100, optimizer="adam", lr=2e-3, schedule="cosine")
 
@@ -22,7 +24,7 @@ def _record(ds, **changes):
     rec = {"model": "mlp", "method": "float", "order": 0, "seed": 0, "test_acc": 0.5,
            "history": [{"epoch": 1, "lr": 2e-3, "train_loss": 1.0, "test_acc": 0.5}],
            "train_seconds": 1.0, "images_per_s": 100.0, "ptq": {"greedy": {"1": 0.4}},
-           "settings": {k: v for k, v in SPEC.items() if k != "seeds"}, "data": rp._data_note(ds)}
+           "settings": {k: v for k, v in SPEC.items() if k != "seeds"}, "data": data_note(ds)}
     rec.update(changes)
     return rec
 
@@ -30,14 +32,14 @@ def _record(ds, **changes):
 def test_a_good_record_is_read_back(ds, tmp_path):
     path = tmp_path / "r.json"
     path.write_text(json.dumps(_record(ds)))
-    assert rp._saved_run(str(path), ds, SPEC)["ptq"] == {"greedy": {1: 0.4}}
+    assert saved_run(str(path), ds, SPEC)["ptq"] == {"greedy": {1: 0.4}}
 
 
 def test_other_settings_are_run_again(ds, tmp_path):
     path = tmp_path / "r.json"
     path.write_text(json.dumps(_record(ds, settings={"epochs": 9})))
-    assert rp._saved_run(str(path), ds, SPEC) is None
-    assert rp._saved_run(str(tmp_path / "missing.json"), ds, SPEC) is None
+    assert saved_run(str(path), ds, SPEC) is None
+    assert saved_run(str(tmp_path / "missing.json"), ds, SPEC) is None
 
 
 @pytest.mark.parametrize("changes", [
@@ -49,17 +51,17 @@ def test_damaged_fields_are_refused_naming_the_file(ds, tmp_path, changes):
     path = tmp_path / "r.json"
     path.write_text(json.dumps(_record(ds, **changes)))
     with pytest.raises(ValueError, match="r.json is damaged"):
-        rp._saved_run(str(path), ds, SPEC)
+        saved_run(str(path), ds, SPEC)
 
 
 def test_unreadable_json_is_refused(ds, tmp_path):
     path = tmp_path / "r.json"
     path.write_text('{"model": "mlp", ')
     with pytest.raises(ValueError, match="damaged"):
-        rp._saved_run(str(path), ds, SPEC)
+        saved_run(str(path), ds, SPEC)
     path.write_text("[" * 100000 + "]" * 100000)
     with pytest.raises(ValueError, match="damaged"):
-        rp._saved_run(str(path), ds, SPEC)
+        saved_run(str(path), ds, SPEC)
 
 
 def test_damaged_run_in_the_cli_is_one_line(ds, tmp_path, capsys):

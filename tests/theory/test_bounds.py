@@ -1,4 +1,5 @@
-"""The error guarantee, stated as Hypothesis properties (docs/theory.md), with negative controls.
+"""The error guarantee (horq_ref.theory.bounds), stated as Hypothesis properties (docs/theory.md §4-7),
+with negative controls.
 
 Every property is written once as a ``check_*`` function that takes the quantizer as an argument.
 The tests apply them to ``horq_ref.residual_quantize``; the negative controls apply the very same
@@ -6,6 +7,7 @@ functions to deliberately wrong quantizers and show that they fail.
 """
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -16,14 +18,15 @@ from strategies import arrays_and_axis, groups, orders
 from horq_ref import residual_quantize, sign
 from horq_ref.quantize import Expansion, expand, normalize_axis
 from horq_ref.theory import (
+    SubnormalWarning,
     beta_growth_bound,
-    closed_form_ratio,
+    bound_report,
     contraction_ratios,
     effective_sparsity,
     identity_prediction,
-    relative_errors,
-    sample_law,
     refined_bound,
+    relative_errors,
+    rounding_floor,
     worst_case_bound,
 )
 
@@ -198,38 +201,6 @@ def test_two_orders_are_exact_for_pairs(rng):
     assert np.all(err[2] <= identity_tol(2, 2))
 
 
-# --- closed forms for i.i.d. inputs ---------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "law, order",
-    [("uniform", 1), ("uniform", 2), ("uniform", 3), ("normal", 1), ("laplace", 1),
-     ("relu-normal", 1)],
-)
-def test_closed_forms_match_large_samples(law, order, rng):
-    """Mean ratio over 40 groups of n = 20,000 against the n -> inf closed form.
-
-    Tolerance: 5 standard errors of the mean over groups (sampling) plus 20/n for the O(1/n) bias of
-    a ratio of sample means. A wrong closed form (e.g. 1/2 for uniform, 1 - 1/pi for normal) is off
-    by more than 0.1, hundreds of standard errors.
-    """
-    n, m = 20_000, 40
-    X = sample_law(law, (m, n), rng)
-    err = relative_errors(residual_quantize(X, order, axis=-1))[order].ravel()
-    se = err.std(ddof=1) / math.sqrt(m)
-    assert abs(err.mean() - closed_form_ratio(law, order)) <= 5 * se + 20 / n
-
-
-def test_closed_form_unknown_is_none_and_bad_law_raises():
-    assert closed_form_ratio("normal", 3) is None
-    assert closed_form_ratio("mnist", 1) is None
-    assert closed_form_ratio("laplace", 0) == 1.0
-    with pytest.raises(ValueError, match="law must be one of"):
-        closed_form_ratio("cauchy", 1)
-    with pytest.raises(ValueError, match="law must be one of"):
-        sample_law("cauchy", 3, np.random.default_rng(0))
-
-
 @pytest.mark.parametrize("fn", [worst_case_bound, refined_bound])
 def test_bound_functions_validate(fn):
     with pytest.raises(ValueError, match="n must be >= 1"):
@@ -309,6 +280,9 @@ def test_positive_control_the_same_harness_passes():
         prop()
 
 
+# --- later scales, effective sparsity, rounding noise, subnormal input ----------------------------
+
+
 @example(np.array([[1.0, 0.0, 0.0, 0.0, 0.0]]), 4)
 @given(groups(min_n=1), st.integers(2, 5))
 def test_later_scales_grow_at_most_by_two_one_minus_two_over_n(X, order):
@@ -331,3 +305,28 @@ def test_effective_sparsity_range(rng):
     assert np.all(rho[1:][nonzero[1:]] >= 2 - 1e-9)  # Theorem 3: rho >= 2 after the first order
     one_sparse = residual_quantize(np.eye(1, 7), 1, axis=-1)
     assert effective_sparsity(one_sparse).item() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_rounding_noise_residuals_count_as_zero():
+    """n = 2: R_2 = 0 exactly, in floats (0, 5.6e-17); its 'ratio' would be 1/2 and its rho 1."""
+    e = residual_quantize(np.array([1.21631507, 0.39531579]), 3)
+    assert 0 < np.max(np.abs(e.residuals[2])) <= rounding_floor(e).item()
+    assert contraction_ratios(e).ravel()[2] == 0 and effective_sparsity(e).ravel()[2] == 0
+    # negative control: the raw formula on the noise gives the meaningless 1/2
+    r = e.residuals[2]
+    assert abs(1 - np.sum(np.abs(r)) ** 2 / (2 * np.sum(r**2)) - 0.5) < 1e-12
+
+
+def test_bound_report_warns_when_subnormal_scales_underflow():
+    X = np.array([[5e-324, 0.0, 0.0, 0.0], [1.0, -2.0, 3.0, 0.5]])  # mean |x| of row 0 rounds to 0
+    with pytest.warns(SubnormalWarning, match="underflow"):
+        rows = bound_report(X, 2)
+    assert rows[0]["measured_max"] > rows[0]["worst_case_bound"]  # what the warning is about
+    assert rows[0]["underflow_groups"] == 1
+
+
+def test_bound_report_on_normal_inputs_does_not_warn(rng):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rows = bound_report(rng.standard_normal((5, 16)) * 1e-300, 2)  # small but normal
+    assert rows[0]["underflow_groups"] == 0

@@ -1,7 +1,4 @@
-"""``horq-ref bound`` and the command-line plumbing (``python -m horq_ref`` is the same program)."""
-
-import subprocess
-import sys
+"""``horq-ref bound`` (horq_ref.commands.bound): the table of errors and bounds, the plot, bad arguments."""
 
 import pytest
 
@@ -34,14 +31,3 @@ def test_bound_on_embedded_mnist(capsys):
 def test_bound_rejects_bad_arguments(flag, value, capsys):
     assert main(["bound", flag, value]) == 2
     assert flag in capsys.readouterr().err
-
-
-def test_no_command_prints_help(capsys):
-    assert main([]) == 2
-    assert "COMMAND" in capsys.readouterr().out
-
-
-def test_python_dash_m_is_the_same_program():
-    out = subprocess.run([sys.executable, "-m", "horq_ref", "--version"], capture_output=True,
-                         text=True, check=True)
-    assert out.stdout.startswith("horq-ref ")
