@@ -138,7 +138,7 @@ class Model:
         check_choice(scales, "scales", SCALES)
         for layer in self.layers:
             if isinstance(layer, (Dense, Conv)):
-                layer.opts["scales"] = scales
+                layer.input_scales = scales
 
     def describe(self):
         """A short text: the configuration, then one line per layer."""
@@ -291,6 +291,9 @@ def build_model(arch, method="float", *, order=None, seed=0, ste="chain", backen
     rng, dt = np.random.default_rng(seed), np.dtype(dtype)
     q = dict(sign_fn=sign_fn, ste=ste, backend=backend,
              scales=check_choice(scales, "scales", ("greedy", "refit")))
+    if backend != "float" and (scales != "greedy" or sign_fn.fn is not SIGN_STE.fn):
+        raise ValueError(f"backend={backend!r} trains with greedy scales and the true sign only, got "
+                         f"scales={scales!r} and sign_fn {sign_fn.name!r}")
     build = _mlp if arch.startswith("mlp") else _cnn
     layers = build(rng, K, q, hidden_relu, shape, num_classes, dt, _arch_widths(arch, hidden, channels))
     config = dict(arch=arch, method=method, order=K, seed=seed, ste=ste, backend=backend,
