@@ -3,7 +3,7 @@
 Weights stay at order one (XNOR-Net): ``W_f ~= alpha_f B_f``, ``B_f = sign(W_f)``,
 ``alpha_f = mean |W_f|`` over the filter's ``C*kh*kw`` entries. Every input group -- one im2col row,
 zero padding included; one sample of a dense layer -- gets its own order-K expansion
-``X ~= sum_i beta_i H_i`` (:func:`horq_ref.quantize.expand`, ``axis=-1``). With exact integer ±1 dot
+``X ~= sum_i beta_i H_i`` (:func:`horq_ref.residual_quantize`, ``axis=-1``). With exact integer ±1 dot
 products, ::
 
     Y = sum_i Y_i,     Y_i[n, f, p] = alpha_f * beta_i[n, p] * (B_f . H_i[n, p, :])
@@ -11,11 +11,11 @@ products, ::
 Backends (the paper gives the bit arithmetic; the split into backends is this project's)
 -------------------------------------------------------------------------------------------
 ``"float"`` multiplies float ±1 planes with BLAS (the planes the training layer
-:func:`horq_ref.nn.conv_layers.horq_conv2d_forward` builds). ``"bits"`` is the reference bit path, step by step: im2col ->
-residual expansion -> pack each plane -> XOR + popcount GEMM -> combine with ``beta`` and
-``alpha``; every ``B_f . H_i`` is ``n - 2 popcount(b XOR h)`` (:mod:`horq_ref.bits`). Its dot
+:func:`horq_ref.nn.conv_layers.horq_conv2d_forward` builds). ``"bits"`` is the reference bit path,
+step by step: im2col -> residual expansion -> pack each plane -> XOR + popcount GEMM -> combine
+with ``beta`` and ``alpha``; every ``B_f . H_i`` is ``n - 2 popcount(b XOR h)`` (:mod:`horq_ref.bits`). Its dot
 products are integers, equal to the float backend's exactly; with the same scales (one
-:func:`~horq_ref.quantize.expand` of the same rows) and the same combination, so are its outputs.
+:func:`~horq_ref.residual_quantize` of the same rows) and the same combination, so are its outputs.
 ``"bits-fast"`` (:mod:`horq_ref.fast.conv`) computes the same planes, scales, dot products and
 outputs, bit for bit, with optimized kernels. ``scales="refit"`` or ``"alternating"``
 (:mod:`horq_ref.scales`) changes how the scales (and, for alternating, the planes) are chosen; the
@@ -31,7 +31,7 @@ import numpy as np
 from .bits import binary_gemm_reference, n_words, pack_signs
 from .checks import as_float_array, check_choice, check_order
 from .im2col import check_conv_args, im2col
-from .quantize import expand, mean_abs, sign
+from .quantize import mean_abs, sign
 from .scales import SCALES, quantize_with
 
 __all__ = ["horq_conv2d", "horq_linear", "HorqTrace", "BACKENDS"]
@@ -181,11 +181,8 @@ def _prepare(x, w, order, backend, ndim, scales="greedy"):
 
 
 def _input_planes(cols, K, scales):
-    """Scales (K, N, P, 1) and float ±1 planes (K, N, P, D) of the rows of ``cols``: HORQ or a variant."""
-    if scales == "greedy":
-        betas, H, _, _ = expand(cols, K, axis=-1)
-        return betas, H
-    e = quantize_with(cols, K, -1, scales)  # refit or alternating (horq_ref.scales)
+    """Scales (K, N, P, 1) and float ±1 planes (K, N, P, D) of the rows of ``cols`` (one group each)."""
+    e = quantize_with(cols, K, -1, scales)  # greedy is HORQ; refit, alternating: horq_ref.scales
     return e.betas, e.signs.astype(cols.dtype)
 
 
@@ -204,7 +201,7 @@ def _float_dots(X, W, K, stride, padding, scales="greedy"):
 
 
 def _bits_dots(X, W, K, stride, padding, scales, backend, threads):
-    """Reference bit path: im2col, expand, pack each plane, XOR + popcount GEMM.
+    """Reference bit path: im2col, residual expansion, pack each plane, XOR + popcount GEMM.
 
     Returns float dots (K, N, F, P) (integers, exact), betas (K, N, P, 1) and planes (K, N, P, D).
     ``"bits-fast"`` (here only with a scale variant) runs the same GEMM on the tiled kernel.

@@ -195,7 +195,7 @@ def maxpool_forward(x, kernel=2, stride=None):
 
     Returns
     -------
-    out : ndarray, shape (N, C, Ho, Wo), ``Ho = (H - kh) // sh + 1``
+    out : ndarray, shape (N, C, Ho, Wo), sized as :func:`horq_ref.im2col.conv_output_shape` says
     cache : MaxPoolCache
 
     Examples
@@ -209,9 +209,8 @@ def maxpool_forward(x, kernel=2, stride=None):
         raise ValueError(f"x must be 4-D (N, C, H, W), got shape {np.shape(x)}")
     kh, kw = _pair(kernel, "kernel")
     sh, sw = _pair(kernel if stride is None else stride, "stride")
-    if kh > x.shape[2] or kw > x.shape[3]:
-        raise ValueError(f"kernel {(kh, kw)} is larger than the input {x.shape[2:]}")
-    Ho, Wo = (x.shape[2] - kh) // sh + 1, (x.shape[3] - kw) // sw + 1
+    Ho = conv_output_shape(x.shape[2], x.shape[3], kh, kw, sh)[0]  # the same sizes as a convolution's
+    Wo = conv_output_shape(x.shape[2], x.shape[3], kh, kw, sw)[1]
     win = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw][:, :, :Ho, :Wo]
     win = win.reshape(x.shape[:2] + (Ho, Wo, kh * kw))  # (N, C, Ho, Wo, kh*kw), a copy
     idx = np.argmax(win, axis=-1)  # (N, C, Ho, Wo), first maximum of each window

@@ -134,11 +134,9 @@ class Model:
         ``scales`` is one of :data:`horq_ref.scales.SCALES`; ``None`` restores the built variant.
         ``"alternating"`` has no backward pass: use it for evaluation only.
         """
-        scales = self.config.get("scales", "greedy") if scales is None else scales
-        check_choice(scales, "scales", SCALES)
-        for layer in self.layers:
-            if isinstance(layer, (Dense, Conv)):
-                layer.input_scales = scales
+        scales = check_choice(self.config["scales"] if scales is None else scales, "scales", SCALES)
+        for layer in (l for l in self.layers if isinstance(l, (Dense, Conv))):
+            layer.input_scales = scales
 
     def describe(self):
         """A short text: the configuration, then one line per layer."""
