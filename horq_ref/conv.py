@@ -3,19 +3,19 @@
 Weights stay at order one (XNOR-Net): ``W_f ~= alpha_f B_f``, ``B_f = sign(W_f)``,
 ``alpha_f = mean |W_f|`` over the filter's ``C*kh*kw`` entries. Every input group -- one im2col row,
 zero padding included; one sample of a dense layer -- gets its own order-K expansion
-``X ~= sum_i beta_i H_i`` (:func:`horq_ref.quantize.expand`, ``axis=-1``). With exact integer ±1 dot
+``X ~= sum_i beta_i H_i`` (:func:`horq_ref.residual_quantize`, ``axis=-1``). With exact integer ±1 dot
 products, ::
 
     Y = sum_i Y_i,     Y_i[n, f, p] = alpha_f * beta_i[n, p] * (B_f . H_i[n, p, :])
 
 Backends (the paper gives the bit arithmetic; the split into backends is this project's)
 -------------------------------------------------------------------------------------------
-``"float"`` multiplies float ±1 planes with BLAS (the planes of the training layer's forward,
-:func:`horq_conv2d_operands`). ``"bits"`` is the reference bit path, step by step: im2col ->
-residual expansion -> pack each plane -> XOR + popcount GEMM -> combine with ``beta`` and
-``alpha``; every ``B_f . H_i`` is ``n - 2 popcount(b XOR h)`` (:mod:`horq_ref.bits`). Its dot
+``"float"`` multiplies float ±1 planes with BLAS (the planes the training layer
+:func:`horq_ref.nn.conv_layers.horq_conv2d_forward` builds). ``"bits"`` is the reference bit path,
+step by step: im2col -> residual expansion -> pack each plane -> XOR + popcount GEMM -> combine
+with ``beta`` and ``alpha``; every ``B_f . H_i`` is ``n - 2 popcount(b XOR h)`` (:mod:`horq_ref.bits`). Its dot
 products are integers, equal to the float backend's exactly; with the same scales (one
-:func:`~horq_ref.quantize.expand` of the same rows) and the same combination, so are its outputs.
+:func:`~horq_ref.residual_quantize` of the same rows) and the same combination, so are its outputs.
 ``"bits-fast"`` (:mod:`horq_ref.fast.conv`) computes the same planes, scales, dot products and
 outputs, bit for bit, with optimized kernels. ``scales="refit"`` or ``"alternating"``
 (:mod:`horq_ref.scales`) changes how the scales (and, for alternating, the planes) are chosen; the
@@ -25,23 +25,16 @@ planes stay binary and every backend's kernel is unchanged.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
-from typing import NamedTuple
 
 import numpy as np
 
 from .bits import binary_gemm_reference, n_words, pack_signs
 from .checks import as_float_array, check_choice, check_order
-from .fast.conv import fast_conv_dots
-from .fast.gemm import binary_gemm, default_threads
 from .im2col import check_conv_args, im2col
-from .quantize import expand, mean_abs, sign
+from .quantize import mean_abs, sign
 from .scales import SCALES, quantize_with
-from .ste import (SIGN_STE, quantizer_backward, quantizer_forward, weight_binarize_backward,
-                  weight_binarize_forward)
 
-__all__ = ["horq_conv2d", "horq_linear", "HorqTrace", "BACKENDS", "HorqOperands",
-           "quantize_operands", "unquantize_grads", "horq_conv2d_operands"]
+__all__ = ["horq_conv2d", "horq_linear", "HorqTrace", "BACKENDS"]
 
 BACKENDS = ("float", "bits", "bits-fast")
 
@@ -117,11 +110,11 @@ def horq_conv2d(x, w, order, stride=1, padding=0, backend="float", return_interm
     alpha = mean_abs(W, (1, 2, 3)).reshape(F).astype(X.dtype)  # binarize's alpha, (F,)
     if backend == "float":
         dots, betas, planes = _float_dots(X, W, K, stride, padding, scales)
-    elif backend == "bits":
-        dots, betas, planes = _bits_dots(X, W, K, stride, padding, scales)
-    elif scales != "greedy":  # a variant's planes, packed as on the reference path, tiled GEMM
-        dots, betas, planes = _bits_dots(X, W, K, stride, padding, scales, threads or default_threads())
-    else:
+    elif backend == "bits" or scales != "greedy":  # a variant's planes: the reference packing
+        dots, betas, planes = _bits_dots(X, W, K, stride, padding, scales, backend, threads)
+    else:  # bits-fast: the optimized kernels, bit for bit the same
+        from .fast.conv import fast_conv_dots
+
         dots, betas, planes = fast_conv_dots(X, W, K, stride, padding, Ho, Wo, threads,
                                              return_intermediates)
     betas = betas.reshape(K, N, Ho * Wo)  # (K, N, P)
@@ -188,11 +181,8 @@ def _prepare(x, w, order, backend, ndim, scales="greedy"):
 
 
 def _input_planes(cols, K, scales):
-    """Scales (K, N, P, 1) and float ±1 planes (K, N, P, D) of the rows of ``cols``: HORQ or a variant."""
-    if scales == "greedy":
-        betas, H, _, _ = expand(cols, K, axis=-1)
-        return betas, H
-    e = quantize_with(cols, K, -1, scales)  # refit or alternating (horq_ref.scales)
+    """Scales (K, N, P, 1) and float ±1 planes (K, N, P, D) of the rows of ``cols`` (one group each)."""
+    e = quantize_with(cols, K, -1, scales)  # greedy is HORQ; refit, alternating: horq_ref.scales
     return e.betas, e.signs.astype(cols.dtype)
 
 
@@ -210,11 +200,11 @@ def _float_dots(X, W, K, stride, padding, scales="greedy"):
     return dots.astype(X.dtype).transpose(0, 1, 3, 2), betas, H
 
 
-def _bits_dots(X, W, K, stride, padding, scales="greedy", threads=None):
-    """Reference bit path: im2col, expand, pack each plane, XOR + popcount GEMM.
+def _bits_dots(X, W, K, stride, padding, scales, backend, threads):
+    """Reference bit path: im2col, residual expansion, pack each plane, XOR + popcount GEMM.
 
     Returns float dots (K, N, F, P) (integers, exact), betas (K, N, P, 1) and planes (K, N, P, D).
-    ``threads`` given (``"bits-fast"`` with a scale variant) runs the same GEMM on the tiled kernel.
+    ``"bits-fast"`` (here only with a scale variant) runs the same GEMM on the tiled kernel.
     """
     F, _, kh, kw = W.shape
     cols = im2col(X, kh, kw, stride, padding)  # (N, P, D)
@@ -222,8 +212,12 @@ def _bits_dots(X, W, K, stride, padding, scales="greedy", threads=None):
     betas, H = _input_planes(cols, K, scales)  # (K, N, P, 1), (K, N, P, D)
     A = pack_signs(H).reshape(K * N * P, nw)  # one row of words per plane row
     Bw = pack_signs(W.reshape(F, D))  # (F, nw)
-    gemm = binary_gemm_reference if threads is None else partial(binary_gemm, threads=threads)
-    dots = gemm(A, Bw, D)  # (K*N*P, F), int64
+    if backend == "bits":
+        dots = binary_gemm_reference(A, Bw, D)  # (K*N*P, F), int64
+    else:
+        from .fast.gemm import binary_gemm
+
+        dots = binary_gemm(A, Bw, D, threads)
     dots = dots.reshape(K, N, P, F).transpose(0, 1, 3, 2)  # (K, N, F, P)
     return dots.astype(X.dtype), betas, H
 
@@ -236,58 +230,3 @@ def _combine(dotsf, alpha, betas, keep):
     for i in range(1, dotsf.shape[0]):
         Y += Yk[i] if keep else scale[i] * dotsf[i]
     return Y, Yk
-
-
-class HorqOperands(NamedTuple):
-    """The quantized operands of a HORQ layer and what their backward passes need.
-
-    Attributes
-    ----------
-    Xt : ndarray, shape (..., D)
-        ``sum_i beta_i H_i`` of each row (or the input itself when ``order`` is None).
-    Wt : ndarray, shape (F, D)
-        ``alpha_f sign(W_f)`` (or ``W`` when ``binary_weights`` is false).
-    qcache, wcache : horq_ref.ste.QuantizerCache or None
-        The caches of the input quantizer and the weight binarizer (None where nothing was
-        quantized); ``qcache.betas``, ``qcache.H`` are the scales and planes of the input.
-    """
-
-    Xt: np.ndarray
-    Wt: np.ndarray
-    qcache: object
-    wcache: object
-
-
-def quantize_operands(x, W, order, axis=-1, *, sign_fn=SIGN_STE, ste="chain", binary_weights=True):
-    """Quantize the input of a HORQ layer to order K and binarize its weights: a :class:`HorqOperands`.
-
-    ``x`` (..., D), ``W`` (F, D); ``order=None`` keeps ``x``, ``binary_weights=False`` keeps ``W``.
-    """
-    Xt, qcache = (x, None) if order is None else quantizer_forward(
-        x, order, axis, sign_fn=sign_fn, ste=ste)
-    Wt, wcache = (W, None) if not binary_weights else weight_binarize_forward(
-        W, sign_fn=sign_fn, ste=ste)
-    return HorqOperands(Xt, Wt, qcache, wcache)
-
-
-def unquantize_grads(dXt, dWt, ops):
-    """``(dx, dW)`` from the gradients of the quantized operands ``ops`` (a :class:`HorqOperands`)."""
-    dx = dXt if ops.qcache is None else quantizer_backward(dXt, ops.qcache)
-    dW = dWt if ops.wcache is None else weight_binarize_backward(dWt, ops.wcache)
-    return dx, dW
-
-
-def horq_conv2d_operands(x, w, order, stride=1, padding=0, quantize=None, **quantizer):
-    """The float HORQ convolution up to its GEMM: im2col rows quantized, filters binarized.
-
-    ``x`` (N, C, H, W), ``w`` (F, C, kh, kw); ``quantizer`` (``sign_fn``, ``ste``,
-    ``binary_weights``) as in :func:`quantize_operands`, or in ``quantize`` when given (the training
-    layers pass theirs, which also takes ``scales``). Returns ``(ops, (Ho, Wo))`` with ``ops.Xt``
-    (N, P, D) and ``ops.Wt`` (F, D): ``Y[n, :, p] = ops.Wt @ ops.Xt[n, p]``. The ``"float"`` backend
-    and the training layer :func:`horq_ref.nn.conv_layers.horq_conv2d_forward` both start here.
-    """
-    Ho, Wo = check_conv_args(x, w, stride, padding)
-    F, _, kh, kw = w.shape
-    cols = im2col(x, kh, kw, stride, padding)  # (N, P, D), one input group per row
-    quantize = quantize or quantize_operands
-    return quantize(cols, w.reshape(F, -1), order, -1, **quantizer), (Ho, Wo)

@@ -27,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-from .checks import as_float_array, check_choice, check_int, check_order, check_real_dtype, normalize_axis
+from .checks import as_float_array, check_int, check_order, check_real_dtype, normalize_axis
 
 MAX_LEVELS_ORDER = 20  # Expansion.levels lists 2**K values
 __all__ = [
@@ -222,7 +222,7 @@ def expand(x, order, axis=None, sign_fn: Callable = binary_sign):
     return np.stack(betas), H, R, axis
 
 
-def residual_quantize(x, order, axis=None, scales="greedy"):
+def residual_quantize(x, order, axis=None):
     """Order-K residual quantization ``X ~= sum_i beta_i sign(R_{i-1})``.
 
     Parameters
@@ -233,8 +233,6 @@ def residual_quantize(x, order, axis=None, scales="greedy"):
         K, the number of binary planes. ``order=1`` is XNOR-Net's binarization.
     axis : None, int or tuple of int, optional
         Axes whose entries share one scale (as in NumPy reductions). ``None``: one scale for all.
-    scales : {"greedy", "refit", "alternating"}, optional
-        ``"greedy"`` (HORQ, the default) or a variant of :mod:`horq_ref.scales` with the same contract.
 
     Returns
     -------
@@ -265,10 +263,6 @@ def residual_quantize(x, order, axis=None, scales="greedy"):
     >>> np.allclose(e.reconstruct() + e.residuals[-1], [1.0, 0.0, 0.0])
     True
     """
-    from .scales import SCALES, quantize_with  # scales builds on this module
-
-    if check_choice(scales, "scales", SCALES) != "greedy":
-        return quantize_with(x, order, axis, scales)
     betas, H, R, axis = expand(x, order, axis)
     return Expansion(betas=betas, signs=H.astype(np.int8), residuals=R, axis=axis)
 

@@ -28,9 +28,9 @@ import numpy as np
 from .checks import as_float_array, check_choice, check_int, check_order
 from .quantize import Expansion, expand, group_size, normalize_axis, residual_quantize
 
-__all__ = ["SCALES", "RCOND", "MAX_ORDER", "gram_solve", "least_squares_scales", "refit", "nearest_planes",
-           "alternating_step", "alternating", "quantize_with", "group_errors", "optimal_levels",
-           "optimal_errors"]
+__all__ = ["SCALES", "RCOND", "MAX_ORDER", "to_groups", "from_groups", "gram_solve",
+           "least_squares_scales", "refit", "nearest_planes", "alternating_step", "alternating",
+           "quantize_with", "group_errors", "optimal_levels", "optimal_errors"]
 
 SCALES = ("greedy", "refit", "alternating")
 #: Relative eigenvalue threshold of the Gram solve: 1e-10 is far above the ~K * eps rounding of an
@@ -40,26 +40,26 @@ RCOND = 1e-10
 MAX_ORDER = 10
 
 
-def _to_groups(a, axis, lead=0):
-    """``a`` (lead axes + x.shape) as (lead..., M, n): group axes last; and the inverse map."""
-    nd = a.ndim - lead
-    gax = tuple(range(nd)) if axis is None else axis
-    keep = [d for d in range(nd) if d not in gax]
-    perm = list(range(lead)) + [lead + d for d in keep + list(gax)]
-    t = a.transpose(perm)
-    shape_t = t.shape
-    inv = np.argsort(perm)
+def to_groups(a, axis, lead=0):
+    """``a`` (``lead`` extra leading axes + x.shape) as (lead..., M, n): one group per row.
 
-    def back(b, lead=lead):
-        """(lead..., M, n) -> lead axes + x.shape (``lead`` extra leading axes on ``b``)."""
-        extra = lead - (len(perm) - nd)
-        if extra <= 0:
-            return b.reshape(shape_t).transpose(inv)
-        shp = b.shape[:extra] + shape_t
-        return b.reshape(shp).transpose(list(range(extra)) + [extra + i for i in inv])
+    The group axes are moved last (``np.moveaxis``) and flattened into ``n``; the other axes of x
+    become the rows ``M``. :func:`from_groups` is the inverse.
+    """
+    gax = range(a.ndim - lead) if axis is None else axis  # the group axes of x
+    last = range(a.ndim - len(gax), a.ndim)
+    moved = np.moveaxis(a, [lead + d for d in gax], last)  # (lead..., kept axes..., group axes...)
+    n = int(np.prod(moved.shape[a.ndim - len(gax):], dtype=np.int64))
+    return moved.reshape(a.shape[:lead] + (-1, n))  # (lead..., M, n)
 
-    n = int(np.prod([a.shape[lead + d] for d in gax], dtype=np.int64))
-    return t.reshape(a.shape[:lead] + (-1, n)), back
+
+def from_groups(b, shape, axis):
+    """Inverse of :func:`to_groups`: ``b`` (lead..., M, n) back to (lead...,) + ``shape``."""
+    gax = range(len(shape)) if axis is None else axis
+    kept = [s for d, s in enumerate(shape) if d not in gax]
+    lead = b.ndim - 2
+    moved = b.reshape(b.shape[:lead] + tuple(kept) + tuple(shape[d] for d in gax))
+    return np.moveaxis(moved, range(moved.ndim - len(gax), moved.ndim), [lead + d for d in gax])
 
 
 def _group_shape(shape, axis):
@@ -103,8 +103,9 @@ def least_squares_scales(planes, x, axis=None):
 
     Notes
     -----
-    Each group is divided by its largest magnitude before the solve (and the scales multiplied back),
-    so the sums ``H^T X`` cannot overflow.
+    Each group is divided by the power of two at or just below its largest magnitude before the solve
+    (and the scales multiplied back), so the sums ``H^T X`` cannot overflow; scaling by a power of two
+    is exact, so the scales are the same, bit for bit, as those of an unscaled solve.
 
     Examples
     --------
@@ -117,11 +118,8 @@ def least_squares_scales(planes, x, axis=None):
     if H.ndim != X.ndim + 1 or H.shape[1:] != X.shape:
         raise ValueError(f"planes must have shape (K,) + {X.shape}, got {H.shape}")
     axis = normalize_axis(axis, X.ndim)
-    Xg, _ = _to_groups(X, axis)  # (M, n)
-    Hg, _ = _to_groups(H, axis, lead=1)  # (K, M, n)
-    s = np.max(np.abs(Xg), axis=1, keepdims=True)
-    s = np.where(s > 0, s, 1.0)  # (M, 1)
-    Hm = Hg.transpose(1, 0, 2)  # (M, K, n)
+    Xg, Hm = to_groups(X, axis), to_groups(H, axis, lead=1).transpose(1, 0, 2)  # (M, n), (M, K, n)
+    s = np.ldexp(np.ones((), X.dtype), np.frexp(np.max(np.abs(Xg), axis=1, keepdims=True))[1] - 1)  # (M, 1)
     gram = Hm @ Hm.transpose(0, 2, 1)  # (M, K, K)
     rhs = Hm @ (Xg / s)[:, :, None]  # (M, K, 1)
     beta = gram_solve(gram, rhs)[:, :, 0].T * s.T  # (K, M)
@@ -173,7 +171,7 @@ def nearest_planes(x, betas, axis=None):
     b = np.asarray(betas, dtype=X.dtype)
     K = check_int(b.shape[0] if b.ndim else 0, "len(betas)", 1, MAX_ORDER)
     pats = _patterns(K)  # (2^K, K)
-    Xg, back = _to_groups(X, axis)  # (M, n)
+    Xg = to_groups(X, axis)  # (M, n)
     levels = b.reshape(K, -1).T @ pats.T  # (M, 2^K)
     order = np.argsort(levels, axis=1, kind="stable")
     srt = np.take_along_axis(levels, order, axis=1)
@@ -182,7 +180,7 @@ def nearest_planes(x, betas, axis=None):
     for m in mids.T:  # index of the cell of each entry among the sorted levels
         count += Xg >= m[:, None]
     H = pats[np.take_along_axis(order, count, axis=1)]  # (M, n, K)
-    return back(np.moveaxis(H, -1, 0).astype(X.dtype), lead=1)
+    return from_groups(np.moveaxis(H, -1, 0).astype(X.dtype), X.shape, axis)  # (K,) + x.shape
 
 
 def alternating_step(x, betas, axis=None):
@@ -287,6 +285,6 @@ def optimal_errors(x, order, axis=None):
     axis = normalize_axis(axis, X.ndim)
     if X.size == 0 or group_size(X.shape, axis) == 0:
         raise ValueError(f"x must have at least one entry per group, got shape {X.shape}")
-    Xg, _ = _to_groups(X, axis)
+    Xg = to_groups(X, axis)  # (M, n)
     out = np.array([optimal_levels(g, 2**K)[1] for g in Xg])
     return out.reshape(_group_shape(X.shape, axis))

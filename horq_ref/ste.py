@@ -78,8 +78,7 @@ class SignFn(NamedTuple):
     fn : callable
         ``r -> plane``, same shape and dtype as ``r``.
     deriv : callable
-        ``r -> ds/dr``, a new array of the shape and dtype of ``r`` (the backward pass scales it
-        in place).
+        ``r -> ds/dr``, an array of the shape and dtype of ``r``.
     name : str
     """
 
@@ -173,25 +172,18 @@ def quantizer_backward(dXt, cache):
 
     Notes
     -----
-    ``chain``: ``dX = sum_i c_i`` with ``c_i = beta_i s'(R_{i-1}) u_i + sign(R_{i-1})/n *
-    sum_group(u_i H_i)``, ``u_K = dXt``, ``u_{i-1} = u_i - c_i`` (module docstring).
+    ``chain``: ``dX = sum_i c_i`` with ``u_K = dXt``, ``u_{i-1} = u_i - c_i`` and
+    ``c_i = beta_i s'(R_{i-1}) u_i + sign(R_{i-1}) (sum_group(u_i H_i) / n)`` (module docstring).
     ``identity``: ``dX = dXt * 1{|X| <= 1}``.
     """
     ste, sign_fn, betas, H, R, axis, n = cache
     if ste == "identity":
         return dXt * _window(R[0])
-    exact = sign_fn.fn in (binary_sign, sign)  # then H_i = sign(R_{i-1}) is already d|R|/dR
-    u, dX = dXt, None
-    for i in reversed(range(len(betas))):
-        S = H[i] if exact else binary_sign(R[i])  # d|R_{i-1}|/dR_{i-1}
+    u, dX = dXt, np.zeros_like(dXt)
+    for i in reversed(range(len(betas))):  # i = K-1 .. 0 is order K .. 1; R[i] is R_{i-1} of the text
         through_beta = np.sum(u * H[i], axis=axis, keepdims=True) / n  # G
-        c = sign_fn.deriv(R[i])  # a fresh array: the products below are done in place
-        c *= betas[i]
-        c *= u
-        c += S * through_beta  # c_i
-        if i:
-            u = u - c
-        dX = c if dX is None else np.add(dX, c, out=c)
+        c = sign_fn.deriv(R[i]) * betas[i] * u + binary_sign(R[i]) * through_beta  # c_i
+        u, dX = u - c, dX + c
     return dX
 
 

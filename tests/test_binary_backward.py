@@ -9,6 +9,8 @@ input gradient and ``n = K M + K`` for the weight gradient (docs/theory.md). The
 that bound, output by output; a wrong sign on one term moves an output by ``2 |term|``.
 """
 
+from functools import partial
+
 import numpy as np
 import pytest
 
@@ -21,6 +23,8 @@ from horq_ref.binary_backward import (
     signed_sum,
 )
 from horq_ref.nn.conv_layers import horq_conv2d_backward, horq_conv2d_forward
+from horq_ref.nn.variants import (bits_dense_backward, bits_dense_forward, rows_conv2d_backward,
+                                  rows_conv2d_forward)
 from horq_ref.nn.gradcheck import check_op
 from horq_ref.nn.layers import horq_dense_backward, horq_dense_forward
 from horq_ref.nn.losses import softmax_cross_entropy
@@ -126,7 +130,7 @@ def test_dense_bits_backward_equals_float(rng, order, ste):
     x, W, b = rng.standard_normal((7, 70)), rng.standard_normal((5, 70)), rng.standard_normal(5)
     dY = rng.standard_normal((7, 5))
     dY[0] = 0
-    grads_b = horq_dense_backward(dY, horq_dense_forward(x, W, b, order, ste=ste, backend="bits")[1])
+    grads_b = bits_dense_backward(dY, bits_dense_forward(x, W, b, order, ste=ste)[1])
     grads_f = horq_dense_backward(dY, horq_dense_forward(x, W, b, order, ste=ste)[1])
     for gb, gf in zip(grads_b, grads_f):
         assert max_rel(gb, gf) < LAYER_TOL
@@ -138,10 +142,10 @@ def test_dense_bits_backward_equals_float(rng, order, ste):
 def test_conv_bits_backward_equals_float(rng, order, C, k, stride, padding):
     x, W, b = rng.standard_normal((2, C, 5, 5)), rng.standard_normal((4, C, k, k)), np.zeros(4)
     x[:, :, 0] = 0
-    Yb, cb = horq_conv2d_forward(x, W, b, order, stride, padding, backend="bits")
+    Yb, cb = rows_conv2d_forward(bits_dense_forward, x, W, b, order, stride, padding)
     _, cf = horq_conv2d_forward(x, W, b, order, stride, padding)
     dY = rng.standard_normal(Yb.shape)
-    for gb, gf in zip(horq_conv2d_backward(dY, cb), horq_conv2d_backward(dY, cf)):
+    for gb, gf in zip(rows_conv2d_backward(bits_dense_backward, dY, cb), horq_conv2d_backward(dY, cf)):
         assert max_rel(gb, gf) < LAYER_TOL
 
 
@@ -155,12 +159,13 @@ def test_bits_backend_passes_finite_differences(rng, order):
     the binary products and the float gradient through beta_i and alpha; the STE window's term is the
     same float code as on the float backend, checked there."""
     x, W, b = rng.standard_normal((4, 70)), rng.standard_normal((3, 70)), rng.standard_normal(3)
-    errs = check_op(horq_dense_forward, horq_dense_backward, [x, W, b], order=order,
-                    sign_fn=TRUE_SIGN, backend="bits")
+    errs = check_op(bits_dense_forward, bits_dense_backward, [x, W, b], order=order,
+                    sign_fn=TRUE_SIGN)
     assert max(errs.values()) < FD_TOL, errs
     xc, Wc = rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((4, 3, 3, 3))
-    errs = check_op(horq_conv2d_forward, horq_conv2d_backward, [xc, Wc, np.zeros(4)], order=order,
-                    stride=2, padding=1, sign_fn=TRUE_SIGN, backend="bits")
+    errs = check_op(partial(rows_conv2d_forward, bits_dense_forward),
+                    partial(rows_conv2d_backward, bits_dense_backward), [xc, Wc, np.zeros(4)],
+                    order=order, stride=2, padding=1, sign_fn=TRUE_SIGN)
     assert max(errs.values()) < FD_TOL, errs
 
 
@@ -168,8 +173,7 @@ def test_finite_differences_catch_a_wrong_mask_convention(rng, monkeypatch):
     """Negative control: the same check fails when a set bit is read as +1."""
     x, W, b = rng.standard_normal((4, 70)), rng.standard_normal((3, 70)), rng.standard_normal(3)
     monkeypatch.setattr(bb, "set_mask", lambda words, n: bb.unpack_signs(words, n) > 0)
-    errs = check_op(horq_dense_forward, horq_dense_backward, [x, W, b], order=2,
-                    sign_fn=TRUE_SIGN, backend="bits")
+    errs = check_op(bits_dense_forward, bits_dense_backward, [x, W, b], order=2, sign_fn=TRUE_SIGN)
     assert max(errs[0], errs[1]) > 0.1, errs
 
 

@@ -175,6 +175,101 @@ def test_no_notebook_imports_the_command_line():
     assert not bad, f"notebooks import horq_ref.commands (cells): {bad}"
 
 
+# ---------------------------------------------------------------- size budgets and the teaching path
+
+MAX_PACKAGE_LINES, MAX_METHOD_LINES = 10_000, 2_600
+
+
+def method_files(root=PACKAGE):
+    """The method: the top-level modules and the theory/ and cost/ packages."""
+    return sorted(root.glob("*.py")) + sorted((root / "theory").glob("*.py")) + sorted(
+        (root / "cost").glob("*.py"))
+
+
+def line_total(paths):
+    return sum(len(p.read_text(encoding="utf-8").splitlines()) for p in paths)
+
+
+def test_the_package_and_the_method_stay_within_their_budgets():
+    package, method = line_total(PACKAGE.rglob("*.py")), line_total(method_files())
+    assert package <= MAX_PACKAGE_LINES, f"horq_ref has {package} lines > {MAX_PACKAGE_LINES}"
+    assert method <= MAX_METHOD_LINES, f"the method has {method} lines > {MAX_METHOD_LINES}"
+
+
+def _module_of(path):
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts)
+
+
+def _resolve(module, level, name):
+    """Absolute module name of ``from <level dots><name> import ...`` inside ``module``."""
+    parts = module.split(".")[:-level] if level else []
+    return ".".join(parts + ([name] if name else []))
+
+
+def call_graph(root=PACKAGE):
+    """``{(module, function): {(module, function) it calls by name}}`` for horq_ref, from ``ast``.
+
+    Calls are resolved through ``from ... import name`` and the module's own definitions; calls of
+    attributes (``np.mean``, ``sign_fn.fn``) are not followed.
+    """
+    defs, graph = {}, {}
+    for path in sorted(root.rglob("*.py")):
+        module = _module_of(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {n.name: (module, n.name) for n in tree.body if isinstance(n, ast.FunctionDef)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                source = _resolve(module if path.name != "__init__.py" else module + ".x",
+                                  node.level, node.module)
+                names.update({a.asname or a.name: (source, a.name) for a in node.names})
+        defs[module] = names
+        for fn in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+            graph[(module, fn.name)] = {names[c.func.id] for c in ast.walk(fn)
+                                        if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)
+                                        and c.func.id in names}
+    return graph
+
+
+def reading_path(graph, start, skip=lambda key: False):
+    """``(depth, modules)``: how many modules deep a reader follows ``start``'s calls (a call into
+    the same module adds no depth: the reader is already in that file), and every module opened.
+    Functions for which ``skip`` is true (argument checks) are not followed."""
+    best, seen, opened = 0, set(), set()
+
+    def visit(key, depth):
+        nonlocal best
+        best = max(best, depth)
+        opened.add(key[0])
+        for callee in graph.get(key, ()):
+            if callee in graph and not skip(callee) and (callee, depth) not in seen:
+                seen.add((callee, depth))
+                visit(callee, depth + (callee[0] != key[0]))
+
+    visit(start, 1)
+    return best, opened
+
+
+def is_a_check(key):
+    module, name = key
+    return module == "horq_ref.checks" or name.startswith(("check_", "_check"))
+
+
+@pytest.mark.parametrize("layer, other_modules", [
+    ("horq_ref.nn.layers.horq_dense_forward", {"horq_ref.ste", "horq_ref.quantize"}),
+    ("horq_ref.nn.layers.horq_dense_backward", {"horq_ref.ste", "horq_ref.quantize"}),
+    ("horq_ref.nn.conv_layers.horq_conv2d_forward", {"horq_ref.ste", "horq_ref.quantize", "horq_ref.im2col"}),
+    ("horq_ref.nn.conv_layers.horq_conv2d_backward", {"horq_ref.ste", "horq_ref.quantize", "horq_ref.im2col"}),
+])
+def test_the_training_layer_reads_in_three_frames(layer, other_modules):
+    """The HORQ layer -> the quantizer (ste) -> the expansion (quantize): at most three modules deep,
+    and besides the layer's own file only the quantizer's and the expansion's (and im2col for a
+    convolution)."""
+    module, name = layer.rsplit(".", 1)
+    depth, opened = reading_path(call_graph(), (module, name), skip=is_a_check)
+    assert depth <= 3, f"{layer} is read {depth} modules deep: {sorted(opened)}"
+    assert opened - {module} <= other_modules, f"{layer} opens {sorted(opened - {module})}"
+
+
 # ---------------------------------------------------------------- negative controls
 
 def _function(name, n_code, docstring_lines=0):
@@ -232,3 +327,14 @@ def test_notebook_measure_flags_a_cli_import():
     not_imports = "# from horq_ref.commands import main\ns = 'import horq_ref.cli'"
     assert notebook_cli_imports(nb(magic_and_parentheses, "import horq_ref.commands.train as t",
                                    "import horq_ref.commandsx", not_imports)) == [0, 1]
+
+
+def test_reading_path_measures_depth_across_modules():
+    graph = {("a", "f"): {("a", "g"), ("b", "h")}, ("a", "g"): {("a", "k")}, ("a", "k"): set(),
+             ("b", "h"): {("c", "i"), ("checks", "check_x")}, ("c", "i"): {("d", "j")},
+             ("d", "j"): set(), ("checks", "check_x"): {("e", "z")}, ("e", "z"): set()}
+    assert reading_path(graph, ("a", "f")) == (4, {"a", "b", "c", "d", "checks", "e"})
+    assert reading_path(graph, ("a", "f"), skip=lambda k: k[0] == "checks") == (4, {"a", "b", "c", "d"})
+    assert reading_path(graph, ("a", "g")) == (1, {"a"})  # calls within one module add no depth
+    # the real graph resolves relative imports: the old five-module chain would have failed
+    assert ("horq_ref.ste", "quantizer_forward") in call_graph()[("horq_ref.nn.layers", "horq_dense_forward")]

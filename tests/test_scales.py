@@ -15,6 +15,7 @@ from support import group_error_rel_tol, group_error_tol as err_tol
 from horq_ref import residual_quantize
 from horq_ref.theory import lloyd_max
 from horq_ref.scales import (
+    quantize_with,
     SCALES,
     alternating,
     alternating_step,
@@ -30,7 +31,7 @@ small_orders = st.integers(1, 4)
 
 
 def errors(X, order, scales):
-    return group_errors(residual_quantize(X, order, axis=-1, scales=scales))
+    return group_errors(quantize_with(X, order, axis=-1, scales=scales))
 
 
 # --- the contract -----------------------------------------------------------------------------------
@@ -39,7 +40,7 @@ def errors(X, order, scales):
 @given(arrays_and_axis(max_side=5), small_orders, st.sampled_from(SCALES))
 def test_every_variant_keeps_the_contract(xa, order, scales):
     x, axis = xa
-    e = residual_quantize(x, order, axis=axis, scales=scales)
+    e = quantize_with(x, order, axis=axis, scales=scales)
     assert e.signs.dtype == np.int8 and e.signs.shape == (order,) + x.shape
     assert set(np.unique(e.signs)) <= {-1, 1}
     assert e.betas.shape == (order,) + np.mean(x, axis=axis, keepdims=True).shape
@@ -51,7 +52,7 @@ def test_every_variant_keeps_the_contract(xa, order, scales):
 
 def test_greedy_is_the_default_and_refit_keeps_the_planes(rng):
     x = rng.standard_normal((4, 9))
-    g, r = residual_quantize(x, 3, -1), residual_quantize(x, 3, -1, scales="refit")
+    g, r = residual_quantize(x, 3, -1), quantize_with(x, 3, -1, scales="refit")
     np.testing.assert_array_equal(g.signs, r.signs)
     assert np.any(np.abs(g.betas - r.betas) > 1e-3)  # the refit really moves the scales
 
@@ -59,7 +60,7 @@ def test_greedy_is_the_default_and_refit_keeps_the_planes(rng):
 @pytest.mark.parametrize("bad, exc", [("lsq", ValueError), (2, TypeError), (None, TypeError)])
 def test_bad_scales_name_the_argument(bad, exc):
     with pytest.raises(exc, match="scales"):
-        residual_quantize([1.0, 2.0], 2, scales=bad)
+        quantize_with([1.0, 2.0], 2, scales=bad)
 
 
 def test_dependent_planes_get_the_minimum_norm_solution():
@@ -150,7 +151,7 @@ def test_alternating_at_order_one_is_greedy_even_on_zeros():
     x = np.array([[0.0, 0.0, 1.0, -2.0, 0.0, 3.0]])
     g = residual_quantize(x, 1, -1)
     for sc in ("refit", "alternating"):
-        e = residual_quantize(x, 1, -1, scales=sc)
+        e = quantize_with(x, 1, -1, scales=sc)
         np.testing.assert_array_equal(e.signs, g.signs)
         np.testing.assert_allclose(e.betas, g.betas)
     assert np.all(nearest_planes(np.zeros(3), np.array([1.0]))[0] == 1)  # the tie itself

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..bits import n_words, pack_mask, pack_signs, popcount_dot
 from ..conv import horq_conv2d
-from ..im2col import im2col
+from ..im2col import conv_output_shape, im2col
 from ..quantize import binarize, residual_quantize
 from .runner import Case, Mistake, run_cases
 
@@ -111,8 +111,8 @@ def _conv_variant(x, w, order, stride=1, padding=0, axis=-1, scaled=True):
     alpha, B = binarize(w.reshape(F, -1), axis=1)  # (F, 1), (F, D)
     Y = sum(e.betas[i] * (e.signs[i] @ B.T) for i in range(order))  # (N, P, F)
     Y = Y * (alpha.T if scaled else 1.0)
-    N, Ho = x.shape[0], (x.shape[2] + 2 * padding - kh) // stride + 1
-    return Y.transpose(0, 2, 1).reshape(N, F, Ho, -1)
+    Ho, Wo = conv_output_shape(x.shape[2], x.shape[3], kh, kw, stride, padding)
+    return Y.transpose(0, 2, 1).reshape(x.shape[0], F, Ho, Wo)
 
 
 CONV_MISTAKES = (

@@ -28,19 +28,19 @@ __all__ = ["fast_conv_dots"]
 _BLOCK_ROWS = 64  # rows per residual block: 64 x C*kh*kw floats stay in L2
 
 
-def fast_conv_dots(X, Wt, K, stride, padding, Ho, Wo, threads, keep):
+def fast_conv_dots(X, W, K, stride, padding, Ho, Wo, threads, keep):
     """Dot products, scales and (with ``keep``) planes of a HORQ convolution, fast.
 
     Returns float dots (K, N, F, P) (integers, exact), betas (K, N*P) and planes (K, N*P, D) as
-    int8 or None; ``X`` (N, C, H, W), ``Wt`` (F, C, kh, kw), output size ``(Ho, Wo)``.
+    int8 or None; ``X`` (N, C, H, W), ``W`` (F, C, kh, kw), output size ``(Ho, Wo)``.
     """
-    (N, C), (F, _, kh, kw) = X.shape[:2], Wt.shape
+    (N, C), (F, _, kh, kw) = X.shape[:2], W.shape
     D, M, shape = C * kh * kw, N * Ho * Wo, (N, Ho * Wo)
     pixel = int(kh * kw * n_words(C) == n_words(D))  # 1: H_1 comes from the pixel layout
     dots, planes = [], []
     if pixel:  # H_1 per pixel: words (kh*kw*Cw, M), weights (F, kh*kw*Cw)
         a1 = _pixel_words(X, kh, kw, stride, padding, Ho, Wo)
-        b1 = pack_signs(Wt.transpose(0, 2, 3, 1)).reshape(F, -1)  # (F, kh, kw, Cw) -> (F, -1)
+        b1 = pack_signs(W.transpose(0, 2, 3, 1)).reshape(F, -1)  # (F, kh, kw, Cw) -> (F, -1)
         dots.append(_dots(a1, b1, D, (1,) + shape, threads, X.dtype))
         planes += [_unpack_pixel_words(a1, C, kh, kw)] if keep else []
     if np.abs(X).max() > np.finfo(X.dtype).max / (2 * D):  # sums may overflow: expand rescales
@@ -50,7 +50,7 @@ def fast_conv_dots(X, Wt, K, stride, padding, Ho, Wo, threads, keep):
         betas, words = _residual_planes(X, kh, kw, stride, padding, Ho, Wo, K, pixel)
     if K > pixel:
         aT = words.reshape(-1, words.shape[-1]).T  # (K', M, nw) -> (nw, K'*M), word-major
-        Bw = pack_signs(Wt.reshape(F, D))  # (F, nw)
+        Bw = pack_signs(W.reshape(F, D))  # (F, nw)
         dots.append(_dots(aT, Bw, D, (K - pixel,) + shape, threads, X.dtype))
         planes += [unpack_signs(words, D)] if keep else []  # (K', M, D)
     dotsf = dots[0] if len(dots) == 1 else np.concatenate(dots, axis=0)  # (K, N, F, P)

@@ -2,16 +2,27 @@
 
 A :class:`horq_ref.nn.models.Model` is a list of these. Every object has ``name``, ``params`` and
 ``grads`` (dicts of local name -> ndarray), ``forward(x, train) -> out``, ``backward(dout) -> dx``
-and ``describe() -> str``. The weighted layers (:class:`Dense`, :class:`Conv`) cover three cases
-with one code path: full precision (``order=None``, float weights), HORQ (input order K, binary
-weights, docs/paper.md §1-2) and post-training quantization (``input_order`` set to K on a layer with
-float weights).
+and ``describe() -> str``. The weighted layers (:class:`Dense`, :class:`Conv`) run one of the
+forward/backward pairs of :mod:`horq_ref.nn.layers`, :mod:`~horq_ref.nn.conv_layers` and
+:mod:`~horq_ref.nn.variants`: full precision (``order=None``), HORQ (input order K, binary weights,
+docs/paper.md §1-2) with greedy or least-squares scales on float planes or on bits, and post-training
+quantization (``input_order`` set to K on a layer with float weights, evaluation only).
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
+from .conv_layers import (
+    conv2d_backward,
+    conv2d_forward,
+    horq_conv2d_backward,
+    horq_conv2d_forward,
+    maxpool_backward,
+    maxpool_forward,
+)
 from .layers import (
     dense_backward,
     dense_forward,
@@ -24,16 +35,11 @@ from .layers import (
     relu_backward,
     relu_forward,
 )
-from .conv_layers import (
-    conv2d_backward,
-    conv2d_forward,
-    horq_conv2d_backward,
-    horq_conv2d_forward,
-    maxpool_backward,
-    maxpool_forward,
-)
 from .norm import batchnorm_backward, batchnorm_forward, make_bn_param
-from ..ste import SIGN_STE
+from .variants import (bits_dense_backward, bits_dense_forward, quantized_input_dense,
+                       refit_dense_backward, refit_dense_forward, rows_conv2d_backward,
+                       rows_conv2d_forward)
+from ..ste import SIGN_STE, weight_binarize_forward
 
 __all__ = ["Dense", "Conv", "BatchNorm", "Activation", "MaxPool", "Flatten"]
 
@@ -51,29 +57,55 @@ class _Block:
 
 
 class _Weighted(_Block):
-    """A layer ``Y = op(Xt, Wt) + b`` whose input and weights may be quantized."""
+    """A layer ``Y = op(Xt, Wt) + b`` whose input and weights may be quantized.
+
+    ``order`` is the order the layer is built (and trained) with, None for full precision;
+    ``input_order`` and ``input_scales`` are what it uses now, which post-training quantization
+    changes (:meth:`horq_ref.nn.models.Model.set_input_order`). The pair run is chosen by
+    :meth:`_pair` from the class's table: ``FLOAT``, ``HORQ`` (greedy scales), ``REFIT``, ``BITS``
+    (a bit backend) or ``EVAL`` (any scales, any weights, no backward).
+    """
 
     def __init__(self, name, W, b, order=None, sign_fn=SIGN_STE, ste="chain", backend="float",
                  scales="greedy"):
         super().__init__(name)
         self.params = {"W": W, "b": b}
         self.grads = {"W": np.zeros_like(W), "b": np.zeros_like(b)}
-        self.order = order  # the trained order; None: full precision
-        self.input_order = order  # the order used now (post-training quantization overrides it)
+        self.order, self.input_order = order, order
+        self.scales, self.input_scales = scales, scales
         self.binary_weights = order is not None
-        self.opts = dict(sign_fn=sign_fn, ste=ste, scales=scales)
-        self.backend = backend
+        self.sign_fn, self.ste, self.backend = sign_fn, ste, backend
+        self.geometry, self._backward = {}, None
 
-    def _opts(self):
-        bits = self.binary_weights and self.input_order is not None  # else the float path
-        return dict(self.opts, backend=self.backend if bits else "float",
-                    binary_weights=self.binary_weights)
+    def _pair(self):
+        """``((forward, backward), options)`` of the layer as it is set now."""
+        K, scales = self.input_order, self.input_scales
+        if K is None:
+            return self.FLOAT, {}
+        if not self.binary_weights or scales == "alternating" or (
+                self.backend != "float" and scales != "greedy"):
+            return self.EVAL, dict(order=K, scales=scales)
+        options = dict(order=K, sign_fn=self.sign_fn, ste=self.ste)
+        if self.backend != "float":
+            return self.BITS, dict(options, backend=self.backend)
+        return (self.REFIT if scales == "refit" else self.HORQ), options
+
+    def forward(self, x, train):
+        (fwd, self._backward), options = self._pair()
+        W = self.params["W"]
+        if self._backward is None and self.binary_weights:  # evaluation: alpha sign(W), per filter
+            W = weight_binarize_forward(W.reshape(W.shape[0], -1))[0].reshape(W.shape)
+        out, self.cache = fwd(x, W, self.params["b"], **options, **self.geometry)
+        return out
 
     @property
     def quantized(self):
         return self.input_order is not None or self.binary_weights
 
     def backward(self, dout):
+        if self._backward is None:
+            raise ValueError(f"{self.name}: post-training quantization and alternating scales are "
+                             "for evaluation only; they have no backward pass")
         dx, self.grads["W"], self.grads["b"] = self._backward(dout, self.cache)
         self.cache = None
         return dx
@@ -88,15 +120,11 @@ class _Weighted(_Block):
 class Dense(_Weighted):
     """Fully connected layer, ``W`` (F, D), ``b`` (F,)."""
 
-    def forward(self, x, train):
-        W, b = self.params["W"], self.params["b"]
-        if not self.quantized:
-            out, self.cache = dense_forward(x, W, b)
-            self._backward = dense_backward
-        else:
-            out, self.cache = horq_dense_forward(x, W, b, self.input_order, **self._opts())
-            self._backward = horq_dense_backward
-        return out
+    FLOAT = (dense_forward, dense_backward)
+    HORQ = (horq_dense_forward, horq_dense_backward)
+    REFIT = (refit_dense_forward, refit_dense_backward)
+    BITS = (bits_dense_forward, bits_dense_backward)
+    EVAL = (quantized_input_dense, None)
 
     def describe(self):
         F, D = self.params["W"].shape
@@ -104,21 +132,21 @@ class Dense(_Weighted):
 
 
 class Conv(_Weighted):
-    """Convolution, ``W`` (F, C, kh, kw), ``b`` (F,), with ``stride`` and ``padding``."""
+    """Convolution, ``W`` (F, C, kh, kw), ``b`` (F,), with ``stride`` and ``padding``; every variant
+    but HORQ itself is its dense variant on the im2col rows."""
+
+    FLOAT = (conv2d_forward, conv2d_backward)
+    HORQ = (horq_conv2d_forward, horq_conv2d_backward)
+    REFIT = (partial(rows_conv2d_forward, refit_dense_forward),
+             partial(rows_conv2d_backward, refit_dense_backward))
+    BITS = (partial(rows_conv2d_forward, bits_dense_forward),
+            partial(rows_conv2d_backward, bits_dense_backward))
+    EVAL = (partial(rows_conv2d_forward, quantized_input_dense), None)
 
     def __init__(self, name, W, b, stride=1, padding=0, **kwargs):
         super().__init__(name, W, b, **kwargs)
         self.stride, self.padding = stride, padding
-
-    def forward(self, x, train):
-        W, b, s, p = self.params["W"], self.params["b"], self.stride, self.padding
-        if not self.quantized:
-            out, self.cache = conv2d_forward(x, W, b, s, p)
-            self._backward = conv2d_backward
-        else:
-            out, self.cache = horq_conv2d_forward(x, W, b, self.input_order, s, p, **self._opts())
-            self._backward = horq_conv2d_backward
-        return out
+        self.geometry = dict(stride=stride, padding=padding)
 
     def describe(self):
         F, C, kh, kw = self.params["W"].shape

@@ -6,13 +6,11 @@ A convolution is one GEMM on im2col rows (:mod:`horq_ref.im2col`): with ``cols``
     Y[n, f, p] = cols[n, p] . W_r[f] + b[f].
 
 In a HORQ convolution each im2col row is one input group (its own ``beta_i``, zero padding
-included, docs/paper.md §1) and each filter is binarized at order one, ``Wt_f = alpha_f sign(W_f)``.
-The backward pass is the adjoint: ``dW_r = sum_{n,p} dY[n, :, p] cols[n, p]``,
-``dcols = dY^T W_r``, then :func:`horq_ref.im2col.col2im` adds overlapping rows back into the image
-and the quantizer's straight-through rule (:mod:`horq_ref.ste`) maps ``dcols_t`` to ``dcols``. The
-HORQ forward is the method's own (:func:`horq_ref.conv.horq_conv2d_operands`, then the GEMM). With a
-bit backend the two backward products run on the binary operands with additions only
-(:mod:`horq_ref.binary_backward`).
+included, docs/paper.md §1) and each filter is binarized at order one, ``Wt_f = alpha_f sign(W_f)``:
+the HORQ dense layer of :mod:`horq_ref.nn.layers` applied to every row. The backward pass is the
+adjoint: ``dW_r = sum_{n,p} dY[n, :, p] cols[n, p]``, ``dcols = dY^T W_r``, then
+:func:`horq_ref.im2col.col2im` adds overlapping rows back into the image; in the HORQ layer the
+quantizer's straight-through rule (:mod:`horq_ref.ste`) first maps ``dcols_t`` to ``dcols``.
 
 Max-pooling routes the gradient to the first maximum of each window (``np.argmax``): where a
 window holds ties (common after ReLU) exactly one entry receives it, a choice the paper does not
@@ -27,11 +25,10 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..checks import check_int
-from ..conv import HorqOperands, horq_conv2d, horq_conv2d_operands
 from ..im2col import check_conv_args, col2im, cols_matmul, conv_output_shape, im2col
-from .layers import (BINARY_BACKENDS, binary_grads, check_array, check_backend, quantize_operands,
-                     unquantize_grads)
-from ..ste import SIGN_STE
+from ..ste import (SIGN_STE, QuantizerCache, quantizer_backward, quantizer_forward,
+                   weight_binarize_backward, weight_binarize_forward)
+from .layers import check_array
 
 __all__ = [
     "conv2d_forward",
@@ -43,7 +40,6 @@ __all__ = [
     "ConvCache",
     "HorqConvCache",
     "MaxPoolCache",
-    "BinaryConvCache",
 ]
 
 
@@ -59,27 +55,17 @@ class ConvCache(NamedTuple):
 
 
 class HorqConvCache(NamedTuple):
-    """What :func:`horq_conv2d_backward` needs: shapes, stride, padding and the quantized operands."""
+    """What :func:`horq_conv2d_backward` needs: shapes, stride, padding, both quantized operands and
+    the quantizers' caches."""
 
     x_shape: tuple  # (N, C, H, W)
     W_shape: tuple  # (F, C, kh, kw)
     stride: int
     padding: int
-    ops: HorqOperands  # Xt (N, P, D), Wt (F, D) and the quantizers' caches
-
-
-class BinaryConvCache(NamedTuple):
-    """What :func:`horq_conv2d_backward` needs on a bit backend: the float operands and the options
-    (the binary planes and signs are rebuilt from them)."""
-
-    x: np.ndarray  # (N, C, H, W)
-    W: np.ndarray  # (F, C, kh, kw)
-    order: int
-    sign_fn: object
-    ste: str
-    stride: int
-    padding: int
-    scales: str
+    Xt: np.ndarray  # (N, P, D), sum_i beta_i H_i of every im2col row
+    Wt: np.ndarray  # (F, D), alpha_f sign(W_f)
+    xcache: QuantizerCache
+    wcache: QuantizerCache
 
 
 class MaxPoolCache(NamedTuple):
@@ -147,10 +133,7 @@ def conv2d_backward(dY, cache):
     return dx, dWr.reshape(W_shape), db
 
 
-def horq_conv2d_forward(
-    x, W, b, order, stride=1, padding=0, *, sign_fn=SIGN_STE, ste="chain", backend="float",
-    binary_weights=True, scales="greedy",
-):
+def horq_conv2d_forward(x, W, b, order, stride=1, padding=0, *, sign_fn=SIGN_STE, ste="chain"):
     """HORQ convolution: order-K im2col rows against order-one filters (order one: XNOR-Net).
 
     Parameters
@@ -159,57 +142,39 @@ def horq_conv2d_forward(
     W : ndarray, shape (F, C, kh, kw)
         Real-valued latent filters.
     b : ndarray, shape (F,)
-    order : int >= 1 or None
-        K for each im2col row (one group, ``D = C*kh*kw`` entries); None keeps the input in float.
+    order : int >= 1
+        K for each im2col row (one group of ``D = C*kh*kw`` entries).
     stride, padding : int
-    sign_fn, ste, backend, binary_weights, scales
+    sign_fn, ste
         As in :func:`horq_ref.nn.layers.horq_dense_forward`.
 
     Returns
     -------
     Y : ndarray, shape (N, F, Ho, Wo)
-    cache : HorqConvCache (BinaryConvCache for a bit backend)
+    cache : HorqConvCache
 
     Notes
     -----
     ``Y[n, f, p] = sum_i beta_i[n, p] alpha_f (H_i[n, p] . B_f) + b_f``, ``B_f = sign(W_f)``.
     """
-    check_conv_args(check_array(x, "x"), W, stride, padding)
+    Ho, Wo = check_conv_args(check_array(x, "x"), W, stride, padding)
     _check_bias(W, b)
-    check_backend(backend, order, binary_weights, sign_fn)
-    if backend in BINARY_BACKENDS:
-        Y = horq_conv2d(x, W, order, stride=stride, padding=padding, backend=backend, scales=scales)
-        return Y + b[:, None, None], BinaryConvCache(x, W, order, sign_fn, ste, stride, padding,
-                                                     scales)
-    ops, (Ho, Wo) = horq_conv2d_operands(x, W, order, stride, padding, quantize_operands,
-                                         scales=scales, sign_fn=sign_fn, ste=ste,
-                                         binary_weights=binary_weights)  # Xt (N, P, D), Wt (F, D)
-    Y = cols_matmul(ops.Xt, ops.Wt, Ho, Wo) + b[:, None, None]
-    return Y, HorqConvCache(x.shape, W.shape, stride, padding, ops)
+    F, _, kh, kw = W.shape
+    cols = im2col(x, kh, kw, stride, padding)  # (N, P, D), one input group per row
+    Xt, xcache = quantizer_forward(cols, order, axis=-1, sign_fn=sign_fn, ste=ste)  # (N, P, D)
+    Wt, wcache = weight_binarize_forward(W.reshape(F, -1), sign_fn=sign_fn, ste=ste)  # (F, D)
+    Y = cols_matmul(Xt, Wt, Ho, Wo) + b[:, None, None]
+    return Y, HorqConvCache(x.shape, W.shape, stride, padding, Xt, Wt, xcache, wcache)
 
 
 def horq_conv2d_backward(dY, cache):
     """Gradients ``(dx (N, C, H, W), dW (F, C, kh, kw), db (F,))`` from ``dY`` (N, F, Ho, Wo)."""
-    if isinstance(cache, BinaryConvCache):
-        return _binary_backward(dY, cache)
-    x_shape, W_shape, stride, padding, ops = cache
-    dXt, dWt, db = _gemm_backward(dY, ops.Xt, ops.Wt, x_shape, W_shape, stride, padding)
-    dcols, dWr = unquantize_grads(dXt, dWt, ops)
+    x_shape, W_shape, stride, padding, Xt, Wt, xcache, wcache = cache
+    dXt, dWt, db = _gemm_backward(dY, Xt, Wt, x_shape, W_shape, stride, padding)
+    dcols = quantizer_backward(dXt, xcache)  # (N, P, D)
+    dW = weight_binarize_backward(dWt, wcache)  # (F, D)
     dx = col2im(dcols, x_shape, W_shape[2], W_shape[3], stride, padding)
-    return dx, dWr.reshape(W_shape), db
-
-
-def _binary_backward(dY, cache):
-    """:func:`horq_conv2d_backward` of a binary backend: im2col rows through :func:`binary_grads`."""
-    x, W, order, sign_fn, ste, stride, padding, scales = cache
-    F, _, kh, kw = W.shape
-    check_array(dY, "dY", (x.shape[0], F) + check_conv_args(x, W, stride, padding))
-    cols = im2col(x, kh, kw, stride, padding)  # (N, P, D)
-    rows = cols.reshape(-1, cols.shape[2])  # (N*P, D)
-    dYr = dY.transpose(0, 2, 3, 1).reshape(rows.shape[0], F)  # (N*P, F)
-    dcols, dWr = binary_grads(dYr, rows, W.reshape(F, -1), order, sign_fn, ste, scales)
-    dx = col2im(dcols.reshape(cols.shape), x.shape, kh, kw, stride, padding)
-    return dx, dWr.reshape(W.shape), dY.sum(axis=(0, 2, 3))
+    return dx, dW.reshape(W_shape), db
 
 
 def _pair(value, name):
@@ -230,7 +195,7 @@ def maxpool_forward(x, kernel=2, stride=None):
 
     Returns
     -------
-    out : ndarray, shape (N, C, Ho, Wo), ``Ho = (H - kh) // sh + 1``
+    out : ndarray, shape (N, C, Ho, Wo), sized as :func:`horq_ref.im2col.conv_output_shape` says
     cache : MaxPoolCache
 
     Examples
@@ -244,9 +209,8 @@ def maxpool_forward(x, kernel=2, stride=None):
         raise ValueError(f"x must be 4-D (N, C, H, W), got shape {np.shape(x)}")
     kh, kw = _pair(kernel, "kernel")
     sh, sw = _pair(kernel if stride is None else stride, "stride")
-    if kh > x.shape[2] or kw > x.shape[3]:
-        raise ValueError(f"kernel {(kh, kw)} is larger than the input {x.shape[2:]}")
-    Ho, Wo = (x.shape[2] - kh) // sh + 1, (x.shape[3] - kw) // sw + 1
+    Ho = conv_output_shape(x.shape[2], x.shape[3], kh, kw, sh)[0]  # the same sizes as a convolution's
+    Wo = conv_output_shape(x.shape[2], x.shape[3], kh, kw, sw)[1]
     win = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw][:, :, :Ho, :Wo]
     win = win.reshape(x.shape[:2] + (Ho, Wo, kh * kw))  # (N, C, Ho, Wo, kh*kw), a copy
     idx = np.argmax(win, axis=-1)  # (N, C, Ho, Wo), first maximum of each window

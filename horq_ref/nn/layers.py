@@ -3,8 +3,10 @@
 Every op comes as ``op_forward(...) -> (out, cache)`` and ``op_backward(dout, cache) -> grads``
 (Stanford cs231n's layers); a cache is a named tuple of what the backward needs (or, for the
 activations, one mask). Ops with parameters return a tuple of gradients in the order of the
-forward's array arguments (``dx, dW, db``); ops without parameters return ``dx`` alone. Convolution and pooling are in :mod:`horq_ref.nn.conv_layers`, batch norm in
-:mod:`horq_ref.nn.norm`, the loss in :mod:`horq_ref.nn.losses`.
+forward's array arguments (``dx, dW, db``); ops without parameters return ``dx`` alone. Convolution
+and pooling are in :mod:`horq_ref.nn.conv_layers`, batch norm in :mod:`horq_ref.nn.norm`, the loss in
+:mod:`horq_ref.nn.losses`; the variants of the HORQ layer (least-squares scales, the backward on
+bits, post-training quantization) in :mod:`horq_ref.nn.variants`.
 
 Weights are stored as ``W`` of shape ``(F, D)`` (one row per output unit, like
 :func:`horq_ref.horq_linear`), so a dense layer is ``Y = X W^T + b``.
@@ -14,13 +16,8 @@ to order K and binarizes each weight row at order one, ``Wt_f = alpha_f sign(W_f
 
     Y = Xt Wt^T + b,   Xt[n] = sum_i beta_i[n] H_i[n].
 
-Order one is XNOR-Net. ``backend="float"`` computes with float matrices holding the ``±1`` planes
-(training, BLAS); ``backend="bits"`` or ``"bits-fast"`` asks :func:`horq_ref.conv.horq_linear` for
-the value with XOR and popcount, and its backward computes ``dY Wt`` and ``dY^T Xt`` on the binary
-operands with additions only (:mod:`horq_ref.binary_backward`, docs/paper.md §5). ``order=None``
-leaves the input in float and
-``binary_weights=False`` leaves the weights in float, which is how post-training quantization
-(quantized inputs, float weights) reuses the same op.
+Order one is XNOR-Net. The planes are float arrays holding ``±1``, so the products run on BLAS; the
+same value computed with XOR and popcount is :func:`horq_ref.horq_linear` with ``backend="bits"``.
 """
 
 from __future__ import annotations
@@ -29,12 +26,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .. import conv
-from ..checks import check_choice
-from ..conv import BACKENDS, HorqOperands, horq_linear
-from ..scales import SCALES, alternating
-from ..ste import SIGN_STE, QuantizerCache
-from .refit import refit_quantizer_backward, refit_quantizer_forward
+from ..ste import (SIGN_STE, QuantizerCache, quantizer_backward, quantizer_forward,
+                   weight_binarize_backward, weight_binarize_forward)
 
 __all__ = [
     "dense_forward",
@@ -47,18 +40,10 @@ __all__ = [
     "hardtanh_backward",
     "flatten_forward",
     "flatten_backward",
-    "check_backend",
-    "quantize_operands",
-    "unquantize_grads",
-    "BACKENDS",
-    "BINARY_BACKENDS",
-    "binary_grads",
+    "check_array",
     "DenseCache",
     "HorqDenseCache",
-    "BinaryDenseCache",
 ]
-
-BINARY_BACKENDS = tuple(b for b in BACKENDS if b != "float")  # backward on binary operands
 
 
 class DenseCache(NamedTuple):
@@ -69,21 +54,12 @@ class DenseCache(NamedTuple):
 
 
 class HorqDenseCache(NamedTuple):
-    """What :func:`horq_dense_backward` needs: the quantized operands and their caches."""
+    """What :func:`horq_dense_backward` needs: both quantized operands and the quantizers' caches."""
 
-    ops: HorqOperands
-
-
-class BinaryDenseCache(NamedTuple):
-    """What :func:`horq_dense_backward` needs on a bit backend: the float operands and the options
-    (the binary planes and signs are rebuilt from them; the forward keeps nothing more)."""
-
-    x: np.ndarray  # (N, D)
-    W: np.ndarray  # (F, D)
-    order: int
-    sign_fn: object
-    ste: str
-    scales: str
+    Xt: np.ndarray  # (N, D), sum_i beta_i H_i of every row
+    Wt: np.ndarray  # (F, D), alpha_f sign(W_f)
+    xcache: QuantizerCache  # of the input quantizer: betas (K, N, 1), planes H (K, N, D), ...
+    wcache: QuantizerCache  # of the weight binarizer
 
 
 def check_array(a, name, shape=None):
@@ -100,7 +76,8 @@ def check_array(a, name, shape=None):
     return a
 
 
-def _check_dense(x, W, b):
+def check_dense(x, W, b):
+    """Raise naming the argument unless ``x`` (N, D), ``W`` (F, D) and ``b`` (F,) fit together."""
     check_array(x, "x")
     if np.ndim(x) != 2:
         raise ValueError(f"x must be 2-D (N, D), got shape {np.shape(x)}")
@@ -130,7 +107,7 @@ def dense_forward(x, W, b):
     >>> Y
     array([[3.5]])
     """
-    _check_dense(x, W, b)
+    check_dense(x, W, b)
     return x @ W.T + b, DenseCache(x, W)
 
 
@@ -141,70 +118,7 @@ def dense_backward(dY, cache):
     return dY @ W, dY.T @ x, dY.sum(axis=0)
 
 
-def check_backend(backend, order, binary_weights, sign_fn):
-    """Raise ValueError naming ``backend`` unless it is known and, for a bit backend, usable."""
-    check_choice(backend, "backend", BACKENDS)
-    binary_planes = sign_fn.fn is SIGN_STE.fn  # the true sign; its backward derivative may vary
-    if backend in BINARY_BACKENDS and (order is None or not binary_weights or not binary_planes):
-        raise ValueError(
-            f"backend={backend!r} needs an integer order, binary_weights=True and the true sign"
-        )
-
-
-def quantize_operands(x, W, order, axis=-1, *, sign_fn=SIGN_STE, ste="chain", binary_weights=True,
-                      scales="greedy"):
-    """:func:`horq_ref.conv.quantize_operands` with a choice of input scales (:mod:`horq_ref.scales`).
-
-    ``"greedy"`` is HORQ; ``"refit"`` refits the input scales by least squares and backpropagates
-    through the refit (:mod:`horq_ref.nn.refit`); ``"alternating"`` has no backward (inference only).
-    """
-    check_choice(scales, "scales", SCALES)
-    greedy = scales == "greedy" or order is None
-    ops = conv.quantize_operands(x, W, order if greedy else None, axis, sign_fn=sign_fn, ste=ste,
-                                 binary_weights=binary_weights)
-    if greedy:
-        return ops
-    if scales == "refit":
-        Xt, qcache = refit_quantizer_forward(x, order, axis, sign_fn=sign_fn)
-    else:  # post-training quantization only
-        Xt, qcache = alternating(x, order, axis).reconstruct().astype(x.dtype), ("alternating",)
-    return ops._replace(Xt=Xt, qcache=qcache)
-
-
-def unquantize_grads(dXt, dWt, ops):
-    """``(dx, dW)`` from the gradients of the operands of :func:`quantize_operands` (any scales)."""
-    q = ops.qcache
-    if q is None or isinstance(q, QuantizerCache):  # float input or greedy HORQ
-        return conv.unquantize_grads(dXt, dWt, ops)
-    if q[0] == "alternating":
-        raise ValueError("scales='alternating' has no backward: use it for inference only")
-    return refit_quantizer_backward(dXt, q), conv.unquantize_grads(dXt, dWt, ops._replace(qcache=None))[1]
-
-
-def binary_grads(dY, x, W, order, sign_fn, ste, scales="greedy"):
-    """``(dx (M, D), dW (F, D))`` of a HORQ layer on rows ``x`` (M, D), ``W`` (F, D), ``dY`` (M, F).
-
-    The products ``dY Wt`` and ``dY^T Xt`` run on binary operands with additions only
-    (:func:`horq_ref.binary_backward.binary_backward`); the quantizers' straight-through backward
-    stays float. The forward keeps only ``x`` and ``W``; the planes and scales come from the
-    quantizers run again here, whose caches the straight-through backward needs anyway.
-    """
-    from ..binary_backward import binary_backward, operands_from_planes
-
-    if scales != "greedy":
-        raise ValueError(f"the bit backends train with greedy scales only, got scales={scales!r}; "
-                         "train with backend='float'")
-    ops = quantize_operands(x, W, order, -1, sign_fn=sign_fn, ste=ste, binary_weights=True)
-    q, w = ops.qcache, ops.wcache  # planes (K, M, D), scales (K, M, 1); (1, F, D), (1, F, 1)
-    dXt, dWt = binary_backward(dY, operands_from_planes(q.H, q.betas[..., 0], w.H[0],
-                                                        w.betas[0, :, 0]))
-    return unquantize_grads(dXt, dWt, ops)
-
-
-def horq_dense_forward(
-    x, W, b, order, *, sign_fn=SIGN_STE, ste="chain", backend="float", binary_weights=True,
-    scales="greedy",
-):
+def horq_dense_forward(x, W, b, order, *, sign_fn=SIGN_STE, ste="chain"):
     """HORQ fully connected layer ``Y = Xt Wt^T + b`` (order one: XNOR-Net).
 
     Parameters
@@ -215,44 +129,38 @@ def horq_dense_forward(
         Real-valued latent weights.
     b : ndarray, shape (F,)
         Full-precision bias.
-    order : int >= 1 or None
-        K for the input; None keeps the input in float.
+    order : int >= 1
+        K, the number of planes of each input row.
     sign_fn : SignFn
         ``SIGN_STE`` or ``smooth_sign(tau)`` (for finite-difference checks).
     ste : {"chain", "identity"}
-    backend : {"float", "bits", "bits-fast"}
-    binary_weights : bool
-        ``Wt = alpha sign(W)`` (True) or ``Wt = W``.
-    scales : {"greedy", "refit", "alternating"}
-        The input scales (:func:`quantize_operands`).
+        The straight-through rule of the backward pass (:mod:`horq_ref.ste`).
 
     Returns
     -------
     Y : ndarray, shape (N, F)
-    cache : HorqDenseCache (BinaryDenseCache for a bit backend)
+    cache : HorqDenseCache
 
     Notes
     -----
     ``Y[n, f] = sum_i beta_i[n] alpha_f (H_i[n] . B_f) + b_f`` with ``B_f = sign(W_f)``.
     """
-    _check_dense(x, W, b)
-    check_backend(backend, order, binary_weights, sign_fn)
-    if backend in BINARY_BACKENDS:
-        Y = horq_linear(x, W, order, backend=backend, scales=scales) + b
-        return Y, BinaryDenseCache(x, W, order, sign_fn, ste, scales)
-    ops = quantize_operands(x, W, order, -1, sign_fn=sign_fn, ste=ste, binary_weights=binary_weights,
-                            scales=scales)
-    return ops.Xt @ ops.Wt.T + b, HorqDenseCache(ops)
+    check_dense(x, W, b)
+    Xt, xcache = quantizer_forward(x, order, axis=-1, sign_fn=sign_fn, ste=ste)  # (N, D)
+    Wt, wcache = weight_binarize_forward(W, sign_fn=sign_fn, ste=ste)  # (F, D)
+    return Xt @ Wt.T + b, HorqDenseCache(Xt, Wt, xcache, wcache)
 
 
 def horq_dense_backward(dY, cache):
-    """Gradients ``(dx (N, D), dW (F, D), db (F,))`` of :func:`horq_dense_forward` from ``dY`` (N, F)."""
-    if isinstance(cache, BinaryDenseCache):  # products on binary operands, additions only
-        check_array(dY, "dY", (cache.x.shape[0], cache.W.shape[0]))
-        return binary_grads(dY, *cache) + (dY.sum(axis=0),)
-    ops = cache.ops
-    check_array(dY, "dY", (ops.Xt.shape[0], ops.Wt.shape[0]))
-    dx, dW = unquantize_grads(dY @ ops.Wt, dY.T @ ops.Xt, ops)
+    """Gradients ``(dx (N, D), dW (F, D), db (F,))`` of :func:`horq_dense_forward` from ``dY`` (N, F).
+
+    The products run at the quantized operands, ``dXt = dY Wt`` and ``dWt = dY^T Xt``; the
+    quantizers' straight-through backward maps them to the latent ``x`` and ``W``.
+    """
+    Xt, Wt, xcache, wcache = cache
+    check_array(dY, "dY", (Xt.shape[0], Wt.shape[0]))
+    dx = quantizer_backward(dY @ Wt, xcache)
+    dW = weight_binarize_backward(dY.T @ Xt, wcache)
     return dx, dW, dY.sum(axis=0)
 
 

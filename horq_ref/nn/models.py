@@ -134,11 +134,9 @@ class Model:
         ``scales`` is one of :data:`horq_ref.scales.SCALES`; ``None`` restores the built variant.
         ``"alternating"`` has no backward pass: use it for evaluation only.
         """
-        scales = self.config.get("scales", "greedy") if scales is None else scales
-        check_choice(scales, "scales", SCALES)
-        for layer in self.layers:
-            if isinstance(layer, (Dense, Conv)):
-                layer.opts["scales"] = scales
+        scales = check_choice(self.config["scales"] if scales is None else scales, "scales", SCALES)
+        for layer in (l for l in self.layers if isinstance(l, (Dense, Conv))):
+            layer.input_scales = scales
 
     def describe(self):
         """A short text: the configuration, then one line per layer."""
@@ -291,6 +289,9 @@ def build_model(arch, method="float", *, order=None, seed=0, ste="chain", backen
     rng, dt = np.random.default_rng(seed), np.dtype(dtype)
     q = dict(sign_fn=sign_fn, ste=ste, backend=backend,
              scales=check_choice(scales, "scales", ("greedy", "refit")))
+    if backend != "float" and (scales != "greedy" or sign_fn.fn is not SIGN_STE.fn):
+        raise ValueError(f"backend={backend!r} trains with greedy scales and the true sign only, got "
+                         f"scales={scales!r} and sign_fn {sign_fn.name!r}")
     build = _mlp if arch.startswith("mlp") else _cnn
     layers = build(rng, K, q, hidden_relu, shape, num_classes, dt, _arch_widths(arch, hidden, channels))
     config = dict(arch=arch, method=method, order=K, seed=seed, ste=ste, backend=backend,

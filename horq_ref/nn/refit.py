@@ -2,9 +2,9 @@
 
 Forward, per group: the greedy recursion builds the planes ``H_i = s(R_{i-1})`` (its own scales
 ``b_i = mean|R_{i-1}|`` only serve to form the residuals), then the scales are refit,
-``beta = G^+ H X`` with ``G = H H^T``, and ``Xt = H^T beta = P X``, the projection of ``X`` on the span
-of the planes. Backward, with ``g = dL/dXt``, ``gamma = G^+ H g`` and the refit residual
-``r = X - Xt``::
+``beta = G^+ H X`` with ``G = H H^T`` (:func:`horq_ref.scales.least_squares_scales`), and
+``Xt = H^T beta = P X``, the projection of ``X`` on the span of the planes. Backward, with
+``g = dL/dXt``, ``gamma = G^+ H g`` and the refit residual ``r = X - Xt``::
 
     dL/dX |_H = P g = H^T gamma,        dL/dH_i = beta_i (g - H^T gamma) + gamma_i r,
 
@@ -15,27 +15,31 @@ the same reverse pass gives exactly the chain STE of :mod:`horq_ref.ste`.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..quantize import binary_sign, expand, group_size
-from ..scales import _to_groups, gram_solve
-from ..ste import SIGN_STE
+from ..scales import least_squares_scales
+from ..ste import SIGN_STE, SignFn
 
-__all__ = ["refit_quantizer_forward", "refit_quantizer_backward", "recursion_backward"]
+__all__ = ["RefitCache", "refit_quantizer_forward", "refit_quantizer_backward", "recursion_backward"]
+
+
+class RefitCache(NamedTuple):
+    """What :func:`refit_quantizer_backward` needs (G: the group shape)."""
+
+    b: np.ndarray  # (K,) + G, the greedy scales that formed the residuals
+    beta: np.ndarray  # (K,) + G, the scales of Xt (refit, or b itself when the refit is off)
+    H: np.ndarray  # (K,) + x.shape, the planes
+    R: np.ndarray  # (K + 1,) + x.shape, the greedy residuals, R[0] = x
+    axis: tuple | None
+    sign_fn: SignFn
+    refit: bool
 
 
 def _gsum(a, axis):
     return np.sum(a, axis=axis, keepdims=True)
-
-
-def _solve(H, v, axis):
-    """``G^+ H v`` per group: (K,) + G, for planes (K,) + shape and ``v`` of x's shape."""
-    Hg, _ = _to_groups(H, axis, lead=1)  # (K, M, n)
-    vg, _ = _to_groups(v, axis)  # (M, n)
-    Hm = Hg.transpose(1, 0, 2)  # (M, K, n)
-    sol = gram_solve(Hm @ Hm.transpose(0, 2, 1), Hm @ vg[:, :, None])[:, :, 0]  # (M, K)
-    gshape = np.mean(v, axis=axis, keepdims=True).shape
-    return sol.T.reshape((H.shape[0],) + gshape).astype(v.dtype, copy=False)
 
 
 def refit_quantizer_forward(x, order, axis=-1, *, sign_fn=SIGN_STE, refit=True):
@@ -43,29 +47,33 @@ def refit_quantizer_forward(x, order, axis=-1, *, sign_fn=SIGN_STE, refit=True):
 
     Parameters
     ----------
-    x : ndarray, any shape; order : int >= 1; axis : axes of one group
+    x : ndarray, any shape
+    order : int >= 1
+    axis : None, int or tuple of int
+        The axes of one group.
     sign_fn : SignFn
         ``SIGN_STE`` (true sign, window derivative) or ``smooth_sign(tau)``.
     refit : bool
 
     Returns
     -------
-    Xt : ndarray, shape of ``x``;  cache : opaque
+    Xt : ndarray, shape of ``x``
+    cache : RefitCache
     """
     b, H, R, ax = expand(x, order, axis, sign_fn=sign_fn.fn)  # (K,)+G, (K,)+shape, (K+1,)+shape
-    beta = _solve(H, R[0], ax) if refit else b
+    beta = least_squares_scales(H, R[0], ax) if refit else b
     Xt = np.sum(beta * H, axis=0)
-    return Xt, ("refit" if refit else "greedy", b, beta, H, R, ax, sign_fn)
+    return Xt, RefitCache(b, beta, H, R, ax, sign_fn, refit)
 
 
-def recursion_backward(dH, dB, cache_parts):
+def recursion_backward(dH, dB, cache):
     """Reverse pass of the greedy recursion: ``dL/dX`` from ``dL/dH_i`` and ``dL/db_i``.
 
     ``R_i = R_{i-1} - b_i H_i``, ``H_i = s(R_{i-1})``, ``b_i = mean|R_{i-1}|``; the adjoint
     ``a_i = dL/dR_i`` starts at 0 (``R_K`` is not used) and
     ``a_{i-1} = a_i + s'(R_{i-1}) (dH_i - b_i a_i) + sign(R_{i-1}) / n (dB_i - sum_group a_i H_i)``.
     """
-    b, H, R, ax, sign_fn = cache_parts
+    b, H, R, ax, sign_fn = cache.b, cache.H, cache.R, cache.axis, cache.sign_fn
     n = group_size(R[0].shape, ax)
     a = np.zeros_like(R[0])
     for i in reversed(range(H.shape[0])):
@@ -76,13 +84,12 @@ def recursion_backward(dH, dB, cache_parts):
 
 def refit_quantizer_backward(dXt, cache):
     """``dL/dX`` for :func:`refit_quantizer_forward` (module docstring for the formulas)."""
-    kind, b, beta, H, R, ax, sign_fn = cache
-    if kind == "greedy":  # Xt = sum b_i H_i: dH_i = b_i g, db_i = sum_group g H_i
-        dH = b * dXt
+    b, beta, H, R, ax = cache.b, cache.beta, cache.H, cache.R, cache.axis
+    if not cache.refit:  # Xt = sum b_i H_i: dH_i = b_i g, db_i = sum_group g H_i
         dB = np.stack([_gsum(dXt * H[i], ax) for i in range(H.shape[0])])
-        return recursion_backward(dH, dB, (b, H, R, ax, sign_fn))
-    gamma = _solve(H, dXt, ax)  # (K,) + G
+        return recursion_backward(b * dXt, dB, cache)
+    gamma = least_squares_scales(H, dXt, ax)  # (K,) + G
     proj = np.sum(gamma * H, axis=0)  # P g
     r = R[0] - np.sum(beta * H, axis=0)  # X - Xt
     dH = beta * (dXt - proj) + gamma * r
-    return proj + recursion_backward(dH, np.zeros_like(b), (b, H, R, ax, sign_fn))
+    return proj + recursion_backward(dH, np.zeros_like(b), cache)

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..checks import check_int, check_real
 from ..quantize import Expansion
-from ..scales import RCOND
+from ..scales import RCOND, to_groups
 
 __all__ = ["normal_equation_residual", "refit_gain", "nearest_level_condition", "successive_code",
            "nearest_level", "miscoded_value", "levels_used", "growth_attaining_input",
@@ -28,10 +28,7 @@ def _gram(e: Expansion):
     """Planes of every group as (M, K, n) and the Gram matrices (M, K, K)."""
     if not isinstance(e, Expansion):
         raise TypeError(f"expansion must be an Expansion, got {type(e)}")
-    from ..scales import _to_groups  # the same grouping as the refit
-
-    Hg, _ = _to_groups(e.signs.astype(np.float64), e.axis, lead=1)  # (K, M, n)
-    Hg = Hg.transpose(1, 0, 2)
+    Hg = to_groups(e.signs.astype(np.float64), e.axis, lead=1).transpose(1, 0, 2)  # (M, K, n)
     return Hg, np.einsum("mkn,mln->mkl", Hg, Hg)
 
 

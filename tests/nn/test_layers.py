@@ -34,6 +34,8 @@ from horq_ref.nn.conv_layers import (
     maxpool_forward,
 )
 from horq_ref.nn.losses import softmax_cross_entropy
+from horq_ref.nn.variants import (bits_dense_backward, bits_dense_forward, quantized_input_dense,
+                                  rows_conv2d_backward, rows_conv2d_forward)
 from horq_ref.nn.norm import batchnorm_backward, batchnorm_forward, make_bn_param
 from horq_ref.quantize import residual_quantize, sign
 from horq_ref.ste import quantizer_backward, quantizer_forward, quantizer_jacobian, smooth_sign
@@ -124,13 +126,13 @@ def test_horq_dense_true_sign_gradients_equal_closed_form(rng, order, ste):
     np.testing.assert_allclose(db, dY.sum(axis=0), rtol=1e-14)
 
 
-def test_horq_dense_float_options_reduce_to_dense(rng):
+def test_quantized_input_dense_is_post_training_quantization(rng):
     x, W, b = rng.standard_normal((4, 6)), rng.standard_normal((3, 6)), rng.standard_normal(3)
-    Y, _ = horq_dense_forward(x, W, b, None, binary_weights=False)
-    np.testing.assert_allclose(Y, dense_forward(x, W, b)[0], rtol=1e-14)
-    # Post-training quantization: quantized input, float weights.
-    Y, _ = horq_dense_forward(x, W, b, 2, binary_weights=False)
+    Y, cache = quantized_input_dense(x, W, b, 2)  # quantized input, float weights; no backward
     np.testing.assert_allclose(Y, residual_quantize(x, 2, axis=-1).reconstruct() @ W.T + b, rtol=1e-12)
+    assert cache is None
+    # greedy scales: the training layer's quantizer, bit for bit
+    np.testing.assert_array_equal(Y, quantizer_forward(x, 2)[0] @ W.T + b)
 
 
 # ---- convolution ------------------------------------------------------------------------------
@@ -174,49 +176,44 @@ def test_horq_conv2d_gradients_with_smooth_sign(stride, padding, k, order, seed)
 
 @pytest.mark.parametrize("ste", ["chain", "identity"])
 def test_horq_conv2d_is_horq_dense_on_im2col_rows(rng, ste):
-    # With the true sign: forward and backward equal the dense HORQ layer applied to every im2col
-    # row (whose closed form is tested above), with col2im as the adjoint of im2col.
+    # With the true sign: forward and backward equal, bit for bit, the dense HORQ layer applied to
+    # every im2col row (whose closed form is tested above), with col2im as the adjoint of im2col
+    # (rows_conv2d_forward, which the convolution variants are made of).
     x, W, b = rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
     Y, cache = horq_conv2d_forward(x, W, b, 2, 2, 1, ste=ste)
+    Yr, rcache = rows_conv2d_forward(horq_dense_forward, x, W, b, 2, 2, 1, ste=ste)
+    np.testing.assert_array_equal(Y, Yr)
     dY = rng.standard_normal(Y.shape)
-    dx, dW, db = horq_conv2d_backward(dY, cache)
-    cols = im2col(x, 3, 3, 2, 1).reshape(-1, 27)  # (N*P, D)
-    Yd, dcache = horq_dense_forward(cols, W.reshape(4, -1), b, 2, ste=ste)
-    np.testing.assert_allclose(Y, Yd.reshape(2, 3, 3, 4).transpose(0, 3, 1, 2), rtol=1e-12)
-    dcols, dWd, dbd = horq_dense_backward(dY.transpose(0, 2, 3, 1).reshape(-1, 4), dcache)
-    assert rel_error(dx, col2im(dcols.reshape(2, 9, 27), x.shape, 3, 3, 2, 1)) < EXACT_TOL
-    assert rel_error(dW, dWd.reshape(W.shape)) < EXACT_TOL
-    np.testing.assert_allclose(db, dbd, rtol=1e-12)
+    for got, want in zip(horq_conv2d_backward(dY, cache), rows_conv2d_backward(horq_dense_backward, dY, rcache)):
+        np.testing.assert_array_equal(got, want)
+    cols = im2col(x, 3, 3, 2, 1).reshape(-1, 27)  # (N*P, D): the rows themselves
+    Yd, _ = horq_dense_forward(cols, W.reshape(4, -1), b, 2, ste=ste)
+    np.testing.assert_array_equal(Y, Yd.reshape(2, 3, 3, 4).transpose(0, 3, 1, 2))
 
 
-def test_bits_backend_matches_float_forward_and_backward(rng):
-    pytest.importorskip("horq_ref.conv")
+@pytest.mark.parametrize("backend", ["bits", "bits-fast"])
+def test_bits_layers_match_the_float_layers(rng, backend):
     x, W, b = rng.standard_normal((5, 70)), rng.standard_normal((3, 70)), rng.standard_normal(3)
     Yf, cachef = horq_dense_forward(x, W, b, 2)
-    Yb, cache = horq_dense_forward(x, W, b, 2, backend="bits")
+    Yb, cache = bits_dense_forward(x, W, b, 2, backend=backend)
     # Integer dot products are exact; the scales are applied in a different order: rounding only.
     np.testing.assert_allclose(Yb, Yf, rtol=1e-10, atol=1e-10)
     # The backward products on binary operands (tests/test_binary_backward.py): rounding only.
     dY = rng.standard_normal(Yb.shape)
-    for gb, gf in zip(horq_dense_backward(dY, cache), horq_dense_backward(dY, cachef)):
+    for gb, gf in zip(bits_dense_backward(dY, cache), horq_dense_backward(dY, cachef)):
         np.testing.assert_allclose(gb, gf, rtol=1e-10, atol=1e-12)
     xc, Wc, bc = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
     Yf, cachef = horq_conv2d_forward(xc, Wc, bc, 2, 1, 1)
-    Yb, cache = horq_conv2d_forward(xc, Wc, bc, 2, 1, 1, backend="bits")
+    Yb, cache = rows_conv2d_forward(bits_dense_forward, xc, Wc, bc, 2, 1, 1, backend=backend)
     np.testing.assert_allclose(Yb, Yf, rtol=1e-10, atol=1e-10)
     dY = rng.standard_normal(Yb.shape)
-    for gb, gf in zip(horq_conv2d_backward(dY, cache), horq_conv2d_backward(dY, cachef)):
+    for gb, gf in zip(rows_conv2d_backward(bits_dense_backward, dY, cache), horq_conv2d_backward(dY, cachef)):
         np.testing.assert_allclose(gb, gf, rtol=1e-10, atol=1e-12)
 
 
-def test_bits_backend_needs_the_true_sign_and_binary_weights(rng):
-    x, W, b = np.ones((2, 4)), np.ones((3, 4)), np.zeros(3)
+def test_bits_layers_refuse_an_unknown_backend(rng):
     with pytest.raises(ValueError, match="backend"):
-        horq_dense_forward(x, W, b, 2, backend="bits", sign_fn=SMOOTH)
-    with pytest.raises(ValueError, match="backend"):
-        horq_dense_forward(x, W, b, 2, backend="bits", binary_weights=False)
-    with pytest.raises(ValueError, match="backend"):
-        horq_dense_forward(x, W, b, 2, backend="gpu")
+        bits_dense_forward(np.ones((2, 4)), np.ones((3, 4)), np.zeros(3), 2, backend="gpu")
 
 
 # ---- pooling ----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from horq_ref.nn.blocks import Activation, BatchNorm, Conv, Dense
 from horq_ref.data import load_embedded_mnist
 from horq_ref.nn.layers import dense_forward, relu_forward
 from horq_ref.nn.losses import softmax_cross_entropy
+from horq_ref.ste import smooth_sign
 from horq_ref.nn.models import build_model
 from horq_ref.nn.norm import batchnorm_forward
 from horq_ref.nn.optim import Adam
@@ -225,6 +226,8 @@ def test_float64_models_and_errors():
         (dict(backend="gpu"), "backend"), (dict(dtype=np.int32), "dtype"),
         (dict(input_shape=(28, 28)), "input_shape"), (dict(num_classes=1), "num_classes"),
         (dict(hidden=(0,)), "hidden"), (dict(arch="cnn", channels=()), "channels"),
+        (dict(backend="bits", scales="refit"), "greedy scales"),
+        (dict(backend="bits-fast", sign_fn=smooth_sign(0.5)), "true sign"),
     ]:
         with pytest.raises(ValueError, match=name):
             build_model(**{"arch": "mlp", "method": "horq2", **kwargs})
@@ -234,10 +237,14 @@ def test_set_input_scales_sets_every_quantized_input_and_restores():
     m = build_model("cnn", "horq2", channels=(2, 3), scales="refit")
     x = np.random.default_rng(0).standard_normal((2, 1, 28, 28)).astype(np.float32)
     m.set_input_scales("alternating")
-    assert {l.opts["scales"] for l in m.layers if hasattr(l, "opts")} == {"alternating"}
+    assert {l.input_scales for l in weighted(m)} == {"alternating"}
     alt = m.forward(x, train=False)
     m.set_input_scales(None)  # back to the built variant
-    assert {l.opts["scales"] for l in m.layers if hasattr(l, "opts")} == {"refit"}
+    assert {l.input_scales for l in weighted(m)} == {"refit"}
     assert not np.allclose(m.forward(x, train=False), alt)  # the setting reaches the quantizer
     with pytest.raises(ValueError, match="scales must be one of"):
         m.set_input_scales("median")
+    with pytest.raises(ValueError, match="evaluation only"):  # alternating scales have no backward
+        m.set_input_scales("alternating")
+        m.forward(x, train=True)
+        m.backward(np.ones((2, 10), np.float32))

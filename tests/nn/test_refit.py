@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 
 from horq_ref.nn.gradcheck import check_op
-from horq_ref.nn.layers import horq_dense_backward, horq_dense_forward
-from horq_ref.nn.conv_layers import horq_conv2d_backward, horq_conv2d_forward
 from horq_ref.nn.models import build_model
 from horq_ref.nn.refit import refit_quantizer_backward, refit_quantizer_forward
+from horq_ref.nn.variants import (refit_dense_backward, refit_dense_forward, rows_conv2d_backward,
+                                  rows_conv2d_forward)
+from horq_ref.scales import least_squares_scales
 from horq_ref.ste import SIGN_STE, quantizer_backward, quantizer_forward, smooth_sign
 
 # Centered differences with h = 1e-6 on smooth functions of O(1) inputs: truncation ~h^2 and rounding
@@ -44,10 +45,7 @@ def test_negative_control_projection_alone_fails_the_check(rng):
     s = smooth_sign(0.7)
 
     def backward(d, cache):
-        _, _, _, H, _, ax, _ = cache
-        from horq_ref.nn.refit import _solve
-
-        return np.sum(_solve(H, d, ax) * H, axis=0)
+        return np.sum(least_squares_scales(cache.H, d, cache.axis) * cache.H, axis=0)
 
     err = check_op(lambda x: refit_quantizer_forward(x, 2, -1, sign_fn=s), backward, [x])
     assert err[0] > 1e-3
@@ -64,12 +62,12 @@ def test_refit_forward_is_the_projection_and_beats_greedy(rng):
 def test_layers_with_refit_pass_gradient_checks(rng):
     s = smooth_sign(0.7)
     x, W, b = rng.standard_normal((3, 8)), rng.standard_normal((4, 8)), rng.standard_normal(4)
-    err = check_op(lambda x, W, b: horq_dense_forward(x, W, b, 2, sign_fn=s, scales="refit"),
-                   horq_dense_backward, [x, W, b])
+    err = check_op(lambda x, W, b: refit_dense_forward(x, W, b, 2, sign_fn=s),
+                   refit_dense_backward, [x, W, b])
     assert max(err.values()) < TOL
     x, W, b = rng.standard_normal((2, 2, 4, 4)), rng.standard_normal((3, 2, 3, 3)), np.zeros(3)
-    err = check_op(lambda x, W, b: horq_conv2d_forward(x, W, b, 2, 1, 1, sign_fn=s, scales="refit"),
-                   horq_conv2d_backward, [x, W, b])
+    err = check_op(lambda x, W, b: rows_conv2d_forward(refit_dense_forward, x, W, b, 2, 1, 1, sign_fn=s),
+                   lambda d, c: rows_conv2d_backward(refit_dense_backward, d, c), [x, W, b])
     assert max(err.values()) < TOL
 
 

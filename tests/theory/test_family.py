@@ -11,7 +11,7 @@ from strategies import groups
 from support import group_error_tol as tol
 
 from horq_ref import residual_quantize
-from horq_ref.scales import group_errors
+from horq_ref.scales import quantize_with, group_errors
 from horq_ref.theory import (
     exact_expansion,
     growth_attaining_input,
@@ -31,7 +31,7 @@ from horq_ref.theory import (
 @given(groups(), st.integers(1, 4))
 def test_refit_gain_is_the_normal_equation_residual(X, order):
     g = residual_quantize(X, order, axis=-1)
-    gain = group_errors(g) - group_errors(residual_quantize(X, order, axis=-1, scales="refit"))
+    gain = group_errors(g) - group_errors(quantize_with(X, order, axis=-1, scales="refit"))
     assert np.all(np.abs(gain - refit_gain(g)) <= tol(X, order))
     c = normal_equation_residual(g)  # (K, M, 1)
     n = X.shape[-1]
@@ -43,7 +43,7 @@ def test_greedy_is_optimal_when_c_vanishes():
     x = np.array([[3.0, 1.0, -1.0, -3.0]])  # H_1 = (+, +, -, -), H_2 = (+, -, +, -): orthogonal
     g = residual_quantize(x, 2, axis=-1)
     assert np.all(normal_equation_residual(g) == 0)
-    np.testing.assert_allclose(residual_quantize(x, 2, -1, scales="refit").betas, g.betas)
+    np.testing.assert_allclose(quantize_with(x, 2, -1, scales="refit").betas, g.betas)
 
 
 def test_negative_control_wrong_side_of_the_sum_misses_the_gain(rng):
@@ -52,7 +52,7 @@ def test_negative_control_wrong_side_of_the_sum_misses_the_gain(rng):
     g = residual_quantize(X, 3, axis=-1)
     G = np.einsum("kmn,lmn->mkl", g.signs.astype(float), g.signs.astype(float))
     c_wrong = np.einsum("mkl,lm->km", np.tril(G, -1), g.betas[:, :, 0])
-    gain = group_errors(g) - group_errors(residual_quantize(X, 3, -1, scales="refit"))
+    gain = group_errors(g) - group_errors(quantize_with(X, 3, -1, scales="refit"))
     pred = np.einsum("km,mkl,lm->m", c_wrong, np.linalg.pinv(G), c_wrong)
     assert np.max(np.abs(gain.ravel() - pred)) > 1e-3
 
