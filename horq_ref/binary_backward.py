@@ -40,17 +40,8 @@ from .bits import pack_signs, unpack_signs
 from .checks import as_float_array, check_order
 from .quantize import expand
 
-__all__ = [
-    "BinaryOperands",
-    "binary_operands",
-    "operands_from_planes",
-    "set_mask",
-    "signed_sum",
-    "input_gradient",
-    "weight_gradient",
-    "binary_backward",
-    "float_backward",
-]
+__all__ = ["BinaryOperands", "binary_operands", "operands_from_planes", "set_mask", "signed_sum",
+           "input_gradient", "weight_gradient", "binary_backward", "float_backward"]
 
 
 class BinaryOperands(NamedTuple):

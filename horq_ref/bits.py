@@ -31,16 +31,8 @@ import numpy as np
 
 from .checks import check_int, check_real_dtype
 
-__all__ = [
-    "WORD_BITS",
-    "n_words",
-    "pack_signs",
-    "pack_mask",
-    "unpack_signs",
-    "popcount_dot",
-    "binary_gemm_reference",
-    "check_gemm",
-]
+__all__ = ["WORD_BITS", "n_words", "pack_signs", "pack_mask", "unpack_signs", "popcount_dot",
+           "binary_gemm_reference", "check_gemm"]
 
 WORD_BITS = 64
 
