@@ -2,14 +2,19 @@
 
 * docs/reading-the-code.md lists every module of the package, each with a line count close to the
   file's and notebooks that really import from it;
-* docs/api.md is exactly what ``python docs/gen_api.py`` writes from the docstrings.
+* docs/api.md is exactly what ``python docs/gen_api.py`` writes from the docstrings, documents each
+  name once, and is the same on any machine (other memory, other cores).
 
 Each check has a negative control.
 """
 
 import importlib
 import importlib.util
+import os
 import re
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 
@@ -118,13 +123,92 @@ def test_api_reference_covers_every_public_name_and_command():
     text = gen.generate()
     for name in gen.module_order():
         module = importlib.import_module(name)
+        assert f"## `{name}`" in text, name
         for public in module.__all__:
-            home = getattr(getattr(module, public), "__module__", name)
-            home = home if home.startswith("horq_ref") else name
+            home = gen.home_of(module, public)
+            home = name if gen.summary_only(home) else home  # defined in a summarised part
             assert f"### `{home}.{public}`" in text, f"{name}.{public}"
+    for name in gen.summary_modules():  # one line each, no entries
+        assert f"| [`{name}`](" in text and f"## `{name}`" not in text and f"### `{name}." not in text
+    assert {n.split(".")[1] for n in gen.summary_modules()} == {
+        "fast", "io", "data", "experiments", "exercises", "interop", "commands"}
     for command in ("bound", "speedup", "bench", "train", "reproduce", "export", "predict", "download"):
         assert f"### `horq-ref {command}`" in text
     assert ">>> " not in text.split("```\n", 2)[-1].replace("`>>>`", "")  # only the header doctests
+
+
+SCALARS = (int, float, complex, str, bytes, bool, type(None))
+
+
+def documented_twice(text):
+    """Headings of api.md that repeat, and pairs of headings that document the same object (a value
+    re-exported under a second name; scalars are skipped, as equal ones may share an object)."""
+    headings = re.findall(r"^### `([^`]+)`$", text, re.M)
+    problems = sorted({f"{h} appears twice" for h in headings if headings.count(h) > 1})
+    seen = {}
+    for qual in dict.fromkeys(h for h in headings if h.startswith("horq_ref.")):
+        module, _, name = qual.rpartition(".")
+        obj = getattr(importlib.import_module(module), name)
+        if isinstance(obj, SCALARS):
+            continue
+        if id(obj) in seen:
+            problems.append(f"{qual} is {seen[id(obj)]} again")
+        seen.setdefault(id(obj), qual)
+    return problems
+
+
+def test_api_reference_documents_each_name_once():
+    assert documented_twice(_gen_api().generate()) == []
+
+
+def test_api_reference_documents_each_name_once_negative_control(monkeypatch):
+    gen = _gen_api()
+    monkeypatch.setattr(gen, "home_of", lambda module, name: module.__name__)  # re-exports in full
+    problems = documented_twice(gen.generate())
+    assert "horq_ref.theory.laws.LAWS is horq_ref.theory.LAWS again" in problems  # values, too
+    assert "horq_ref.nn.layers.BACKENDS is horq_ref.conv.BACKENDS again" in problems
+    assert documented_twice("### `horq_ref.sign`\n### `horq_ref.sign`\n") == [
+        "horq_ref.sign appears twice"]
+
+
+# api.md generated in a fresh process on another machine: 1/8 of the memory or so, 97 cores, other
+# thread settings, another working folder, another clock. Patched before horq_ref is imported, so a
+# value computed at import time from the machine shows up as a difference.
+OTHER_MACHINE = textwrap.dedent("""
+    import os, sys, time
+    real_sysconf, codes = os.sysconf, {code: name for name, code in os.sysconf_names.items()}
+    other = {"SC_PHYS_PAGES": 12345, "SC_PAGE_SIZE": 65536, "SC_NPROCESSORS_ONLN": 97,
+             "SC_NPROCESSORS_CONF": 97}
+    os.sysconf = lambda name: other.get(codes.get(name, name)) or real_sysconf(name)
+    os.cpu_count = lambda: 97
+    os.sched_getaffinity = lambda pid: set(range(97))
+    time.time = lambda: 4102444800.0  # 2100-01-01
+    sys.path.insert(0, sys.argv[1])
+    exec(sys.argv[2])  # the negative control plants a machine-dependent value here
+    import gen_api
+    sys.stdout.write(gen_api.generate())
+""")
+
+
+def _api_on_another_machine(tmp_path, plant=""):
+    env = dict(os.environ, HORQ_THREADS="3", OPENBLAS_NUM_THREADS="2", OMP_NUM_THREADS="2",
+               MPLBACKEND="Agg")
+    out = subprocess.run([sys.executable, "-c", OTHER_MACHINE, str(ROOT / "docs"), plant],
+                         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300,
+                         check=True)
+    return out.stdout
+
+
+def test_api_reference_does_not_depend_on_the_machine(tmp_path):
+    assert _api_on_another_machine(tmp_path) == _gen_api().generate()
+
+
+def test_api_reference_machine_check_negative_control(tmp_path):
+    """A documented value read from the machine at import time (as the bench's memory limit once
+    was) makes the two texts differ."""
+    plant = ("import horq_ref.nn.train as t; t.CHECKPOINT_KIND = f'checkpoint-{os.cpu_count()}'")
+    other = _api_on_another_machine(tmp_path, plant)
+    assert other != _gen_api().generate() and "checkpoint-97" in other
 
 
 def test_api_reference_negative_control(monkeypatch):
