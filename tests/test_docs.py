@@ -1,7 +1,8 @@
 """The docs that describe the code cannot go stale silently.
 
-* docs/reading-the-code.md lists every module of the package, each with a line count close to the
-  file's and notebooks that really import from it;
+* docs/reading-the-code.md numbers every module of the method in the order of the package docstring
+  and gives every other module one folder line, with line counts close to the files' and notebooks
+  that really import from each numbered module;
 * docs/api.md is exactly what ``python docs/gen_api.py`` writes from the docstrings, documents each
   name once, and is the same on any machine (other memory, other cores).
 
@@ -31,10 +32,10 @@ def _doc_tool(name):
     return module
 
 
-# the page's row format and the import analysis, shared with the script that refreshes the page
+# the page's row formats and the import analysis, shared with the script that refreshes the page
 _MAP = _doc_tool("update_reading_map")
-ROW, package_modules, _dotted, notebook_modules = (
-    _MAP.ROW, _MAP.package_modules, _MAP.dotted, _MAP.notebook_modules)
+ROW, REST_ROW, package_modules, _dotted, notebook_modules = (
+    _MAP.ROW, _MAP.REST_ROW, _MAP.package_modules, _MAP.dotted, _MAP.notebook_modules)
 
 
 def count_is_close(listed, actual):
@@ -43,40 +44,57 @@ def count_is_close(listed, actual):
 
 
 def reading_map_rows(text):
-    """``{path: (lines, [notebook stems])}`` from the tables of docs/reading-the-code.md."""
-    rows = {}
+    """``({path: (lines, [notebook stems])}, {folder: (lines, [module paths])})`` of the page: the
+    numbered modules and the folder lines."""
+    rows, folders = {}, {}
     for line in text.splitlines():
-        m = ROW.match(line)
-        if m:
+        if m := ROW.match(line):
             path, lines, _, notebooks = m.groups()
-            assert path not in rows, f"{path} is listed twice"
+            assert path not in rows, f"{path} is numbered twice"
             rows[path] = (int(lines), NOTEBOOK.findall(notebooks))
-    return rows
+        elif m := REST_ROW.match(line):
+            folder, lines, names, _ = m.groups()
+            folders[folder] = (int(lines.replace(",", "")),
+                               [f"{folder}{n}.py" for n in re.findall(r"`([\w/]+)`", names)])
+    return rows, folders
 
 
 def reading_map_problems(text, root=ROOT):
-    rows, problems = reading_map_rows(text), []
+    (rows, folders), problems = reading_map_rows(text), []
     modules = package_modules(root)
-    problems += [f"{m} is not listed" for m in modules if m not in rows]
-    problems += [f"{m} is listed but does not exist" for m in rows if m not in modules]
-    for path, (listed, notebooks) in rows.items():
+    in_folders = [p for _, paths in folders.values() for p in paths]
+    listed = list(rows) + in_folders
+    required = {p for _, paths in _MAP.reading_order(root) for p in paths}  # the method, in order
+    problems += [f"{m} is not numbered" for m in modules if m in required and m not in rows]
+    problems += [f"{m} is not listed" for m in modules if m not in required and m not in listed]
+    problems += [f"{m} is listed twice" for m in dict.fromkeys(listed) if listed.count(m) > 1]
+    problems += [f"{m} is listed but does not exist" for m in listed if m not in modules]
+    for path, (count, notebooks) in rows.items():
         if path not in modules:
             continue
-        actual = len((root / path).read_text(encoding="utf-8").splitlines())
-        if not count_is_close(listed, actual):
-            problems.append(f"{path}: listed {listed} lines, has {actual}")
+        actual = _MAP.line_count(path, root)
+        if not count_is_close(count, actual):
+            problems.append(f"{path}: listed {count} lines, has {actual}")
         for stem in notebooks:
             nb = root / "notebooks" / f"{stem}.ipynb"
             if not nb.exists():
                 problems.append(f"{path}: notebook {stem} does not exist")
             elif _dotted(path) not in notebook_modules(nb):
                 problems.append(f"{path}: notebook {stem} does not import from {_dotted(path)}")
+    for folder, (count, paths) in folders.items():
+        actual = sum(_MAP.line_count(p, root) for p in paths if p in modules)
+        if not count_is_close(count, actual):
+            problems.append(f"{folder}: listed {count} lines, its modules have {actual}")
+    order = [p for p in rows if p in required]
+    if order != [p for _, paths in _MAP.reading_order(root) for p in paths]:
+        problems.append("the numbered modules are not in the order of update_reading_map.READING_ORDER")
     return problems
 
 
 def test_reading_map_is_current():
     problems = reading_map_problems(READING_MAP.read_text(encoding="utf-8"))
-    assert not problems, "docs/reading-the-code.md is stale:\n" + "\n".join(problems)
+    assert not problems, ("docs/reading-the-code.md is stale (run python docs/update_reading_map.py):\n"
+                          + "\n".join(problems))
 
 
 def test_reading_map_is_linked_from_the_entry_points():
@@ -87,18 +105,47 @@ def test_reading_map_is_linked_from_the_entry_points():
     assert "reading-the-code.md" in horq_ref.__doc__
 
 
+def docstring_order(doc):
+    """The modules of the "Reading order" paragraph of a docstring, as paths, in order."""
+    paragraph = doc.split("Reading order")[1].split("A first reading skips")[0]
+    names = re.findall(r"``([\w.]+)``", paragraph)
+    return [f"horq_ref/{n.replace('.', '/')}.py" for n in names]
+
+
+def test_reading_order_is_the_package_docstrings():
+    import horq_ref
+
+    page = list(reading_map_rows(READING_MAP.read_text(encoding="utf-8"))[0])
+    assert docstring_order(horq_ref.__doc__) == page
+    swapped = horq_ref.__doc__.replace("``bits`` ->\n``im2col``", "``im2col`` ->\n``bits``")
+    assert swapped != horq_ref.__doc__ and docstring_order(swapped) != page  # negative control
+
+
 def test_reading_map_negative_controls():
     text = READING_MAP.read_text(encoding="utf-8")
     row = next(line for line in text.splitlines() if "`horq_ref/quantize.py`" in line)
-    n = reading_map_rows(text)["horq_ref/quantize.py"][0]
+    n = reading_map_rows(text)[0]["horq_ref/quantize.py"][0]
     missing = text.replace(row + "\n", "")
-    assert reading_map_problems(missing) == ["horq_ref/quantize.py is not listed"]
+    assert reading_map_problems(missing) == ["horq_ref/quantize.py is not numbered",
+                                             "the numbered modules are not in the order of "
+                                             "update_reading_map.READING_ORDER"]
     stale = text.replace(row, row.replace(f"| {n} |", f"| {2 * n} |"))
     assert [p.split(":")[0] for p in reading_map_problems(stale)] == ["horq_ref/quantize.py"]
-    wrong_nb = text.replace(row, row.replace("01_residual_quantization", "06_cost_and_speed", 1))
+    importers = reading_map_rows(text)[0]["horq_ref/quantize.py"][1]
+    other = next(nb.stem for nb in sorted((ROOT / "notebooks").glob("*.ipynb"))
+                 if "horq_ref.quantize" not in notebook_modules(nb))
+    wrong_nb = text.replace(row, row.replace(importers[0], other))
     assert any("does not import" in p for p in reading_map_problems(wrong_nb))
-    ghost = text + "| 99 | [`horq_ref/ghost.py`](../horq_ref/ghost.py) | 10 | none | — |\n"
-    assert reading_map_problems(ghost) == ["horq_ref/ghost.py is listed but does not exist"]
+    ghost = text.replace("| `__init__`, `blocks`,", "| `__init__`, `ghost`, `blocks`,")
+    assert reading_map_problems(ghost) == ["horq_ref/nn/ghost.py is listed but does not exist"]
+    folder = next(line for line in text.splitlines() if line.startswith("| [`horq_ref/io/`]"))
+    lines = reading_map_rows(text)[1]["horq_ref/io/"][0]
+    doubled = text.replace(folder, folder.replace(f"| {lines:,} |", f"| {2 * lines:,} |"))
+    assert [p.split(":")[0] for p in reading_map_problems(doubled)] == ["horq_ref/io/"]
+    both = text.replace("| `__init__`, `blocks`,", "| `__init__`, `layers`, `blocks`,")
+    assert "horq_ref/nn/layers.py is listed twice" in reading_map_problems(both)
+    dropped = text.replace(", `torch_quantizer` |", " |")
+    assert "horq_ref/interop/torch_quantizer.py is not listed" in reading_map_problems(dropped)
     assert count_is_close(100, 118) and not count_is_close(100, 125) and count_is_close(10, 30)
 
 
