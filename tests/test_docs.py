@@ -91,6 +91,39 @@ def reading_map_problems(text, root=ROOT):
     return problems
 
 
+README_COMMANDS = ('pip install -e . && horq-ref reproduce', 'pip install -e ".[test]" && pytest')
+
+
+def readme_problems(text):
+    """What keeps README.md from being a short front door: at most 110 lines, a "Start here" section,
+    the two commands as code blocks of their own (.ci/run runs them as written), "Citing and reuse" last."""
+    lines, problems = text.splitlines(), []
+    headings = [line for line in lines if line.startswith("## ")]
+    if len(lines) > 110:
+        problems.append(f"README.md has {len(lines)} lines, more than 110")
+    if "## Start here" not in headings:
+        problems.append("no '## Start here' section")
+    if headings[-1:] != ["## Citing and reuse"]:
+        problems.append("the last section is not '## Citing and reuse'")
+    problems += [f"{c!r} is not a code block of its own" for c in README_COMMANDS
+                 if f"\n\n    {c}\n\n" not in text]
+    return problems
+
+
+def test_readme_is_a_short_front_door():
+    assert readme_problems((ROOT / "README.md").read_text(encoding="utf-8")) == []
+
+
+def test_readme_check_negative_control():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme_problems(text + "\n" * 120) == [f"README.md has {len(text.splitlines()) + 120} "
+                                                    "lines, more than 110"]
+    moved = text.replace("## Citing and reuse", "## Citing")
+    assert readme_problems(moved) == ["the last section is not '## Citing and reuse'"]
+    inline = text.replace("\n\n    pip install -e . && horq-ref reproduce\n", " `pip install -e .`\n")
+    assert readme_problems(inline) == [f"{README_COMMANDS[0]!r} is not a code block of its own"]
+
+
 def test_reading_map_is_current():
     problems = reading_map_problems(READING_MAP.read_text(encoding="utf-8"))
     assert not problems, ("docs/reading-the-code.md is stale (run python docs/update_reading_map.py):\n"
