@@ -2,9 +2,10 @@
 
 The reference is for readers of the method. It documents in full every name in the ``__all__`` of
 the method's modules (the top level of the package, ``theory/`` and ``cost/``) and of ``nn/``, module
-by module in reading order (:data:`MODULES`; a module that is not listed there is placed after its
-last listed sibling), then gives one line per module (the first line of its docstring) for the other
-parts of the package (:data:`SUMMARY_ONLY`), and the options of every ``horq-ref`` command. A name
+by module in the reading order of docs/reading-the-code.md (``READING_ORDER`` of
+``update_reading_map.py``; a package comes before its first module, and a module that is not listed
+is placed after its last listed sibling), then gives one line per module (the first paragraph of its docstring) for the
+other parts of the package (:data:`SUMMARY_ONLY`), and the options of every ``horq-ref`` command. A name
 is documented once, where it is defined (for a constant: the module whose source assigns it);
 re-exports point there. Each entry gives the signature and the numpydoc sections of the docstring
 (Parameters with their shapes, Returns, Raises, Attributes, Notes); the Examples are left out
@@ -27,22 +28,16 @@ import sys
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
-if str(DOCS.parent) not in sys.path:  # run from a checkout without installing
-    sys.path.insert(0, str(DOCS.parent))
+for folder in (DOCS.parent, DOCS):  # the checkout (run without installing) and the reading order
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
 import horq_ref  # noqa: E402
 from horq_ref.commands import build_parser  # noqa: E402
+from update_reading_map import READING_ORDER, dotted  # noqa: E402
 
-# The modules documented in full, in reading order (docs/reading-the-code.md): the method, then nn/.
-MODULES = [
-    "horq_ref.checks", "horq_ref.quantize", "horq_ref.theory", "horq_ref.theory.bounds",
-    "horq_ref.theory.laws", "horq_ref.bits", "horq_ref.im2col", "horq_ref.conv", "horq_ref.cost",
-    "horq_ref.cost.forward", "horq_ref.ste", "horq_ref.nn.layers", "horq_ref.nn.conv_layers",
-    "horq_ref.binary_backward", "horq_ref.cost.backward", "horq_ref.scales", "horq_ref.theory.family",
-    "horq_ref.nn.refit", "horq_ref.nn.norm", "horq_ref.nn.losses", "horq_ref.nn.gradcheck",
-    "horq_ref.nn.gradcheck_network", "horq_ref.nn.blocks", "horq_ref.nn.models", "horq_ref.nn.optim",
-    "horq_ref.nn.train",
-]
+# The modules documented in full, in the reading order of docs/reading-the-code.md.
+MODULES = [dotted(f"horq_ref/{path}") for _, paths in READING_ORDER for path in paths]
 # The parts of the package that get one line per module, in this order.
 SUMMARY_ONLY = ("horq_ref.fast", "horq_ref.io", "horq_ref.data", "horq_ref.experiments",
                 "horq_ref.exercises", "horq_ref.interop", "horq_ref.commands")
@@ -95,11 +90,16 @@ def summary_only(name):
 
 
 def module_order():
-    """The modules documented in full: :data:`MODULES` that exist, then others beside their kin."""
+    """The modules documented in full: :data:`MODULES` that exist, a package before its first
+    module, any other module after its last sibling."""
     found = [n for n in _package_modules() if not summary_only(n)]
     order = [n for n in MODULES if n in found]
     for name in found:
         if name in order or not hasattr(importlib.import_module(name), "__all__"):
+            continue
+        children = [i for i, m in enumerate(order) if m.startswith(name + ".")]
+        if children:
+            order.insert(children[0], name)
             continue
         parent = name.rpartition(".")[0]
         kin = [i for i, m in enumerate(order) if m.rpartition(".")[0] == parent or m == parent]
