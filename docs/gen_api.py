@@ -4,12 +4,12 @@ The reference is for readers of the method. It documents in full every name in t
 the method's modules (the top level of the package, ``theory/`` and ``cost/``) and of ``nn/``, module
 by module in the reading order of docs/reading-the-code.md (``READING_ORDER`` of
 ``update_reading_map.py``; a package comes before its first module, and a module that is not listed
-is placed after its last listed sibling), then gives one line per module (the first paragraph of its docstring) for the
-other parts of the package (:data:`SUMMARY_ONLY`), and the options of every ``horq-ref`` command. A name
-is documented once, where it is defined (for a constant: the module whose source assigns it);
-re-exports point there. Each entry gives the signature and the numpydoc sections of the docstring
-(Parameters with their shapes, Returns, Raises, Attributes, Notes); the Examples are left out
-because they run as doctests in the modules themselves.
+is placed after its last listed sibling). The other parts of the package (:data:`SUMMARY_ONLY`) get
+one line per module, the first paragraph of its docstring; then come the options of every
+``horq-ref`` command. A name is documented once, where it is defined (for a constant: the module
+whose source assigns it); re-exports point there. Each entry gives the signature and the numpydoc
+sections of the docstring (Parameters with their shapes, Returns, Raises, Attributes, Notes); the
+Examples are left out because they run as doctests in the modules themselves.
 
 ``tests/test_docs.py`` fails when the committed docs/api.md differs from what this script writes, so
 after changing a docstring, a signature or an ``__all__``, run it again.
