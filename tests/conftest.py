@@ -32,25 +32,28 @@ def rng():
 
 
 @pytest.fixture(scope="session")
-def _blas_threads_at_start():
-    from horq_ref.experiments.blas import blas_threads
+def _blas_settings_at_start():
+    """The BLAS environment variables and library threads before any test ran."""
+    from horq_ref.experiments.blas import ENV_VARS, blas_threads
 
-    return blas_threads()
+    return {var: os.environ.get(var) for var in ENV_VARS}, blas_threads()
 
 
 @pytest.fixture(autouse=True)
-def _blas_threads_restored(_blas_threads_at_start):
+def _blas_threads_restored(_blas_settings_at_start):
     """A command run in this process sets the BLAS threads (environment and loaded library, see
-    horq_ref.experiments.blas); the tests after it, and the notebook kernels started from this
-    process, must not inherit that setting, or their numbers would depend on the order of the tests."""
-    from horq_ref.experiments.blas import ENV_VARS, set_blas_threads
+    horq_ref.experiments.blas), in a test or in a module's fixture; the tests after it, and the
+    notebook kernels started from this process, must not inherit that setting, or their numbers
+    would depend on the order of the tests. So after every test both are put back as they were
+    before the first one."""
+    from horq_ref.experiments.blas import ENV_VARS, blas_threads, set_blas_threads
 
-    saved = {var: os.environ.get(var) for var in ENV_VARS}
     yield
-    if {var: os.environ.get(var) for var in ENV_VARS} != saved:
-        if _blas_threads_at_start is not None:
-            set_blas_threads(_blas_threads_at_start)
-        for var, value in saved.items():
+    env, threads = _blas_settings_at_start
+    if {var: os.environ.get(var) for var in ENV_VARS} != env or blas_threads() != threads:
+        if threads is not None:
+            set_blas_threads(threads)
+        for var, value in env.items():
             if value is None:
                 os.environ.pop(var, None)
             else:
