@@ -1,11 +1,15 @@
 """Write docs/api.md from the docstrings of ``horq_ref``: run ``python docs/gen_api.py``.
 
-The reference covers every name in each module's ``__all__``, module by module in the order data
-flows through the package (:data:`MODULES`; a module that is not listed there is placed after its
-last listed sibling), and the options of every ``horq-ref`` command. A name is documented where it is
-defined; re-exports point there. Each entry gives the signature and the numpydoc sections of the
-docstring (Parameters with their shapes, Returns, Raises, Attributes, Notes); the Examples are left
-out because they run as doctests in the modules themselves.
+The reference is for readers of the method. It documents in full every name in the ``__all__`` of
+the method's modules (the top level of the package, ``theory/`` and ``cost/``) and of ``nn/``, module
+by module in the reading order of docs/reading-the-code.md (``READING_ORDER`` of
+``update_reading_map.py``; a package comes before its first module, and a module that is not listed
+is placed after its last listed sibling). The other parts of the package (:data:`SUMMARY_ONLY`) get
+one line per module, the first paragraph of its docstring; then come the options of every
+``horq-ref`` command. A name is documented once, where it is defined (for a constant: the module
+whose source assigns it); re-exports point there. Each entry gives the signature and the numpydoc
+sections of the docstring (Parameters with their shapes, Returns, Raises, Attributes, Notes); the
+Examples are left out because they run as doctests in the modules themselves.
 
 ``tests/test_docs.py`` fails when the committed docs/api.md differs from what this script writes, so
 after changing a docstring, a signature or an ``__all__``, run it again.
@@ -14,7 +18,9 @@ after changing a docstring, a signature or an ``__all__``, run it again.
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
+import importlib.util
 import inspect
 import pkgutil
 import re
@@ -22,28 +28,19 @@ import sys
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
-if str(DOCS.parent) not in sys.path:  # run from a checkout without installing
-    sys.path.insert(0, str(DOCS.parent))
+for folder in (DOCS.parent, DOCS):  # the checkout (run without installing) and the reading order
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
 import horq_ref  # noqa: E402
 from horq_ref.commands import build_parser  # noqa: E402
+from update_reading_map import READING_ORDER, dotted  # noqa: E402
 
-MODULES = [
-    "horq_ref.checks", "horq_ref.quantize", "horq_ref.scales", "horq_ref.theory",
-    "horq_ref.theory.bounds", "horq_ref.theory.laws", "horq_ref.theory.family", "horq_ref.bits",
-    "horq_ref.im2col",
-    "horq_ref.conv", "horq_ref.ste", "horq_ref.binary_backward", "horq_ref.cost.forward",
-    "horq_ref.cost.backward",
-    "horq_ref.fast.gemm", "horq_ref.fast.conv",
-    "horq_ref.nn.layers", "horq_ref.nn.conv_layers", "horq_ref.nn.refit", "horq_ref.nn.norm",
-    "horq_ref.nn.losses",
-    "horq_ref.nn.gradcheck", "horq_ref.nn.blocks", "horq_ref.nn.models", "horq_ref.nn.optim",
-    "horq_ref.nn.train", "horq_ref.io.checkpoint", "horq_ref.io.export",
-    "horq_ref.data", "horq_ref.data.datasets", "horq_ref.data.idx", "horq_ref.data.cifar",
-    "horq_ref.data.download",
-    "horq_ref.experiments.reproduce", "horq_ref.experiments.report", "horq_ref.experiments.plots",
-    "horq_ref.experiments.bench", "horq_ref.commands",
-]
+# The modules documented in full, in the reading order of docs/reading-the-code.md.
+MODULES = [dotted(f"horq_ref/{path}") for _, paths in READING_ORDER for path in paths]
+# The parts of the package that get one line per module, in this order.
+SUMMARY_ONLY = ("horq_ref.fast", "horq_ref.io", "horq_ref.data", "horq_ref.experiments",
+                "horq_ref.exercises", "horq_ref.interop", "horq_ref.commands")
 SECTIONS = ("Parameters", "Returns", "Yields", "Raises", "Attributes", "Notes")
 ALL_SECTIONS = SECTIONS + ("Examples", "See Also", "References", "Warns", "Other Parameters")
 
@@ -53,10 +50,11 @@ HEADER = """\
 <!-- Generated from the docstrings by `python docs/gen_api.py`; do not edit by hand. -->
 
 **Regenerate with `python docs/gen_api.py`** (tests/test_docs.py fails when this file is not what the
-script writes). Every name in the `__all__` of each module of `horq_ref`, in the order data flows
-through the package, with its signature and docstring, and every option of the `horq-ref` commands.
-The [tutorial](tutorial.md) shows the functions at work, [reading-the-code.md](reading-the-code.md)
-gives the order in which to read the modules, [notation.md](notation.md) the symbols.
+script writes). Every public name of the method (the top level of `horq_ref`, `theory/`, `cost/`) and
+of the networks (`nn/`), in the reading order of [reading-the-code.md](reading-the-code.md), with its
+signature and docstring; one line for each module of the other parts of the package (kernels, files,
+data, experiments, exercises, bridges, command line); and every option of the `horq-ref` commands.
+The [tutorial](tutorial.md) shows the functions at work, [notation.md](notation.md) gives the symbols.
 
 **Shapes** use one set of letters: N samples, C channels, H×W input size, F filters or output units,
 kh×kw kernel size, Ho×Wo output size, P = Ho·Wo output positions, D = C·kh·kw entries of one im2col
@@ -80,18 +78,70 @@ True
 """
 
 
+def _package_modules():
+    """Every module of the package but ``__main__``, sorted by name."""
+    return sorted(m.name for m in pkgutil.walk_packages(horq_ref.__path__, "horq_ref.")
+                  if not m.name.endswith("__main__"))
+
+
+def summary_only(name):
+    """Whether module ``name`` belongs to a part of the package that gets one line per module."""
+    return any(name == p or name.startswith(p + ".") for p in SUMMARY_ONLY)
+
+
 def module_order():
-    """Every module of the package with an ``__all__``: :data:`MODULES` first, others beside kin."""
-    found = [m.name for m in pkgutil.walk_packages(horq_ref.__path__, "horq_ref.")
-             if not m.name.endswith("__main__")]
-    order = list(MODULES)
-    for name in sorted(found):
+    """The modules documented in full: :data:`MODULES` that exist, a package before its first
+    module, any other module after its last sibling."""
+    found = [n for n in _package_modules() if not summary_only(n)]
+    order = [n for n in MODULES if n in found]
+    for name in found:
         if name in order or not hasattr(importlib.import_module(name), "__all__"):
+            continue
+        children = [i for i, m in enumerate(order) if m.startswith(name + ".")]
+        if children:
+            order.insert(children[0], name)
             continue
         parent = name.rpartition(".")[0]
         kin = [i for i, m in enumerate(order) if m.rpartition(".")[0] == parent or m == parent]
         order.insert(kin[-1] + 1 if kin else len(order), name)
     return order
+
+
+def summary_modules():
+    """The modules of :data:`SUMMARY_ONLY`, part by part."""
+    found = _package_modules()
+    return [n for part in SUMMARY_ONLY for n in found if n == part or n.startswith(part + ".")]
+
+
+def _top_level(statements):
+    """The statements of a module's top level, including those inside ``try`` and ``if`` blocks."""
+    for node in statements:
+        yield node
+        if isinstance(node, (ast.Try, ast.If)):
+            yield from _top_level(node.body + node.orelse + getattr(node, "finalbody", []))
+            for handler in getattr(node, "handlers", []):
+                yield from _top_level(handler.body)
+
+
+def home_of(module, name):
+    """The module that defines ``module.name``: a function's or class's ``__module__``; for a value,
+    which does not carry one, ``module`` itself unless its top level imports the name from another
+    module of the package (followed to where it is assigned)."""
+    obj = getattr(module, name)
+    if inspect.isfunction(obj) or inspect.isclass(obj):
+        return obj.__module__
+    for node in _top_level(ast.parse(inspect.getsource(module)).body):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        source = importlib.util.resolve_name("." * node.level + (node.module or ""),
+                                             module.__package__)
+        if not source.startswith("horq_ref"):
+            continue
+        for alias in node.names:
+            star = alias.name == "*" and name in getattr(importlib.import_module(source), "__all__", ())
+            if star or (alias.asname or alias.name) == name:
+                return home_of(importlib.import_module(source), name if star else alias.name)
+    return module.__name__
 
 
 def anchor(qualname):
@@ -234,8 +284,8 @@ def render_members(cls, module):
 def render_name(module, name):
     """``(is_reexport, lines)``: the entry of one name of ``module.__all__``."""
     obj, qual = getattr(module, name), f"{module.__name__}.{name}"
-    home = getattr(obj, "__module__", None)
-    if (inspect.isfunction(obj) or inspect.isclass(obj)) and home != module.__name__:
+    home = home_of(module, name)
+    if home != module.__name__ and not summary_only(home):
         target = f"{home}.{name}"
         return True, [f"* `{name}`: see [`{target}`](#{anchor(target)})"]
     out = ["", f"### `{qual}`", ""]
@@ -333,13 +383,33 @@ def render_commands():
     return out
 
 
+def first_paragraph(module):
+    """The first paragraph of a module's docstring, on one line, as Markdown."""
+    doc = inspect.cleandoc(module.__doc__ or "")
+    return rst_to_md(" ".join(doc.split("\n\n")[0].split()))
+
+
 def render_contents(order):
     out = ["", "## Contents", "", "* [The public contract](#the-public-contract)"]
     for name in order:
-        summary = split_docstring(importlib.import_module(name).__doc__)[0]
-        first = rst_to_md(summary[0]).rstrip(".") if summary else ""
+        first = first_paragraph(importlib.import_module(name)).rstrip(".")
         out.append(f"* [`{name}`](#{anchor(name)}): {first}")
-    return out + ["* [The `horq-ref` commands](#the-horq-ref-commands)"]
+    return out + ["* [The rest of the package](#the-rest-of-the-package): one line per module",
+                  "* [The `horq-ref` commands](#the-horq-ref-commands)"]
+
+
+def render_rest():
+    """One line per module of the parts of :data:`SUMMARY_ONLY`: its docstring's first paragraph."""
+    out = ["", "---", "", "## The rest of the package", "",
+           "Optimized kernels, files, data, experiments, exercise checkers, bridges to other "
+           "frameworks and the command line, one line per module (the first paragraph of its "
+           "docstring): none of them is needed to follow the method, and their names are documented "
+           "in their modules.", "", "| module | what it holds |", "|---|---|"]
+    for name in summary_modules():
+        module = importlib.import_module(name)
+        path = Path(module.__file__).relative_to(DOCS.parent).as_posix()
+        out.append(f"| [`{name}`](../{path}) | {_cell(first_paragraph(module))} |")
+    return out
 
 
 def generate():
@@ -348,7 +418,7 @@ def generate():
     lines = HEADER.splitlines() + render_contents(order) + render_contract()
     for name in order:
         lines += render_module(name)
-    lines += render_commands()
+    lines += render_rest() + render_commands()
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 

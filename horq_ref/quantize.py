@@ -30,8 +30,8 @@ import numpy as np
 from .checks import as_float_array, check_int, check_order, check_real_dtype, normalize_axis
 
 MAX_LEVELS_ORDER = 20  # Expansion.levels lists 2**K values
-__all__ = ["sign", "binary_sign", "binarize", "residual_quantize", "expand", "Expansion",
-           "normalize_axis", "group_size", "mean_abs"]
+__all__ = ["sign", "binary_sign", "binarize", "residual_quantize", "expand", "Expansion", "group_size",
+           "mean_abs"]
 
 
 def binary_sign(r):

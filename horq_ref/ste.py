@@ -52,7 +52,7 @@ import numpy as np
 from .checks import as_float_array, check_choice, check_order, check_real
 from .quantize import binary_sign, expand, group_size, sign
 
-__all__ = ["SignFn", "QuantizerCache", "SIGN_STE", "binary_sign", "smooth_sign", "STE_VARIANTS",
+__all__ = ["SignFn", "QuantizerCache", "SIGN_STE", "smooth_sign", "STE_VARIANTS",
            "quantizer_forward", "quantizer_backward", "weight_binarize_forward",
            "weight_binarize_backward", "xnor_paper_weight_grad", "quantizer_jacobian"]
 

@@ -37,8 +37,13 @@ EXERCISES = [p for p in ALL if is_exercise(p)]
 EXECUTED = [p for p in ALL if not is_exercise(p)]
 SOLUTIONS = [p for p in EXECUTED if p.parent.name == "solutions"]
 MAIN = [p for p in EXECUTED if p.parent == NOTEBOOK_DIR]
-# A hang guard per cell, not a speed goal: notebooks aim at a couple of minutes each on two cores.
-CELL_TIMEOUT = 300
+# A hang guard per cell, not a speed goal: notebooks aim at a couple of minutes each on two cores, and
+# one training cell took over 300 s beside other work (load 11 on two cores, two BLAS threads).
+CELL_TIMEOUT = 1200
+# The kernel's BLAS threads: the notebooks are written for one (their first cell sets it unless the
+# environment says otherwise), and another count changes their numbers in the last digits.
+KERNEL_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+              "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
 
 
 def ids(paths):
@@ -63,7 +68,8 @@ def png_width(b64):
 def execute(path, tmp_path, monkeypatch):
     """Execute a copy of ``path``; return the notebook and the seconds it took."""
     nb = nbformat.read(path, as_version=4)
-    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    for var, value in KERNEL_ENV.items():  # the kernel inherits this process's environment
+        monkeypatch.setenv(var, value)
     monkeypatch.setenv("PYTHONPATH", str(NOTEBOOK_DIR), prepend=os.pathsep)  # import figures
     client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
                                      resources={"metadata": {"path": str(tmp_path)}})

@@ -126,10 +126,12 @@ def test_wrong_size_is_rejected(server, tmp_path):
 
 
 def test_stalled_transfer_times_out(server, tmp_path):
+    """The timeout also bounds the wait for the headers: it must leave a busy machine's server
+    thread time to send them (0.3 s might not), and end before the server gives up (5 s)."""
     server.files["a.bin"] = PAYLOAD
     with pytest.raises(dl.DownloadError, match="transfer failed after 0 bytes"):
         dl.fetch_verified(server.url + "/stall/a.bin", tmp_path / "a.bin", sha(PAYLOAD),
-                          timeout=0.3)
+                          timeout=2.0)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -1,11 +1,14 @@
-"""Crafted checkpoint and packed-model files: each ends as a one-line error in bounded memory.
+"""Crafted checkpoint and packed-model files: each ends as a one-line error, in bounded memory and work.
 
 Each case runs ``horq-ref export`` or ``horq-ref predict`` in a child process whose address space is
-capped (RLIMIT_AS) and reports the child's peak resident size (VmHWM), which must stay below 200 MB,
-and its wall time, which is printed and never asserted (a hang is caught by the child's timeout).
-Tampered values (NaN, negative scale or variance) are refused by ``predict`` and ``export``.
+capped (RLIMIT_AS) and reports the child's peak resident size (VmHWM, at most 200 MB) and the bytes
+its zip members delivered (the work of reading: no more than the file holds, since every refusal is
+decided from declared sizes before a member is inflated). The wall time is printed, never asserted
+(it depends on the machine's load); a hang is caught by the child's timeout. Tampered values (NaN,
+negative scale or variance) are refused by ``predict`` and ``export``.
 """
 
+import inspect
 import io
 import json
 import os
@@ -27,29 +30,53 @@ from horq_ref.nn.train import train
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS and /proc/self/status")
 
+def count_member_reads(counter, set_attr=setattr):
+    """Make every read of a zip member add the number of bytes it returns to ``counter[0]``.
+
+    ``read`` and ``read1`` are the two ways out of a member (``readinto`` goes through ``read``);
+    the bytes are counted after inflation, so a decompression bomb counts at its inflated size.
+    """
+    import zipfile
+
+    for name in ("read", "read1"):
+        original = getattr(zipfile.ZipExtFile, name)
+
+        def counted(self, n=-1, _original=original):
+            data = _original(self, n)
+            counter[0] += len(data)
+            return data
+
+        set_attr(zipfile.ZipExtFile, name, counted)
+
+
 CHILD = textwrap.dedent("""
     import resource, sys, time
     resource.setrlimit(resource.RLIMIT_AS, ({cap}, {cap}))
+    {count_member_reads}
+    delivered = [0]
+    count_member_reads(delivered)
     from horq_ref.commands import main
     t0 = time.perf_counter()
     rc = main(sys.argv[1:])
     # VmHWM is the peak resident size of this process's own memory map; ru_maxrss is not used
     # because Linux carries the parent's peak over an exec (a large pytest process would show).
     hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
-    print("SECONDS", time.perf_counter() - t0, "RSS_KIB", hwm, "RC", rc)
+    print("SECONDS", time.perf_counter() - t0, "RSS_KIB", hwm, "MEMBER_BYTES", delivered[0], "RC", rc)
 """)
 CAP = 1 << 30       # the child may map 1 GiB (imports map ~400 MB of virtual space), ...
 RSS_LIMIT_KIB = 200 * 1024  # ... but must stay below 200 MB resident
+HANG_SECONDS = 120  # a refusal takes well under a second; this only turns a hang into a failure
 
 
 def _run_capped(argv):
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
-    out = subprocess.run([sys.executable, "-c", CHILD.format(cap=CAP)] + argv, capture_output=True,
-                         text=True, env=env, timeout=120)
+    child = CHILD.format(cap=CAP, count_member_reads=inspect.getsource(count_member_reads))
+    out = subprocess.run([sys.executable, "-c", child] + argv, capture_output=True,
+                         text=True, env=env, timeout=HANG_SECONDS)
     words = out.stdout.split("SECONDS")[-1].split()
     assert "RC" in words, (out.stdout, out.stderr)
-    secs, rss, rc = float(words[0]), int(words[2]), int(words[4])
-    return rc, secs, rss, out.stderr
+    secs, rss, delivered, rc = float(words[0]), int(words[2]), int(words[4]), int(words[6])
+    return rc, secs, rss, delivered, out.stderr
 
 
 def _write_npz(path, members, compression=zipfile.ZIP_STORED):
@@ -135,11 +162,26 @@ def test_crafted_file_is_a_one_line_error_in_bounded_memory(files, case, command
         argv = ["predict", "--model", str(path), "--limit", "20"]
     else:
         argv = ["export", "--checkpoint", str(path), "--out", str(d / f"{case}-out.npz")]
-    rc, secs, rss, err = _run_capped(argv)
-    print(f"{case}: {secs:.3f} s, peak RSS {rss / 1024:.0f} MiB")
+    rc, secs, rss, delivered, err = _run_capped(argv)
+    print(f"{case}: {secs:.3f} s (printed, not asserted), peak RSS {rss / 1024:.0f} MiB, "
+          f"{delivered:,} bytes read from members of a {path.stat().st_size:,}-byte file")
     assert rc == 2, err
     one_line_error(err)
     assert rss < RSS_LIMIT_KIB, rss
+    assert delivered <= path.stat().st_size, delivered  # refused before inflating anything
+
+
+def test_the_count_of_member_bytes_sees_an_inflating_reader(files, monkeypatch):
+    """Negative control of the count above: a reader that streams the bomb's member (as a loader
+    that trusted its zip header would) is counted at the inflated size, far beyond the file's."""
+    d, ck, packed = files
+    path = _crafted(d, "deflate-bomb", ck, packed)
+    delivered = [0]
+    count_member_reads(delivered, monkeypatch.setattr)
+    with zipfile.ZipFile(path) as z, z.open("w.npy") as fh:
+        for _ in range(8):
+            fh.read(1 << 20)
+    assert delivered[0] == 8 << 20 > 10 * path.stat().st_size
 
 
 def test_members_not_named_in_the_metadata_are_refused(files, tmp_path):
