@@ -1,0 +1,171 @@
+"""Table lookup ("four Russians") for the backward products: a float matrix times a ±1 matrix.
+
+Both backward products of a HORQ layer are one product ``A S`` of a float ``A`` (P, Q) with a ±1
+``S`` (Q, D) whose rows are packed (:mod:`horq_ref.binary_backward`)::
+
+    dXt = (dY alpha) B                                             A = dY alpha (M, F),  S = B
+    dWt = sum_i (beta_i dY)^T H_i = [beta_1 dY; ...; beta_K dY]^T [H_1; ...; H_K]   (Q = K M)
+
+Split the Q rows of ``S`` into ``G = ceil(Q / g)`` groups of g (the last one padded with zero rows of
+``A``). For group j, the 2^g signed sums of its g columns of ``A`` form a table, and each output adds
+one entry per group, chosen by the g signs of column d read as a number::
+
+    T_j[s, p]   = sum_{t < g} (-1)^(bit t of s) A[p, j g + t]               (2^g entries)
+    c_j(d)      = sum_{t < g} [S[j g + t, d] = -1] 2^t                      (the packed bits)
+    (A S)[p, d] = sum_{j < G} T_j[c_j(d), p]
+
+This equals the reference :func:`horq_ref.binary_backward.binary_backward` (``signed_sum``) within
+the rounding bound of docs/theory.md §15: both add the same rounded terms ``dY alpha_f`` and
+``beta_i dY`` (computed by the same expressions), in another order. Additions:
+``G (2^g - 2) P`` for the tables and ``(G - 1) P D`` for the lookups, about ``(Q/g)(2^g P + P D)``
+against ``Q P D`` (:func:`horq_ref.cost.backward_cost`).
+
+Tables are built by doubling. Over the first k rows a table is odd, ``T[~s] = -T[s]`` (``~``: the
+complement of k bits), so the table over k + 1 rows is ``T + a_k`` (2^k additions) followed by
+``-(T + a_k)`` in reverse order (sign flips, exact): one addition per entry, and every entry is the
+float sum of its g terms in the fixed order ``t = 0, 1, ...`` (rounding is symmetric in the sign).
+
+Choice of g (8): per output the lookups cost ``Q/g`` additions and the tables ``(Q/g) 2^g / D``;
+on the bench layer (D = 2304) the sum is least for g = 8 or 9 and, measured, g = 6-8 are within
+noise of each other, g = 4 is ~1.5x slower (twice the lookups) and g = 10-12 are 1.6-3x slower
+(tables of 2^g rows no longer stay in cache and cost as much as the lookups; docs/performance.md).
+g = 8 also reads one byte of packed signs per lookup.
+
+Kernel: the tables of a tile of ``_P_TILE`` columns of ``A`` and as many groups as fit in
+``_TABLE_ENTRIES`` are built at once; one ``np.take`` gathers their entries for ``_D_TILE`` outputs (rows of the tables are
+contiguous, so each gather copies whole rows) and ``np.add.reduce`` sums them. ``np.take`` runs with
+``mode="clip"`` (the codes are always in range): with the default ``mode="raise"`` NumPy buffers
+the output, which makes the gather several times slower.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..bits import n_words
+from ..checks import as_float_array, check_int
+
+__all__ = ["lut_backward", "lut_product", "group_codes", "lut_tables"]
+
+DEFAULT_G = 8
+_P_TILE, _D_TILE = 256, 64  # columns of A per tile, outputs per gather
+_TABLE_ENTRIES = 1 << 20  # the tables built at once: 4 MiB in float32 (16 groups at g = 8)
+
+
+def lut_backward(dY, ops, g=DEFAULT_G):
+    """Both gradients by table lookup: same contract as :func:`horq_ref.binary_backward.binary_backward`.
+
+    Parameters
+    ----------
+    dY : ndarray, shape (M, F)
+    ops : horq_ref.binary_backward.BinaryOperands
+    g : int
+        Rows of the ±1 operand per table (1 to 16); tables have 2^g entries.
+
+    Returns
+    -------
+    dXt : ndarray, shape (M, D)
+    dWt : ndarray, shape (F, D)
+        Both are transposes of C-contiguous arrays (Fortran order).
+
+    Notes
+    -----
+    ``dXt = (dY alpha) B`` and ``dWt = [beta_1 dY; ...; beta_K dY]^T [H_1; ...; H_K]``, each one
+    :func:`lut_product`.
+    """
+    dY = as_float_array(dY, "dY")
+    (K, M), F = ops.beta.shape, ops.alpha.shape[0]
+    if dY.shape != (M, F):
+        raise ValueError(f"dY must have shape {(M, F)}, got {dY.shape}")
+    scaled_x = dY * ops.alpha  # (M, F): the scale products of the input gradient
+    scaled_w = dY[None] * ops.beta[:, :, None]  # (K, M, F): beta_i[m] dY[m, f]
+    dXt = lut_product(scaled_x.T, ops.B_words, ops.n, g)  # (M, D)
+    dWt = lut_product(scaled_w.reshape(K * M, F), ops.H_words.reshape(K * M, -1), ops.n, g)
+    return dXt, dWt
+
+
+def lut_product(At, words, n, g=DEFAULT_G):
+    """``A S`` (P, n) for ``At = A^T`` (Q, P) float and ``S`` (Q, n) ±1 packed as ``words``.
+
+    Parameters
+    ----------
+    At : ndarray, shape (Q, P)
+    words : ndarray of uint64, shape (Q, ceil(n / 64))
+        Row q of ``S`` (set bit = -1).
+    n : int
+    g : int, 1 to 16
+
+    Returns
+    -------
+    ndarray, shape (P, n), dtype of ``At`` (the transpose of a C-contiguous (n, P) array)
+
+    Notes
+    -----
+    ``(A S)[p, d] = sum_j T_j[c_j(d), p]`` (module docstring).
+    """
+    g, n = check_int(g, "g", minimum=1, maximum=16), check_int(n, "n", minimum=1)
+    Q, P = At.shape
+    if words.shape != (Q, n_words(n)):
+        raise ValueError(f"words must have shape {(Q, n_words(n))}, got {words.shape}")
+    G = -(-Q // g)
+    rows = np.zeros((G * g, P), At.dtype)  # A^T padded with zero rows to whole groups
+    rows[:Q] = At
+    chunk_groups = max(1, _TABLE_ENTRIES // (_P_TILE << g))
+    codes = group_codes(words, n, g)  # (G, n)
+    codes += ((np.arange(G) % chunk_groups) << g)[:, None]  # row of the entry in its chunk's tables
+    out = np.empty((n, P), At.dtype)
+    for p0 in range(0, P, _P_TILE):
+        for j0 in range(0, G, chunk_groups):
+            chunk = rows[j0 * g:(j0 + chunk_groups) * g, p0:p0 + _P_TILE]
+            tables = lut_tables(chunk.reshape(-1, g, chunk.shape[1]))
+            _lookup(tables.reshape(-1, chunk.shape[1]), codes[j0:j0 + chunk_groups],
+                    out[:, p0:p0 + _P_TILE], first=j0 == 0)
+    return out.T
+
+
+def _lookup(tables, codes, out, first):
+    """``out[d] (+)= sum_j tables[codes[j, d]]`` for tables (rows, p), codes (groups, n), out (n, p)."""
+    buf = np.empty((codes.shape[0], _D_TILE, out.shape[1]), out.dtype)
+    part = np.empty((_D_TILE, out.shape[1]), out.dtype)
+    for d0 in range(0, out.shape[0], _D_TILE):
+        d1 = min(d0 + _D_TILE, out.shape[0])
+        entries = buf[:, :d1 - d0]
+        np.take(tables, codes[:, d0:d1], axis=0, out=entries, mode="clip")  # (groups, d, p)
+        if first:
+            np.add.reduce(entries, axis=0, out=out[d0:d1])
+        else:
+            np.add.reduce(entries, axis=0, out=part[:d1 - d0])
+            out[d0:d1] += part[:d1 - d0]
+
+
+def lut_tables(a):
+    """The signed sums of every group: ``a`` (G, g, P) -> tables (G, 2^g, P), by doubling.
+
+    Notes
+    -----
+    ``T[s] = sum_t (-1)^(bit t of s) a[t]``. Over k rows, ``T[~s] = -T[s]``; adding row k gives
+    ``T + a_k`` (lower half, one addition per entry) and ``-(T + a_k)`` reversed (upper half).
+    """
+    G, g, P = a.shape
+    out = np.empty((G, 1 << g, P), a.dtype)
+    out[:, 0] = a[:, 0]
+    np.negative(a[:, 0], out=out[:, 1])
+    for k in range(1, g):
+        h = 1 << k
+        np.add(out[:, :h], a[:, k, None], out=out[:, :h])
+        np.negative(out[:, h - 1::-1], out=out[:, h:2 * h])
+    return out
+
+
+def group_codes(words, n, g):
+    """``c_j(d)``, shape (ceil(Q / g), n), intp: bit t is the bit of row ``j g + t`` at column d.
+
+    ``words`` (Q, ceil(n / 64)) packed rows (set bit = -1); rows past Q count as clear bits.
+    """
+    raw = np.ascontiguousarray(words.astype("<u8", copy=False)).view(np.uint8)  # (Q, 8 words)
+    bits = np.unpackbits(raw, axis=-1, count=n, bitorder="little")  # (Q, n), 1 = -1
+    codes = np.zeros((-(-bits.shape[0] // g), n), np.intp)
+    for t in range(g):
+        rows = bits[t::g]  # row t of every group
+        codes[:rows.shape[0]] |= rows.astype(np.intp) << t
+    return codes
