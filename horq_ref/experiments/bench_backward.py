@@ -76,24 +76,22 @@ class Spread:
         return self.low <= 1 <= self.high
 
 
+SIDES = ("float", "reference", "lookup")
+RATIOS = ((1, 2), (0, 2), (0, 1))  # reference/lookup, float/lookup, float/reference (SIDES indices)
+
+
 @dataclass(frozen=True)
 class BackwardRow:
-    """One order: the times (seconds) of the float, reference and lookup products; the per-round
-    ratios ``float / reference``, ``float / lookup`` and ``reference / lookup``; the counted ratios
-    ``float ops / binary ops`` and ``reference additions / lookup additions``; and
-    ``max |x - float| / max |float|`` of the reference (``rel_diff``) and of the lookup."""
+    """One order: ``times`` (seconds) of the :data:`SIDES`, the per-round ``ratios`` of their times
+    ("reference/lookup", ...), ``counted`` = reference additions / lookup additions
+    (:func:`horq_ref.cost.backward_cost`) and ``max |binary - float| / max |float|`` of both binary
+    forms."""
 
     order: int
-    float_time: Spread
-    binary_time: Spread
-    lut_time: Spread
-    ratio: Spread
-    lut_ratio: Spread
-    lut_speedup: Spread
-    counted_ratio: float
-    counted_lut_speedup: float
+    times: dict
+    ratios: dict
+    counted: float
     rel_diff: float
-    lut_rel_diff: float
 
 
 @dataclass(frozen=True)
@@ -139,17 +137,16 @@ def _bench_order(rows, Wr, dY, K, repeats, group):
     Xt = np.einsum("km,kmd->md", ops.beta, H)  # (M, D): the float operands the float backend keeps
     Wt = ops.alpha[:, None] * unpack_signs(ops.B_words, ops.n, dtype=np.float32)  # (F, D)
     fns = [lambda: (dY @ Wt, dY.T @ Xt), lambda: binary_backward(dY, ops),
-           lambda: lut_backward(dY, ops, group)]
+           lambda: lut_backward(dY, ops, group)]  # in the order of SIDES
     fns[0]()  # warm BLAS up
     t = alternating_times(fns, repeats)  # (repeats, 3)
-    (dXf, dWf), (dXb, dWb), (dXl, dWl) = (fn() for fn in fns)
-    cost = backward_cost(Wr.shape[1], 1, 1, rows.shape[0], Wr.shape[0], K, group)
+    grads = [fn() for fn in fns]
+    c = backward_cost(Wr.shape[1], 1, 1, rows.shape[0], Wr.shape[0], K, group)
     return BackwardRow(
-        K, *(Spread.of(t[:, i]) for i in range(3)), Spread.of(t[:, 0] / t[:, 1]),
-        Spread.of(t[:, 0] / t[:, 2]), Spread.of(t[:, 1] / t[:, 2]),
-        cost.float_ops / cost.binary_ops,
-        (cost.binary_adds_input + cost.binary_adds_weight) / (cost.lut_adds_input + cost.lut_adds_weight),
-        _rel_diff((dXb, dWb), (dXf, dWf)), _rel_diff((dXl, dWl), (dXf, dWf)))
+        K, {side: Spread.of(t[:, i]) for i, side in enumerate(SIDES)},
+        {f"{SIDES[i]}/{SIDES[j]}": Spread.of(t[:, i] / t[:, j]) for i, j in RATIOS},
+        (c.binary_adds_input + c.binary_adds_weight) / (c.lut_adds_input + c.lut_adds_weight),
+        max(_rel_diff(grads[i], grads[0]) for i in (1, 2)))
 
 
 def _rel_diff(got, want):
@@ -162,11 +159,6 @@ def _ratio(r):
     return f"{'withheld' if r.straddles_one else f'{r.median:.3g}'} ({r.low:.3g}-{r.high:.3g})"
 
 
-def _time(t):
-    """A time in ms as ``median ±x%``, x = half the range over the rounds."""
-    return f"{t.median * 1e3:.4g} ±{50 * (t.high - t.low) / t.median:.0f}%"
-
-
 def format_backward_bench(result):
     """The printed report of :func:`run_backward_bench`: times, then ratios, one line per order."""
     L = result.layer
@@ -176,19 +168,15 @@ def format_backward_bench(result):
         f"{L['padding']}: M={result.rows_M} rows",
         f"backward products dY·Wt and dY^T·Xt: float (BLAS), reference on binary operands "
         f"(additions only), table lookup (g={result.group}); {result.repeats} interleaved rounds",
-        "",
-        f"{'order':>5} {'float ms':>14} {'reference ms':>14} {'lookup ms':>14}",
-    ]
-    lines += [f"{r.order:5d} {_time(r.float_time):>14} {_time(r.binary_time):>14} "
-              f"{_time(r.lut_time):>14}" for r in result.rows]
-    lines += ["", f"{'order':>5} {'reference/lookup':>20} {'float/lookup':>22} "
-                  f"{'float/reference':>25} {'counted':>8} {'rel diff':>9}"]
-    lines += [f"{r.order:5d} {_ratio(r.lut_speedup):>20} {_ratio(r.lut_ratio):>22} "
-              f"{_ratio(r.ratio):>25} {r.counted_lut_speedup:8.2f} "
-              f"{max(r.rel_diff, r.lut_rel_diff):9.1e}" for r in result.rows]
-    lines += ["", "times: median ±half the range over the rounds; ratios: of the times of each round,",
-              "median (range), withheld when the range straddles 1. counted = reference additions /",
-              "lookup additions (cost.backward_cost); rel diff = max |binary - float| / max |float| of",
-              "both binary forms. Each product has one float operand (dY): no XOR + popcount; per",
-              "output the lookup adds about F/g (or K M/g) table entries, the reference F (or K M) terms."]
+        "", "order" + "".join(f"{side + ' ms':>16}" for side in SIDES)]
+    lines += [f"{r.order:5d}" + "".join(
+        f"{f'{t.median * 1e3:.4g} ±{50 * (t.high - t.low) / t.median:.0f}%':>16}"
+        for t in r.times.values()) for r in result.rows]
+    lines += ["", "order" + "".join(f"{name:>26}" for name in result.rows[0].ratios)
+              + f"{'counted':>9}{'rel diff':>9}"]
+    lines += [f"{r.order:5d}" + "".join(f"{_ratio(q):>26}" for q in r.ratios.values())
+              + f"{r.counted:9.2f}{r.rel_diff:9.1e}" for r in result.rows]
+    lines += ["", "times: median ±half their range; ratios of the times of each round: median (range),",
+              "withheld when the range straddles 1. counted = reference / lookup additions",
+              "(cost.backward_cost); rel diff = max |binary - float| / max |float| of both binary forms."]
     return "\n".join(lines)

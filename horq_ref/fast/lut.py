@@ -1,41 +1,36 @@
 """Table lookup ("four Russians") for the backward products: a float matrix times a ±1 matrix.
 
-Both backward products of a HORQ layer are one product ``A S`` of a float ``A`` (P, Q) with a ±1
-``S`` (Q, D) whose rows are packed (:mod:`horq_ref.binary_backward`)::
+Both backward products of a HORQ layer are a product ``A S`` of a float ``A`` (P, Q) with a ±1 ``S``
+(Q, n) stored as packed rows (:mod:`horq_ref.binary_backward`)::
 
-    dXt = (dY alpha) B                                             A = dY alpha (M, F),  S = B
-    dWt = sum_i (beta_i dY)^T H_i = [beta_1 dY; ...; beta_K dY]^T [H_1; ...; H_K]   (Q = K M)
+    dXt = (dY alpha) B                                  A = dY alpha (M, F), S = B
+    dWt = sum_i (beta_i dY)^T H_i                       A = [beta_1 dY; ...; beta_K dY]^T (F, K M),
+                                                        S = [H_1; ...; H_K] (K M, n)
 
-Split the Q rows of ``S`` into ``G = ceil(Q / g)`` groups of g (the last one padded with zero rows of
-``A``). For group j, the 2^g signed sums of its g columns of ``A`` form a table, and each output adds
-one entry per group, chosen by the g signs of column d read as a number::
+Split the Q rows of ``S`` into ``G = ceil(Q / g)`` groups of g (the last padded with zero rows of
+``A``). The 2^g signed sums of a group's g columns of ``A`` form a table; each output adds one entry
+per group, chosen by the g signs of its column read as a number::
 
-    T_j[s, p]   = sum_{t < g} (-1)^(bit t of s) A[p, j g + t]               (2^g entries)
-    c_j(d)      = sum_{t < g} [S[j g + t, d] = -1] 2^t                      (the packed bits)
+    T_j[s, p]   = sum_{t < g} (-1)^(bit t of s) A[p, j g + t]       (2^g entries per p)
+    c_j(d)      = sum_{t < g} [S[j g + t, d] = -1] 2^t              (the set bits)
     (A S)[p, d] = sum_{j < G} T_j[c_j(d), p]
 
-This equals the reference :func:`horq_ref.binary_backward.binary_backward` (``signed_sum``) within
-the rounding bound of docs/theory.md §15: both add the same rounded terms ``dY alpha_f`` and
-``beta_i dY`` (computed by the same expressions), in another order. Additions:
-``G (2^g - 2) P`` for the tables and ``(G - 1) P D`` for the lookups, about ``(Q/g)(2^g P + P D)``
-against ``Q P D`` (:func:`horq_ref.cost.backward_cost`).
+The reference is :func:`horq_ref.binary_backward.binary_backward` (``signed_sum``). Both add the
+same rounded terms ``dY alpha_f`` and ``beta_i[m] dY[m, f]`` in another order, so they agree within
+the bound of docs/theory.md §15, not bit for bit. Additions: ``G (2^g - 2) P`` for the tables and
+``(G - 1) P n`` for the lookups, against ``Q P n`` (:func:`horq_ref.cost.lut_additions`).
 
-Tables are built by doubling. Over the first k rows a table is odd, ``T[~s] = -T[s]`` (``~``: the
-complement of k bits), so the table over k + 1 rows is ``T + a_k`` (2^k additions) followed by
-``-(T + a_k)`` in reverse order (sign flips, exact): one addition per entry, and every entry is the
-float sum of its g terms in the fixed order ``t = 0, 1, ...`` (rounding is symmetric in the sign).
+Tables by doubling: over k rows a table is odd, ``T[~s] = -T[s]``, so adding row k is ``T + a_k``
+(2^k additions) followed by ``-(T + a_k)`` reversed (exact sign flips); as rounding to nearest is
+symmetric in the sign, every entry is the float sum of its g terms in the order ``t = 0, 1, ...``.
 
-Choice of g (8): per output the lookups cost ``Q/g`` additions and the tables ``(Q/g) 2^g / D``;
-on the bench layer (D = 2304) the sum is least for g = 8 or 9 and, measured, g = 6-8 are within
-noise of each other, g = 4 is ~1.5x slower (twice the lookups) and g = 10-12 are 1.6-3x slower
-(tables of 2^g rows no longer stay in cache and cost as much as the lookups; docs/performance.md).
-g = 8 also reads one byte of packed signs per lookup.
+g = 8: per output ``(Q/g)(1 + 2^g / n)`` additions, fewest at g = 8-9 for the bench layer (n = 2304);
+measured there (docs/performance.md), g = 6-8 are alike, g = 4 (twice the lookups) and g >= 9
+(tables that leave the cache) are slower. g = 16 costs 2^16 / n = 28 times the lookups in tables.
 
-Kernel: the tables of a tile of ``_P_TILE`` columns of ``A`` and as many groups as fit in
-``_TABLE_ENTRIES`` are built at once; one ``np.take`` gathers their entries for ``_D_TILE`` outputs (rows of the tables are
-contiguous, so each gather copies whole rows) and ``np.add.reduce`` sums them. ``np.take`` runs with
-``mode="clip"`` (the codes are always in range): with the default ``mode="raise"`` NumPy buffers
-the output, which makes the gather several times slower.
+Kernel: the tables of ``_P_TILE`` columns and ``_TABLE_ENTRIES / (2^g _P_TILE)`` groups are built at
+once; one ``np.take`` copies the table rows of ``_D_TILE`` outputs, ``np.add.reduce`` sums them.
+``mode="clip"`` (codes are in range anyway): with ``mode="raise"`` NumPy buffers the output.
 """
 
 from __future__ import annotations
@@ -53,7 +48,7 @@ _TABLE_ENTRIES = 1 << 20  # the tables built at once: 4 MiB in float32 (16 group
 
 
 def lut_backward(dY, ops, g=DEFAULT_G):
-    """Both gradients by table lookup: same contract as :func:`horq_ref.binary_backward.binary_backward`.
+    """Both gradients by table lookup; the contract of :func:`horq_ref.binary_backward.binary_backward`.
 
     Parameters
     ----------
@@ -66,12 +61,11 @@ def lut_backward(dY, ops, g=DEFAULT_G):
     -------
     dXt : ndarray, shape (M, D)
     dWt : ndarray, shape (F, D)
-        Both are transposes of C-contiguous arrays (Fortran order).
+        Transposes of C-contiguous arrays (Fortran order).
 
     Notes
     -----
-    ``dXt = (dY alpha) B`` and ``dWt = [beta_1 dY; ...; beta_K dY]^T [H_1; ...; H_K]``, each one
-    :func:`lut_product`.
+    ``dXt = (dY alpha) B`` and ``dWt = [beta_1 dY; ...; beta_K dY]^T [H_1; ...; H_K]``.
     """
     dY = as_float_array(dY, "dY")
     (K, M), F = ops.beta.shape, ops.alpha.shape[0]
@@ -97,7 +91,7 @@ def lut_product(At, words, n, g=DEFAULT_G):
 
     Returns
     -------
-    ndarray, shape (P, n), dtype of ``At`` (the transpose of a C-contiguous (n, P) array)
+    ndarray, shape (P, n), dtype of ``At``; the transpose of a C-contiguous (n, P) array.
 
     Notes
     -----
