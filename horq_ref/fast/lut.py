@@ -24,9 +24,11 @@ Tables by doubling: over k rows a table is odd, ``T[~s] = -T[s]``, so adding row
 (2^k additions) followed by ``-(T + a_k)`` reversed (exact sign flips); as rounding to nearest is
 symmetric in the sign, every entry is the float sum of its g terms in the order ``t = 0, 1, ...``.
 
-g = 8: per output ``(Q/g)(1 + 2^g / n)`` additions, fewest at g = 8-9 for the bench layer (n = 2304);
-measured there (docs/performance.md), g = 6-8 are alike, g = 4 (twice the lookups) and g >= 9
-(tables that leave the cache) are slower. g = 16 costs 2^16 / n = 28 times the lookups in tables.
+g = 8: per output ``(Q/g)(1 + 2^g / n)`` additions, fewest at g = 8-9 for the bench layer (n = 2304).
+Measured there (CPU time, docs/performance.md), g = 7, 8, 9 are within 10 % of each other; g = 6 is
+15 % slower and g = 4 (twice the lookups) 1.7 times. g = 10 and 12 are 1.3 and 3 times slower where
+the count says 1.0 and 1.7: their tables (2^g rows each) no longer fit in the caches. g = 16 would
+spend 28 times the lookups' additions on tables.
 
 Kernel: the tables of ``_P_TILE`` columns and ``_TABLE_ENTRIES / (2^g _P_TILE)`` groups are built at
 once; one ``np.take`` copies the table rows of ``_D_TILE`` outputs, ``np.add.reduce`` sums them.
