@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..binary_backward import set_mask
 from ..bits import n_words
 from ..checks import as_float_array, check_int
 
@@ -158,10 +159,9 @@ def group_codes(words, n, g):
 
     ``words`` (Q, ceil(n / 64)) packed rows (set bit = -1); rows past Q count as clear bits.
     """
-    raw = np.ascontiguousarray(words.astype("<u8", copy=False)).view(np.uint8)  # (Q, 8 words)
-    bits = np.unpackbits(raw, axis=-1, count=n, bitorder="little")  # (Q, n), 1 = -1
-    codes = np.zeros((-(-bits.shape[0] // g), n), np.intp)
+    negative = set_mask(words, n)  # (Q, n)
+    codes = np.zeros((-(-negative.shape[0] // g), n), np.uint16)  # g <= 16 bits
     for t in range(g):
-        rows = bits[t::g]  # row t of every group
-        codes[:rows.shape[0]] |= rows.astype(np.intp) << t
-    return codes
+        rows = negative[t::g]  # row t of every group
+        codes[:rows.shape[0]] |= rows.astype(np.uint16) << t
+    return codes.astype(np.intp)

@@ -33,7 +33,7 @@ def gamma(k, dtype):
 
 
 def term_sums(dY, ops):
-    """``T`` of every output: (M, 1) for dXt and (F, 1) for dWt, and the two term arrays."""
+    """``T = sum |terms|`` of every output: (M, 1) for dXt and (F, 1) for dWt (in float64)."""
     tx = np.abs(dY * ops.alpha)  # (M, F): the terms of dXt's rows, as both sides round them
     tw = np.abs(dY[None] * ops.beta[:, :, None])  # (K, M, F)
     return tx.sum(axis=1, dtype=np.float64)[:, None], tw.sum(axis=(0, 1), dtype=np.float64)[:, None]
