@@ -108,13 +108,9 @@ def backward_cost(channels, kh, kw, rows, filters, order, group=8):
 
 
 def lut_additions(rows, inner, n, group):
-    """Additions of ``A S`` by table lookup: ``A`` (P, Q) float, ``S`` (Q, n) ±1, ``rows`` = P,
-    ``inner`` = Q, tables of ``group`` = g rows of ``S``.
-
-    Returns ``(tables, lookups)``: ``G (2^g - 2) P`` and ``(G - 1) P n``, ``G = ceil(Q / g)``. By
-    doubling, a table of 2^g signed sums costs one addition per entry past the first two; each output
-    adds G entries. When g divides Q the total is ``(Q/g)(2^g P + P n) - 2 (Q/g) P - P n``.
-    """
+    """Additions of ``A S``, ``A`` (P = rows, Q = inner) float, ``S`` (Q, n) ±1, by tables of g =
+    group rows of ``S``: ``(tables, lookups) = (G (2^g - 2) P, (G - 1) P n)``, ``G = ceil(Q / g)``
+    (docs/theory.md §15). When g divides Q the total is ``(Q/g)(2^g P + P n) - 2 (Q/g) P - P n``."""
     G = -(-inner // group)
     return G * ((1 << group) - 2) * rows, (G - 1) * rows * n
 

@@ -176,7 +176,7 @@ def format_backward_bench(result):
               + f"{'counted':>9}{'rel diff':>9}"]
     lines += [f"{r.order:5d}" + "".join(f"{_ratio(q):>26}" for q in r.ratios.values())
               + f"{r.counted:9.2f}{r.rel_diff:9.1e}" for r in result.rows]
-    lines += ["", "times: median ±half their range; ratios of the times of each round: median (range),",
-              "withheld when the range straddles 1. counted = reference / lookup additions",
-              "(cost.backward_cost); rel diff = max |binary - float| / max |float| of both binary forms."]
+    lines += ["", "times: median ±half their range; ratios of the times of each round: median",
+              "(range), withheld when the range straddles 1. counted = reference / lookup additions",
+              "(cost.backward_cost); rel diff = max |binary - float| / max |float|, both binary forms."]
     return "\n".join(lines)

@@ -51,7 +51,7 @@ _TABLE_ENTRIES = 1 << 20  # the tables built at once: 4 MiB in float32 (16 group
 
 
 def lut_backward(dY, ops, g=DEFAULT_G):
-    """Both gradients by table lookup; the contract of :func:`horq_ref.binary_backward.binary_backward`.
+    """Both gradients by table lookup, as :func:`horq_ref.binary_backward.binary_backward`.
 
     Parameters
     ----------
@@ -68,7 +68,8 @@ def lut_backward(dY, ops, g=DEFAULT_G):
 
     Notes
     -----
-    ``dXt = (dY alpha) B`` and ``dWt = [beta_1 dY; ...; beta_K dY]^T [H_1; ...; H_K]``.
+    ``dXt = (dY alpha) B`` and ``dWt = [beta_1 dY; ...; beta_K dY]^T [H_1; ...; H_K]``, each by
+    :func:`lut_product`.
     """
     dY = as_float_array(dY, "dY")
     (K, M), F = ops.beta.shape, ops.alpha.shape[0]
@@ -121,7 +122,7 @@ def lut_product(At, words, n, g=DEFAULT_G):
 
 
 def _lookup(tables, codes, out, first):
-    """``out[d] (+)= sum_j tables[codes[j, d]]`` for tables (rows, p), codes (groups, n), out (n, p)."""
+    """``out[d] (+)= sum_j tables[codes[j, d]]``: tables (rows, p), codes (groups, n), out (n, p)."""
     buf = np.empty((codes.shape[0], _D_TILE, out.shape[1]), out.dtype)
     part = np.empty((_D_TILE, out.shape[1]), out.dtype)
     for d0 in range(0, out.shape[0], _D_TILE):
