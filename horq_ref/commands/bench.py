@@ -29,8 +29,8 @@ def add_arguments(parser):
                         help="timed rounds, both sides taking turns; median and IQR kept (default 5)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument("--backward", action="store_true",
-                        help="time the backward products on binary operands against the float "
-                             "ones instead (horq_ref.experiments.bench_backward)")
+                        help="time the backward products instead: float (BLAS), the reference "
+                             "on binary operands and table lookup (experiments.bench_backward)")
 
 
 def run(args):

@@ -2,7 +2,8 @@
 
 The two backward products of a layer, ``dY Wt`` and ``dY^T Xt``, have one ±1 operand each; on binary
 operands (:mod:`horq_ref.binary_backward`) they need additions only, after ``(K + 1) M F`` scale
-products. docs/theory.md §14 derives the counts; tests/cost/test_backward.py checks them against
+products; by table lookup (:mod:`horq_ref.fast.lut`) about g / (1 + 2^g / n) times fewer.
+docs/theory.md §14-15 derive the counts; tests/cost/test_backward.py checks them against
 instrumented loops.
 """
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from ..checks import check_int
 from .forward import speedup
 
-__all__ = ["BackwardCost", "backward_cost", "format_backward_table"]
+__all__ = ["BackwardCost", "backward_cost", "lut_additions", "format_backward_table"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,11 @@ class BackwardCost:
         ``K F n (M - 1) + (K - 1) F n`` (K sums over the rows, then K - 1 sums over the orders).
     scale_mults_input, scale_mults_weight : int
         ``M F`` (``dY alpha``) and ``K M F`` (``beta_i dY``): the multiplications that remain.
+    group : int
+        g, the rows of the ±1 operand per table of the table-lookup variant.
+    lut_adds_input, lut_adds_weight : int
+        Additions of the same binary products by table lookup (:mod:`horq_ref.fast.lut`, the same
+        scale products): :func:`lut_additions` of ``(M, F)`` and of ``(F, K M)``.
     """
 
     rows: int
@@ -53,6 +59,9 @@ class BackwardCost:
     binary_adds_weight: int
     scale_mults_input: int
     scale_mults_weight: int
+    group: int
+    lut_adds_input: int
+    lut_adds_weight: int
 
     @property
     def float_ops(self):
@@ -73,7 +82,7 @@ class BackwardCost:
             self.scale_mults_input + self.scale_mults_weight)
 
 
-def backward_cost(channels, kh, kw, rows, filters, order):
+def backward_cost(channels, kh, kw, rows, filters, order, group=8):
     """Count the backward products of an order-K layer; see :class:`BackwardCost`.
 
     Examples
@@ -85,15 +94,25 @@ def backward_cost(channels, kh, kw, rows, filters, order):
     n = (check_int(channels, "channels", minimum=1) * check_int(kh, "kh", minimum=1)
          * check_int(kw, "kw", minimum=1))
     M, F = check_int(rows, "rows", minimum=1), check_int(filters, "filters", minimum=1)
-    K = check_int(order, "order", minimum=1)
+    K, g = check_int(order, "order", minimum=1), check_int(group, "group", minimum=1)
     return BackwardCost(
         rows=M, filters=F, n=n, order=K,
         float_mults_input=M * F * n, float_adds_input=M * n * (F - 1),
         float_mults_weight=F * n * M, float_adds_weight=F * n * (M - 1),
         binary_adds_input=M * n * (F - 1),
         binary_adds_weight=K * F * n * (M - 1) + (K - 1) * F * n,
-        scale_mults_input=M * F, scale_mults_weight=K * M * F,
+        scale_mults_input=M * F, scale_mults_weight=K * M * F, group=g,
+        lut_adds_input=sum(lut_additions(M, F, n, g)),
+        lut_adds_weight=sum(lut_additions(F, K * M, n, g)),
     )
+
+
+def lut_additions(rows, inner, n, group):
+    """Additions of ``A S``, ``A`` (P = rows, Q = inner) float, ``S`` (Q, n) ±1, by tables of g =
+    group rows of ``S``: ``(tables, lookups) = (G (2^g - 2) P, (G - 1) P n)``, ``G = ceil(Q / g)``
+    (docs/theory.md §15). When g divides Q the total is ``(Q/g)(2^g P + P n) - 2 (Q/g) P - P n``."""
+    G = -(-inner // group)
+    return G * ((1 << group) - 2) * rows, (G - 1) * rows * n
 
 
 def format_backward_table(orders=(1, 2, 3, 4), channels=(64, 128, 256, 512), kernel_sizes=(1, 3, 5),

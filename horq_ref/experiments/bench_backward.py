@@ -1,19 +1,27 @@
 """Measured speed of the backward products on binary operands against the float GEMMs (docs/paper.md §5).
 
-One random float32 layer (the bench layer of ``horq-ref bench``), one process. The float side is
-what the ``"float"`` backend computes, ``dY Wt`` and ``dY^T Xt`` with BLAS on the float operands it
-keeps; the binary side is :func:`horq_ref.binary_backward.binary_backward` on the packed planes and
-signs (unpacking the masks included). In each round both are timed once, in alternating order; the
-report gives the median time of each and the median and range of the per-round ratios
-``float / binary`` (below 1: the binary backward is slower).
+One random float32 layer (the bench layer of ``horq-ref bench``), one process. Three ways to the
+same two products ``dY Wt`` and ``dY^T Xt``:
 
-Why the ratio is what it is: the op counts (:func:`horq_ref.cost.backward_cost`) say the binary
-backward does ``(K + 1) / 2`` times as many additions as the float one does multiply-adds, and almost
-no multiplications (a factor ``2 n / (K + 1)`` fewer). BLAS fuses each multiply-add into one vector instruction on data held
-in registers and cache; NumPy cannot fuse ``np.where`` with ``+=``, so every term of
-:func:`~horq_ref.binary_backward.signed_sum` is a select and an add, each a full pass over an
-``(M, D)`` array in memory. The measured ratio is set by that difference in memory traffic, not by
-the arithmetic the two forms need.
+* *float*: what the ``"float"`` backend computes, two BLAS GEMMs on the float operands it keeps;
+* *reference*: :func:`horq_ref.binary_backward.binary_backward` on the packed planes and signs
+  (``signed_sum``, one add or subtract per term; unpacking the masks included);
+* *lookup*: :func:`horq_ref.fast.lut.lut_backward` on the same packed operands (tables of signed
+  sums of g rows, one lookup per group).
+
+In each round every one is timed once, the order reversed every other round. The report gives the
+median time of each with its range over the rounds, and the median and range of the per-round
+ratios ``reference / lookup`` (how much faster the lookup is) and ``float / lookup``, ``float /
+reference`` (below 1: slower than BLAS). A ratio is withheld when its range straddles 1: then the
+rounds do not agree on which side is faster.
+
+Why the reference is slow: the op counts (:func:`horq_ref.cost.backward_cost`) say it does ``(K + 1)
+/ 2`` times as many additions as the float backward does multiply-adds, and almost no
+multiplications (a factor ``2 n / (K + 1)`` fewer). BLAS fuses each multiply-add into one vector
+instruction on data held in registers and cache; NumPy cannot fuse ``np.where`` with ``+=``, so every
+term of :func:`~horq_ref.binary_backward.signed_sum` is a select and an add, each a full pass over an
+``(M, n)`` array in memory. The lookup does about ``g / (1 + 2^g / n)`` times fewer additions (7 at
+g = 8 on the bench layer), each a row copy and an add on data in cache.
 """
 
 from __future__ import annotations
@@ -26,9 +34,10 @@ import numpy as np
 from ..binary_backward import binary_backward, binary_operands
 from ..bits import unpack_signs
 from ..cost import backward_cost
+from ..fast.lut import DEFAULT_G, lut_backward
 from ..im2col import check_conv_args, im2col
 
-__all__ = ["run_backward_bench", "BackwardBench", "BackwardRow", "format_backward_bench",
+__all__ = ["run_backward_bench", "BackwardBench", "BackwardRow", "Spread", "format_backward_bench",
            "alternating_times"]
 
 
@@ -50,27 +59,49 @@ def alternating_times(fns, repeats):
 
 
 @dataclass(frozen=True)
+class Spread:
+    """The median of per-round values (seconds, or a ratio of two times) and their range."""
+
+    median: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, values):
+        return cls(float(np.median(values)), float(np.min(values)), float(np.max(values)))
+
+    @property
+    def straddles_one(self):
+        """True when some rounds put the ratio below 1 and others above: no side is faster."""
+        return self.low <= 1 <= self.high
+
+
+SIDES = ("float", "reference", "lookup")
+RATIOS = ((1, 2), (0, 2), (0, 1))  # reference/lookup, float/lookup, float/reference (SIDES indices)
+
+
+@dataclass(frozen=True)
 class BackwardRow:
-    """One order: median seconds, the per-round ``float / binary`` ratio (median, min, max), the
-    op-count ratio ``float ops / binary ops`` and ``max |binary - float| / max |float|``."""
+    """One order: ``times`` (seconds) of the :data:`SIDES`, the per-round ``ratios`` of their times
+    ("reference/lookup", ...), ``counted`` = reference additions / lookup additions
+    (:func:`horq_ref.cost.backward_cost`) and ``max |binary - float| / max |float|`` of both binary
+    forms."""
 
     order: int
-    float_seconds: float
-    binary_seconds: float
-    ratio: float
-    ratio_min: float
-    ratio_max: float
-    counted_ratio: float
+    times: dict
+    ratios: dict
+    counted: float
     rel_diff: float
 
 
 @dataclass(frozen=True)
 class BackwardBench:
-    """The layer, ``M`` (rows), the repeats and the measured rows."""
+    """The layer, ``M`` (rows), the repeats, the lookup's group size g and the measured rows."""
 
     layer: dict
     rows_M: int
     repeats: int
+    group: int
     rows: list
 
 
@@ -86,57 +117,66 @@ def _layer(batch, channels, size, filters, kernel, stride, padding, seed):
 
 
 def run_backward_bench(batch=4, channels=256, size=16, filters=256, kernel=3, stride=1, padding=1,
-                       orders=(1, 2, 3), repeats=5, seed=0):
-    """Time the float and the binary backward products of one layer at each order.
+                       orders=(1, 2, 3), repeats=5, seed=0, group=DEFAULT_G):
+    """Time the float, the reference binary and the table-lookup backward products at each order.
 
     Returns
     -------
     BackwardBench
     """
     rows, Wr, dY = _layer(batch, channels, size, filters, kernel, stride, padding, seed)
-    out = []
-    for K in orders:
-        ops = binary_operands(rows, Wr, K)
-        H = unpack_signs(ops.H_words, ops.n, dtype=np.float32)  # (K, M, D)
-        Xt = np.einsum("km,kmd->md", ops.beta, H)  # (M, D): the float operands the float backend keeps
-        Wt = ops.alpha[:, None] * unpack_signs(ops.B_words, ops.n, dtype=np.float32)  # (F, D)
-
-        def float_fn():
-            return dY @ Wt, dY.T @ Xt
-
-        float_fn()  # warm BLAS up
-        t = alternating_times([float_fn, lambda: binary_backward(dY, ops)], repeats)
-        ratios = t[:, 0] / t[:, 1]
-        (dXf, dWf), (dXb, dWb) = float_fn(), binary_backward(dY, ops)
-        diff = max(np.abs(dXb - dXf).max() / np.abs(dXf).max(), np.abs(dWb - dWf).max() / np.abs(dWf).max())
-        cost = backward_cost(channels, kernel, kernel, rows.shape[0], filters, K)
-        out.append(BackwardRow(K, float(np.median(t[:, 0])), float(np.median(t[:, 1])),
-                               float(np.median(ratios)), float(ratios.min()), float(ratios.max()),
-                               cost.float_ops / cost.binary_ops, float(diff)))
+    out = [_bench_order(rows, Wr, dY, K, repeats, group) for K in orders]
     layer = dict(batch=batch, channels=channels, size=size, filters=filters, kernel=kernel,
                  stride=stride, padding=padding)
-    return BackwardBench(layer=layer, rows_M=rows.shape[0], repeats=repeats, rows=out)
+    return BackwardBench(layer=layer, rows_M=rows.shape[0], repeats=repeats, group=group, rows=out)
+
+
+def _bench_order(rows, Wr, dY, K, repeats, group):
+    ops = binary_operands(rows, Wr, K)
+    H = unpack_signs(ops.H_words, ops.n, dtype=np.float32)  # (K, M, D)
+    Xt = np.einsum("km,kmd->md", ops.beta, H)  # (M, D): the float operands the float backend keeps
+    Wt = ops.alpha[:, None] * unpack_signs(ops.B_words, ops.n, dtype=np.float32)  # (F, D)
+    fns = [lambda: (dY @ Wt, dY.T @ Xt), lambda: binary_backward(dY, ops),
+           lambda: lut_backward(dY, ops, group)]  # in the order of SIDES
+    fns[0]()  # warm BLAS up
+    t = alternating_times(fns, repeats)  # (repeats, 3)
+    grads = [fn() for fn in fns]
+    c = backward_cost(Wr.shape[1], 1, 1, rows.shape[0], Wr.shape[0], K, group)
+    return BackwardRow(
+        K, {side: Spread.of(t[:, i]) for i, side in enumerate(SIDES)},
+        {f"{SIDES[i]}/{SIDES[j]}": Spread.of(t[:, i] / t[:, j]) for i, j in RATIOS},
+        (c.binary_adds_input + c.binary_adds_weight) / (c.lut_adds_input + c.lut_adds_weight),
+        max(_rel_diff(grads[i], grads[0]) for i in (1, 2)))
+
+
+def _rel_diff(got, want):
+    """``max |got - want| / max |want|`` over the two gradients, the larger of the two."""
+    return max(float(np.abs(g - w).max() / np.abs(w).max()) for g, w in zip(got, want))
+
+
+def _ratio(r):
+    """A per-round ratio as ``median (low-high)``, the median withheld when the range straddles 1."""
+    return f"{'withheld' if r.straddles_one else f'{r.median:.3g}'} ({r.low:.3g}-{r.high:.3g})"
 
 
 def format_backward_bench(result):
-    """The printed report of :func:`run_backward_bench`: one line per order."""
+    """The printed report of :func:`run_backward_bench`: times, then ratios, one line per order."""
     L = result.layer
     lines = [
         f"layer: N={L['batch']} C={L['channels']} {L['size']}x{L['size']} float32, "
         f"F={L['filters']} {L['kernel']}x{L['kernel']}, stride {L['stride']}, padding "
         f"{L['padding']}: M={result.rows_M} rows",
-        f"backward products dY·Wt and dY^T·Xt: float (BLAS) against binary operands (additions "
-        f"only); {result.repeats} interleaved rounds",
-        "",
-        f"{'order':>5} {'float ms':>9} {'binary ms':>10} {'ratio':>7} {'range':>15} "
-        f"{'counted':>8} {'rel diff':>9}",
-    ]
-    for r in result.rows:
-        lines.append(f"{r.order:5d} {r.float_seconds * 1e3:9.2f} {r.binary_seconds * 1e3:10.1f} "
-                     f"{r.ratio:7.4f} {f'{r.ratio_min:.4f}-{r.ratio_max:.4f}':>15} "
-                     f"{r.counted_ratio:8.2f} {r.rel_diff:9.1e}")
-    lines += ["", "ratio = float ms / binary ms per round (median, range; < 1: binary slower); "
-              "counted = float ops / binary ops (cost.backward_cost). Each product has one float "
-              "operand (dY): no XOR + popcount, no 64-fold packing gain; NumPy cannot fuse the "
-              "select and the add of each term, BLAS fuses multiply-adds in registers."]
+        f"backward products dY·Wt and dY^T·Xt: float (BLAS), reference on binary operands "
+        f"(additions only), table lookup (g={result.group}); {result.repeats} interleaved rounds",
+        "", "order" + "".join(f"{side + ' ms':>16}" for side in SIDES)]
+    lines += [f"{r.order:5d}" + "".join(
+        f"{f'{t.median * 1e3:.4g} ±{50 * (t.high - t.low) / t.median:.0f}%':>16}"
+        for t in r.times.values()) for r in result.rows]
+    lines += ["", "order" + "".join(f"{name:>26}" for name in result.rows[0].ratios)
+              + f"{'counted':>9}{'rel diff':>9}"]
+    lines += [f"{r.order:5d}" + "".join(f"{_ratio(q):>26}" for q in r.ratios.values())
+              + f"{r.counted:9.2f}{r.rel_diff:9.1e}" for r in result.rows]
+    lines += ["", "times: median ±half their range; ratios of the times of each round: median",
+              "(range), withheld when the range straddles 1. counted = reference / lookup additions",
+              "(cost.backward_cost); rel diff = max |binary - float| / max |float|, both binary forms."]
     return "\n".join(lines)

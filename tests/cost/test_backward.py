@@ -10,7 +10,8 @@ import pytest
 
 from horq_ref.binary_backward import binary_backward, binary_operands
 from horq_ref.bits import unpack_signs
-from horq_ref.cost import backward_cost
+from horq_ref.cost import backward_cost, lut_additions
+from horq_ref.fast.lut import lut_backward
 
 
 class Counter:
@@ -113,3 +114,60 @@ def test_backward_cost_ratios_and_arguments():
     assert c.float_ops / c.binary_ops == pytest.approx(2.0, rel=1e-2)  # K = 1: half the operations
     with pytest.raises(ValueError, match="rows"):
         backward_cost(256, 3, 3, rows=0, filters=256, order=1)
+
+
+# ---- the table-lookup variant (horq_ref.fast.lut) -----------------------------------------------
+
+
+def lut_loops(At, neg, g, c):
+    """``A S`` (P, n) from ``At`` (Q, P) and the set bits ``neg`` (Q, n), by tables of g rows built
+    by doubling (the upper half of each level is the lower half negated, not counted) and one
+    addition per table entry looked up after the first."""
+    (Q, P), n = At.shape, neg.shape[1]
+    out = np.zeros((P, n))
+    for p in range(P):
+        tables, codes = [], np.zeros((-(-Q // g), n), int)
+        for j, q0 in enumerate(range(0, Q, g)):
+            T = [At[q0, p], -At[q0, p]]
+            for q in range(q0 + 1, q0 + g):
+                a = At[q, p] if q < Q else 0.0  # the last group is padded with zero rows
+                low = [c.add(t, a) for t in T]
+                T = low + [-t for t in reversed(low)]
+            tables.append(T)
+            for t, q in enumerate(range(q0, min(q0 + g, Q))):
+                codes[j] += neg[q] << t
+        for d in range(n):
+            acc = tables[0][codes[0, d]]
+            for j in range(1, len(tables)):
+                acc = c.add(acc, tables[j][codes[j, d]])
+            out[p, d] = acc
+    return out
+
+
+@pytest.mark.parametrize("g", [1, 2, 3, 8])
+@pytest.mark.parametrize("order", [1, 3])
+@pytest.mark.parametrize("channels,kh,kw,M,F", [(2, 1, 3, 4, 3), (3, 1, 1, 5, 9), (1, 2, 2, 1, 2)])
+def test_lut_counts_match_instrumented_loops(rng, g, order, channels, kh, kw, M, F):
+    n = channels * kh * kw
+    x, W, dY = rng.standard_normal((M, n)), rng.standard_normal((F, n)), rng.standard_normal((M, F))
+    ops = binary_operands(x, W, order)
+    H, B = unpack_signs(ops.H_words, n) < 0, unpack_signs(ops.B_words, n) < 0
+    cx, cw = Counter(), Counter()
+    dX = lut_loops((dY * ops.alpha).T, B, g, cx)
+    dW = lut_loops((dY[None] * ops.beta[:, :, None]).reshape(-1, F), H.reshape(-1, n), g, cw)
+    for got, want in zip((dX, dW), lut_backward(dY, ops, g)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)  # rounding of tiny sums
+    cost = backward_cost(channels, kh, kw, M, F, order, group=g)
+    assert (cx.adds, cw.adds) == (cost.lut_adds_input, cost.lut_adds_weight)
+
+
+def test_lut_counts_follow_the_formula():
+    """``(Q/g)(2^g P + P n)`` when g divides Q, less the two first entries of every table and the
+    first lookup of every output; the bench layer's additions drop about 7-fold."""
+    c = backward_cost(256, 3, 3, rows=1024, filters=256, order=3, group=8)
+    M, F, n = 1024, 256, 2304
+    assert c.lut_adds_input == (F // 8) * (2**8 * M + M * n) - 2 * (F // 8) * M - M * n
+    assert c.lut_adds_weight == (3 * M // 8) * (2**8 * F + F * n) - 2 * (3 * M // 8) * F - F * n
+    assert 7 < c.binary_adds_input / c.lut_adds_input < 7.5
+    assert lut_additions(5, 9, 7, 4) == (3 * 14 * 5, 2 * 5 * 7)  # G = 3 groups, the last one padded
+    assert backward_cost(2, 1, 3, 4, 3, 1, group=1).lut_adds_input == (3 - 1) * 4 * 6  # no tables

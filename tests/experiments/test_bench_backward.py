@@ -4,18 +4,30 @@ import pytest
 
 from horq_ref.commands import main
 from horq_ref.cost import backward_cost, speedup
-from horq_ref.experiments.bench_backward import alternating_times, run_backward_bench
+from horq_ref.experiments.bench_backward import Spread, _ratio, alternating_times, run_backward_bench
 
 
 def test_backward_bench_rows_on_a_tiny_layer():
     r = run_backward_bench(batch=1, channels=8, size=5, filters=3, kernel=3, stride=2, padding=1,
-                           orders=(1, 3), repeats=2)
-    assert r.rows_M == 9 and [row.order for row in r.rows] == [1, 3]
+                           orders=(1, 3), repeats=3, group=4)
+    assert r.rows_M == 9 and [row.order for row in r.rows] == [1, 3] and r.group == 4
     for row in r.rows:
-        assert row.ratio_min <= row.ratio <= row.ratio_max
-        assert row.rel_diff < 1e-5  # float32: (n + 1) eps sum|terms| with n <= 28 terms
-        cost = backward_cost(8, 3, 3, 9, 3, row.order)
-        assert row.counted_ratio == cost.float_ops / cost.binary_ops
+        assert list(row.times) == ["float", "reference", "lookup"]
+        assert list(row.ratios) == ["reference/lookup", "float/lookup", "float/reference"]
+        for s in list(row.times.values()) + list(row.ratios.values()):
+            assert 0 < s.low <= s.median <= s.high
+        assert row.rel_diff < 1e-5  # float32: about (n + 1) eps sum|terms|, n <= 28 (theory.md §14-15)
+        cost = backward_cost(8, 3, 3, 9, 3, row.order, group=4)
+        assert row.counted == (cost.binary_adds_input + cost.binary_adds_weight) / (
+            cost.lut_adds_input + cost.lut_adds_weight)
+
+
+@pytest.mark.parametrize("low,high,withheld", [(0.5, 2.0, True), (0.9, 1.0, True), (1.01, 3.0, False),
+                                               (0.2, 0.9, False)])
+def test_a_ratio_is_withheld_only_when_its_range_straddles_one(low, high, withheld):
+    text = _ratio(Spread(median=(low + high) / 2, low=low, high=high))
+    assert text.startswith("withheld") == withheld
+    assert text.endswith(f"({low:.3g}-{high:.3g})")
 
 
 def test_alternating_times_shape_and_order():
@@ -30,8 +42,8 @@ def test_cli_bench_backward(capsys):
             "--orders", "1", "2", "--repeats", "1"]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "binary operands" in out and "M=16 rows" in out
-    assert len([l for l in out.splitlines() if l.split()[:1] in (["1"], ["2"])]) == 2
+    assert "binary operands" in out and "table lookup" in out and "M=16 rows" in out
+    assert len([l for l in out.splitlines() if l.split()[:1] in (["1"], ["2"])]) == 4  # times, ratios
 
 
 def test_cli_speedup_backward_table(capsys):
