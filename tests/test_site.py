@@ -132,6 +132,7 @@ class Visit:
 
     def open(self, url):
         """The page at ``url`` once loaded, its formulas typeset and its images loaded or failed."""
+        self.page.goto("about:blank")  # what the last page still loads is cut off here, not below
         self.external.clear()
         self.errors.clear()
         self.page.goto(url, wait_until="load")

@@ -86,6 +86,11 @@ def page_name(path):
     return rel.with_suffix("").as_posix()
 
 
+def all_pages():
+    """Every page of the site, sorted by name (the numbered notebooks in their order)."""
+    return sorted({page_name(p) for pattern in include_patterns for p in ROOT.glob(pattern)})
+
+
 def linked_pages(text, base):
     """The pages that ``text`` (Markdown in folder ``base``) links, in order, each once."""
     pages = [page_name(base / target) for target in LINK.findall(text)]
@@ -116,8 +121,7 @@ def sidebar(course_text, index_text):
         if notebooks:
             captions.append((heading or "Course", notebooks))
     reference += [p for p in linked_pages(index_text, ROOT / "docs") if p not in seen]
-    everything = sorted(filter(None, map(page_name, ROOT.glob("**/*.*"))))
-    rest = [p for p in everything if p not in seen and p not in reference
+    rest = [p for p in all_pages() if p not in seen and p not in reference
             and not p.startswith(("notebooks/exercises/solutions/", "docs/site/"))]
     more = [p for p in rest if p.startswith("notebooks/")]
     captions += [("More notebooks", more)] if more else []
@@ -259,7 +263,7 @@ def site_pages():
     """Every page in the sidebar's order: the front page, the course path, the solutions."""
     course, index = (ROOT / "docs" / name for name in ("course.md", "index.md"))
     captions = sidebar(course.read_text(encoding="utf-8"), index.read_text(encoding="utf-8"))
-    solutions = sorted(filter(None, map(page_name, ROOT.glob("notebooks/exercises/solutions/*"))))
+    solutions = [p for p in all_pages() if p.startswith("notebooks/exercises/solutions/")]
     return [root_doc] + [page for _, pages in captions for page in pages] + solutions
 
 
