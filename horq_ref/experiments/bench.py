@@ -30,13 +30,18 @@ from ..fast.gemm import default_threads
 from ..im2col import check_conv_args, float_conv2d
 
 __all__ = ["float_conv2d", "interleaved_times", "best_times", "timing_stats", "run_bench", "BenchResult",
-           "BenchRow", "format_bench", "UNRELIABLE_SPREAD", "MAX_BENCH_BYTES"]
+           "BenchRow", "format_bench", "UNRELIABLE_SPREAD", "MAX_BENCH_MEMORY_SHARE"]
 
 UNRELIABLE_SPREAD = 0.5  # (ratio_high - ratio_low) / ratio above this: the ratio is not reported
-try:  # the im2col matrix of the layer may use at most a quarter of the machine's memory
-    MAX_BENCH_BYTES = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 4
-except (ValueError, OSError, AttributeError):  # pragma: no cover - not on POSIX
-    MAX_BENCH_BYTES = 2 << 30
+MAX_BENCH_MEMORY_SHARE = 0.25  # the im2col matrix of the layer may use this share of the machine's memory
+
+
+def _max_bench_bytes():
+    """:data:`MAX_BENCH_MEMORY_SHARE` of this machine's memory, in bytes (2 GiB where it is unknown)."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") * MAX_BENCH_MEMORY_SHARE)
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not on POSIX
+        return 2 << 30
 
 
 def interleaved_times(fns, repeats=5):
@@ -142,13 +147,15 @@ def run_bench(batch=4, channels=256, size=16, filters=256, kernel=3, stride=1, p
 
 
 def _check_memory(batch, channels, size, filters, kernel, stride, padding):
-    """Refuse a layer whose im2col matrix (float32) would not fit in :data:`MAX_BENCH_BYTES`."""
+    """Refuse a layer whose im2col matrix (float32) would not fit in :data:`MAX_BENCH_MEMORY_SHARE`
+    of the machine's memory."""
     side = max(0, (size + 2 * padding - kernel) // max(stride, 1) + 1)
     need = 4 * batch * side * side * (channels * kernel * kernel + filters)
-    if need > MAX_BENCH_BYTES:
+    allowed = _max_bench_bytes()
+    if need > allowed:
         raise ValueError(f"this layer (size {size}, padding {padding}, kernel {kernel}, batch "
                          f"{batch}) needs {need / 2**30:,.1f} GiB of memory for its im2col matrix, "
-                         f"more than the {MAX_BENCH_BYTES / 2**30:.1f} GiB allowed")
+                         f"more than the {allowed / 2**30:.1f} GiB allowed")
 
 
 def _bench_order(x, w, K, stride, padding, repeats, threads):
