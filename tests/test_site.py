@@ -21,6 +21,8 @@ import io
 import os
 import re
 import shutil
+import warnings
+from html import unescape
 from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
@@ -75,7 +77,10 @@ def site(tmp_path_factory):
     if os.environ.get("HORQ_SITE"):
         return Path(os.environ["HORQ_SITE"]).resolve()
     out = tmp_path_factory.mktemp("site") / "site"
-    assert _site_script("build").build(out) == 0, "the site build failed (warnings are errors)"
+    with warnings.catch_warnings():  # the theme's and MyST's notices of Sphinx 11 API changes
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        assert _site_script("build").build(out) == 0, "the site build failed (warnings are errors)"
     return out
 
 
@@ -447,6 +452,24 @@ def test_notebook_pages_download_their_notebook_and_the_course_page_the_archive(
                 for p in [*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("notebooks/exercises/*.ipynb")]}
     assert expected <= names and "horq_ref-course/horq_ref/__init__.py" in names
     assert not [n for n in names if "/solutions/" in n]
+
+
+def test_exercises_describe_their_checkers_and_solutions_are_marked(site):
+    import horq_ref.exercises as exercises
+
+    for path in sorted((ROOT / "notebooks" / "exercises").glob("*.ipynb")):
+        html = (site / "notebooks" / "exercises" / f"{path.stem}.html").read_text(encoding="utf-8")
+        text = " ".join(unescape(re.sub(r"<[^>]+>", "", html)).split())
+        called = set(CONF.CHECKER.findall(path.read_text(encoding="utf-8")))
+        assert called, path.name
+        for name in called:
+            summary = CONF.rst_to_markdown(getattr(exercises, name).__doc__).replace("`", "")
+            assert f"{name}: {summary}" in text, (path.name, name, summary)
+        assert f'download="" href="../../_downloads/' in html and f"{path.stem}.ipynb" in html
+        solution = (site / "notebooks" / "exercises" / "solutions" / f"{path.stem}.html")
+        text = solution.read_text(encoding="utf-8")
+        assert "<h1>Solution" in text and "admonition warning" in text, solution
+        assert f'href="../{path.stem}.html"' in text, "the solution links back to its exercise"
 
 
 # ---------------------------------------------------------------- negative controls

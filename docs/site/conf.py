@@ -2,12 +2,13 @@
 
 The site is made from the repository as it is: README.md is the front page, docs/*.md are the pages,
 notebooks/ gives the notebooks with their stored outputs (never executed here) and the exercises as
-committed (unexecuted). Three things are added while building, none of them written twice:
+committed (unexecuted). Four things are added while building, none of them written twice:
 
 * the sidebar is the path of docs/course.md (:func:`sidebar`): the notebooks of each session in the
   order the course shows them, then the reference pages, then the solutions (docs/site/solutions.md);
 * each exercise page starts with a download link and the description of each checker it calls, taken
   from the checker's docstring (:func:`exercise_box`);
+* each solution is titled and marked as one, with a link back to its exercise (:func:`solution_banner`);
 * the course page links one archive of the notebooks, the exercises and the package they import
   (:func:`write_archive`, made at each build, never committed).
 
@@ -198,6 +199,19 @@ def exercise_box(notebook_json, stem):
     return json.dumps(nb)
 
 
+def solution_banner(notebook_json, stem):
+    """A solution notebook titled as one, with a warning that sends students to the exercise first."""
+    nb = json.loads(notebook_json)
+    first = nb["cells"][0]
+    source = "".join(first["source"])
+    first["source"] = re.sub(r"\A# ", "# Solution \N{EM DASH} ", source)
+    warning = (":::{warning}\nThe solution, for teachers. Students: write the functions of "
+               f"[the exercise](../{stem}.ipynb) first and let its checkers judge them.\n:::")
+    nb["cells"].insert(1, {"cell_type": "markdown", "id": "site-solution-warning", "metadata": {},
+                           "source": warning})
+    return json.dumps(nb)
+
+
 def archive_members():
     """``{name in the archive: file}``: the notebooks, the exercises and the package they import."""
     files = [*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("notebooks/exercises/*.ipynb"),
@@ -237,6 +251,8 @@ def on_source_read(app, docname, source):
         source[0] = archive_note(source[0], docname.count("/"))
     elif re.fullmatch(r"notebooks/exercises/[^/]+", docname):
         source[0] = exercise_box(source[0], docname.rsplit("/", 1)[1])
+    elif docname.startswith("notebooks/exercises/solutions/"):
+        source[0] = solution_banner(source[0], docname.rsplit("/", 1)[1])
 
 
 def on_build_finished(app, exception):
