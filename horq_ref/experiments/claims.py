@@ -1,0 +1,92 @@
+"""The paper's claims under test, and how results.md words every paired comparison.
+
+The confirmatory family is a short, fixed list: the paper's direction claims (docs/paper.md §7,
+:data:`CLAIMS`), tested on every network with two seeds or more, Holm-adjusted over the family. "HORQ-2
+comes close to full precision" is not a test: it is stated as a one-sided upper bound on float -
+HORQ-2 (:data:`CLOSE`), the bounds of all networks holding together at 95 % (Bonferroni), never
+inferred from a difference that is not resolved. Every other comparison is exploratory: its interval
+is unadjusted and no conclusion is drawn from an isolated one. The procedures are those of
+:mod:`.stats`.
+"""
+
+from __future__ import annotations
+
+from .stats import ALPHA, half_width, holm
+
+__all__ = ["CLAIMS", "CLOSE", "classify", "claims_markdown", "exploratory_markdown"]
+
+#: The paper's direction claims (docs/paper.md §7): a, b, measure, the sign of a - b claimed, words.
+CLAIMS = (("horq2", "horq1", "test accuracy", 1, "HORQ-2 is more accurate than XNOR-Net"),
+          ("horq2", "horq1", "train-loss AUC", -1, "HORQ-2 converges faster (lower loss area)"))
+#: "HORQ-2 comes close to full precision": a one-sided upper bound on float - horq2, never a test.
+CLOSE = ("float", "horq2", "test accuracy")
+
+
+def classify(out):
+    """Tag each comparison: the claims (Holm over them), the close-to-float bounds, the rest.
+
+    A claim is about the methods, not about one trained network: it needs two seeds or more."""
+    claims = {c[:3]: c[3:] for c in CLAIMS}
+    for c in out:
+        c.update(family="exploratory", resolved=c["p"] is not None and (c["ci_low"] > 0 or c["ci_high"] < 0))
+    tested = [c for c in out if c["p"] is not None and c["n_seeds"] > 1]
+    conf = [c for c in tested if (c["a"], c["b"], c["measure"]) in claims]
+    close = [c for c in tested if (c["a"], c["b"], c["measure"]) == CLOSE]
+    for c, p in zip(conf, holm([c["p"] for c in conf])):
+        sign, words = claims[c["a"], c["b"], c["measure"]]
+        verdict = "open" if p >= ALPHA else "settled" if sign * c["diff"] > 0 else "refuted"
+        c.update(family="confirmatory", claim=words, p_holm=float(p), resolved=bool(p < ALPHA),
+                 verdict=verdict)
+    for c in close:  # one-sided, Bonferroni over the networks: the bounds hold together at 95 %
+        h = half_width(c["v_seeds"], c["v_images"], c["n_seeds"], 1 - ALPHA / len(close))
+        c.update(family="confirmatory", claim="HORQ-2 comes close to full precision",
+                 bound=c["diff"] + float(h))
+    return out
+
+
+def _num(c, key, scale=None):
+    """A value of comparison ``c`` in its unit: accuracy in points, loss measures in nats."""
+    scale = scale or (100 if c["measure"] == "test accuracy" else 1)
+    return "—" if c.get(key) is None else f"{scale * c[key]:+.3f}"
+
+
+def _p(p):
+    return "—" if p is None else "< 1e-12" if p <= 1e-12 else f"{p:.2g}"
+
+
+def claims_markdown(comparisons):
+    """What results.md says about the paper's claims: verdicts in words, the table, the procedure."""
+    conf = [c for c in comparisons if "verdict" in c]
+    close = [c for c in comparisons if "bound" in c]
+    words = [f"* **{w}:** " + "; ".join(
+        f"{v} on {', '.join(c['model'] for c in conf if (c['claim'], c['verdict']) == (w, v))}"
+        for v in ("settled", "refuted", "open") if any((c["claim"], c["verdict"]) == (w, v) for c in conf))
+        + "." for w in dict.fromkeys(c["claim"] for c in conf)]
+    if close:
+        words.append("* **HORQ-2 comes close to full precision:** float − HORQ-2 is at most " + "; ".join(
+            f"{_num(c, 'bound')[1:]} points on {c['model']} (estimate {_num(c, 'diff')})" for c in close)
+            + f" (one-sided upper bounds, each at {100 * (1 - ALPHA / len(close)):.2f} % so that all "
+            f"{len(close)} hold together at 95 %; procedure as for the accuracy claims).")
+    table = ["| claim | network | measure | procedure | a − b | 95 % interval | p | Holm p | verdict |",
+             "|---|---|---|---|---|---|---|---|---|"] + [
+        f"| {c['claim']} | {c['model']} | {c['measure']} | {c['test']} | {_num(c, 'diff')} | "
+        f"[{_num(c, 'ci_low')}, {_num(c, 'ci_high')}] | {_p(c['p'])} | {_p(c['p_holm'])} | {c['verdict']} |"
+        for c in conf]
+    return words + ["", *table, "", f"The family is the {len(conf)} tests above, Holm-adjusted "
+                    "(family-wise error 5 %): *settled* means a Holm p below 0.05 in the claimed "
+                    "direction, *refuted* in the other, *open* neither. An open claim is not evidence "
+                    "of no difference: its interval says how large the difference could be."]
+
+
+def exploratory_markdown(comparisons):
+    """Every other comparison, unadjusted, with the warning that an isolated one proves nothing."""
+    rest = [c for c in comparisons if c["family"] == "exploratory"]
+    return ["| network | a | b | measure | procedure | a − b | 95 % interval (unadjusted) | p "
+            "(unadjusted) | resolved |", "|---|---|---|---|---|---|---|---|---|"] + [
+        f"| {c['model']} | {c['a']} | {c['b']} | {c['measure']} | {c['test']} | {_num(c, 'diff')} | "
+        f"[{_num(c, 'ci_low')}, {_num(c, 'ci_high')}] | {_p(c['p'])} | "
+        f"{'yes' if c['resolved'] else 'no'} |" for c in rest] + [
+        "", f"These {len(rest)} comparisons are exploratory and not adjusted for multiplicity: with no "
+        f"real difference anywhere about {ALPHA * len(rest):.0f} of them would be resolved by chance, so "
+        "no conclusion is drawn from an isolated resolved row, only from a pattern that repeats across "
+        "orders and networks."]
