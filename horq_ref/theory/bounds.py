@@ -34,18 +34,9 @@ from ..checks import check_int
 from ..quantize import Expansion, residual_quantize
 from .laws import closed_form_ratio
 
-__all__ = [
-    "SubnormalWarning",
-    "relative_errors",
-    "identity_prediction",
-    "contraction_ratios",
-    "worst_case_bound",
-    "refined_bound",
-    "beta_growth_bound",
-    "effective_sparsity",
-    "bound_report",
-    "rounding_floor",
-]
+__all__ = ["SubnormalWarning", "relative_errors", "identity_prediction", "contraction_ratios",
+           "worst_case_bound", "refined_bound", "beta_growth_bound", "effective_sparsity", "bound_report",
+           "rounding_floor"]
 
 def _group_scale(e: Expansion):
     """Largest |x| per group (shape G); 1 where the group is all zero (its ratios become 0)."""
