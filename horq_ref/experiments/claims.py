@@ -55,27 +55,50 @@ def _p(p):
 
 
 def claims_markdown(comparisons):
-    """What results.md says about the paper's claims: verdicts in words, the table, the procedure."""
+    """What results.md says about the paper's claims: verdicts in words, the table, the procedures."""
     conf = [c for c in comparisons if "verdict" in c]
-    close = [c for c in comparisons if "bound" in c]
-    words = [f"* **{w}:** " + "; ".join(
-        f"{v} on {', '.join(c['model'] for c in conf if (c['claim'], c['verdict']) == (w, v))}"
-        for v in ("settled", "refuted", "open") if any((c["claim"], c["verdict"]) == (w, v) for c in conf))
-        + "." for w in dict.fromkeys(c["claim"] for c in conf)]
-    if close:
-        words.append("* **HORQ-2 comes close to full precision:** float − HORQ-2 is at most " + "; ".join(
-            f"{_num(c, 'bound')[1:]} points on {c['model']} (estimate {_num(c, 'diff')})" for c in close)
-            + f" (one-sided upper bounds, each at {100 * (1 - ALPHA / len(close)):.2f} % so that all "
-            f"{len(close)} hold together at 95 %; procedure as for the accuracy claims).")
     table = ["| claim | network | measure | procedure | a − b | 95 % interval | p | Holm p | verdict |",
              "|---|---|---|---|---|---|---|---|---|"] + [
         f"| {c['claim']} | {c['model']} | {c['measure']} | {c['test']} | {_num(c, 'diff')} | "
         f"[{_num(c, 'ci_low')}, {_num(c, 'ci_high')}] | {_p(c['p'])} | {_p(c['p_holm'])} | {c['verdict']} |"
         for c in conf]
-    return words + ["", *table, "", f"The family is the {len(conf)} tests above, Holm-adjusted "
-                    "(family-wise error 5 %): *settled* means a Holm p below 0.05 in the claimed "
-                    "direction, *refuted* in the other, *open* neither. An open claim is not evidence "
-                    "of no difference: its interval says how large the difference could be."]
+    return _verdicts(conf) + _bounds([c for c in comparisons if "bound" in c]) + [
+        "", *table, "", f"The family is the {len(conf)} tests above, Holm-adjusted (family-wise error "
+        "5 %): *settled* means a Holm p below 0.05 in the claimed direction, *refuted* in the other, "
+        "*open* neither. An open claim is not evidence of no difference: its interval says how large "
+        "the difference could be.", "", *_seeds_note(conf)]
+
+
+def _verdicts(conf):
+    """One line per claim: on which networks it is settled, refuted, open."""
+    def nets(w, v):
+        return ", ".join(c["model"] for c in conf if (c["claim"], c["verdict"]) == (w, v))
+    return [f"* **{w}:** " + "; ".join(f"{v} on {nets(w, v)}" for v in ("settled", "refuted", "open")
+                                       if nets(w, v)) + "." for w in dict.fromkeys(c["claim"] for c in conf)]
+
+
+def _bounds(close):
+    """Close to full precision, as upper bounds on float - HORQ-2 that hold together at 95 %."""
+    if not close:
+        return []
+    level = (f"One-sided upper bounds, each at {100 * (1 - ALPHA / len(close)):.2f} % so that all "
+             f"{len(close)} hold together at 95 %." if len(close) > 1 else "A one-sided 95 % upper bound.")
+    return ["* **HORQ-2 comes close to full precision:** float − HORQ-2 is at most " + "; ".join(
+        f"{100 * c['bound']:.2f} points on {c['model']} (estimate {_num(c, 'diff')}, {c['test']})"
+        for c in close) + ". " + level]
+
+
+def _seeds_note(conf):
+    """What S seeds can and cannot settle, for the seed counts of this run."""
+    counts = sorted({c["n_seeds"] for c in conf})
+    t = ", ".join(f"{float(half_width(1.0, 0.0, S)):.2f} for {S} seeds" for S in counts)
+    flip = ", ".join(f"{2.0 ** (1 - S):.3g} for {S}" for S in counts)
+    return [f"What the seeds can settle: a measure with one number per seed (the loss area) is tested "
+            f"by the paired t with S − 1 degrees of freedom (97.5 % quantile {t}), which assumes the "
+            f"per-seed differences normal; without that assumption no exact paired test reaches p < 0.05 "
+            f"with fewer than 6 seeds (the smallest two-sided sign-flip p is 2^(1 − S): {flip}). An "
+            f"accuracy difference varies with the seed and with the test images, which every seed "
+            f"shares: the two-way t adds both, and more seeds shrink only the first."]
 
 
 def exploratory_markdown(comparisons):

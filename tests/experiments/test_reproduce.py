@@ -156,7 +156,7 @@ def test_comparisons_name_their_family_procedure_and_verdict(rng):
     assert by["horq2", "horq1", "train-loss total rise"]["family"] == "exploratory"
     md = "\n".join(claims_markdown(comp) + exploratory_markdown(comp))
     assert "* **HORQ-2 is more accurate than XNOR-Net:** settled on mlp." in md
-    assert f"float − HORQ-2 is at most {100 * close['bound']:.3f} points on mlp" in md
+    assert f"float − HORQ-2 is at most {100 * close['bound']:.2f} points on mlp" in md
     assert "Holm-adjusted" in md and "not adjusted for multiplicity" in md
     flipped = compare_records(_paired_records(rng, -0.1))  # horq2 worse: the claim is refuted
     assert {c["verdict"] for c in flipped if c.get("claim", "").startswith("HORQ-2 is more")} == {"refuted"}
