@@ -51,7 +51,7 @@ def _num(c, key, scale=None):
 
 
 def _p(p):
-    return "—" if p is None else "< 1e-12" if p <= 1e-12 else f"{p:.2g}"
+    return "—" if p is None else "< 1e-12" if p <= 1e-12 else f"{p:.3g}"
 
 
 def claims_markdown(comparisons):
