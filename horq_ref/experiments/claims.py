@@ -112,4 +112,6 @@ def exploratory_markdown(comparisons):
         "", f"These {len(rest)} comparisons are exploratory and not adjusted for multiplicity: with no "
         f"real difference anywhere about {ALPHA * len(rest):.0f} of them would be resolved by chance, so "
         "no conclusion is drawn from an isolated resolved row, only from a pattern that repeats across "
-        "orders and networks."]
+        "orders and networks." + (" A row with one seed is about that one trained pair: its interval "
+                                  "covers the test images only." if any(c["n_seeds"] == 1 for c in rest)
+                                  else "")]
