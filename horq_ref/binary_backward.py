@@ -27,7 +27,8 @@ and ``alpha`` (:mod:`horq_ref.ste`), which this module does not change. Operatio
 :func:`horq_ref.cost.backward_cost`.
 
 Accuracy: ``signed_sum`` adds the same rounded terms as a float GEMM with ``±1`` entries, in another
-order, so the two agree to ``n eps sum|terms|`` (``n`` terms per output; docs/theory.md).
+order, so the two agree to ``(n + 1) eps sum|terms|`` (``n`` terms per output, ``n (n + 1) eps <= 2``;
+docs/theory.md §14).
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ float GEMM does, in another order (the scale products ``dY alpha_f`` are rounded
 both sides; ``beta_i dY`` on the binary side against ``Xt = sum_i beta_i H_i`` on the float side).
 Any summation order of ``n`` terms errs by at most ``gamma_n sum|terms|``, ``gamma_n ~ n eps / 2``,
 so the two results differ by at most ``(n + 1) eps sum|terms|`` per output, with ``n = F`` for the
-input gradient and ``n = K M + K`` for the weight gradient (docs/theory.md). The test asserts exactly
-that bound, output by output; a wrong sign on one term moves an output by ``2 |term|``.
+input gradient and ``n = K M + K`` for the weight gradient, while ``n (n + 1) eps <= 2``
+(docs/theory.md §14); the terms carry ``|alpha_f|`` and ``|beta_i|``. The test asserts exactly that
+bound, output by output; a wrong sign on one term moves an output by ``2 |term|``.
 """
 
 from functools import partial
@@ -40,21 +41,26 @@ TRUE_SIGN = SignFn(binary_sign, np.zeros_like, "sign, derivative 0")
 FD_TOL = 1e-6  # as in tests/nn/test_layers.py: centered differences, h = 1e-6, float64
 
 
-def bounds(dY, ops):
-    """``(n + 1) eps sum|terms|`` per output of dXt (M, 1) and of dWt (F, 1) (module docstring)."""
+def bounds(dY, ops, signed=False):
+    """``(n + 1) eps sum|terms|`` per output of dXt (M, 1) and of dWt (F, 1) (module docstring).
+
+    ``(n + 1) eps`` bounds ``2 gamma_n`` only while ``n (n + 1) eps <= 2`` (n <= 4095 in float32),
+    which is asserted. ``signed`` sums the scales with their signs: the negative control."""
     eps, (K, M), F = np.finfo(dY.dtype).eps, ops.beta.shape, ops.alpha.size
-    tx = np.abs(dY) @ ops.alpha  # (M,): sum_f |dY[m, f]| alpha_f
-    tw = np.abs(dY).T @ ops.beta.sum(axis=0)  # (F,): sum_m |dY[m, f]| sum_i beta_i[m]
+    assert all(n * (n + 1) * eps <= 2 for n in (F, K * M + K)), "outside the range of the bound"
+    size = (lambda a: a) if signed else np.abs
+    tx = np.abs(dY) @ size(ops.alpha)  # (M,): sum_f |dY[m, f]| |alpha_f|
+    tw = np.abs(dY).T @ size(ops.beta).sum(axis=0)  # (F,): sum_m |dY[m, f]| sum_i |beta_i[m]|
     return (F + 1) * eps * tx[:, None], (K * M + K + 1) * eps * tw[:, None]
 
 
-def violation(dY, ops, binary_ops=None):
+def violation(dY, ops, binary_ops=None, signed=False):
     """Largest ``|binary - float| / bound`` over both gradients (<= 1 means within the bound).
 
     ``binary_ops`` (default ``ops``) feeds the binary side only: the negative controls."""
     dXb, dWb = binary_backward(dY, ops if binary_ops is None else binary_ops)
     dXf, dWf = float_backward(dY, ops)
-    bx, bw = bounds(dY, ops)
+    bx, bw = bounds(dY, ops, signed)
     return max(ratio(np.abs(dXb - dXf), bx), ratio(np.abs(dWb - dWf), bw))
 
 
@@ -95,6 +101,19 @@ def test_wrong_mask_convention_fails(rng):
     assert violation(dY, ops) <= 1
     assert violation(dY, ops, ops._replace(B_words=~ops.B_words)) > 1e6
     assert violation(dY, ops, ops._replace(H_words=~ops.H_words)) > 1e6
+
+
+def test_scales_of_either_sign_need_their_magnitudes_in_the_bound(rng):
+    """operands_from_planes accepts any beta: with beta_2 = -beta_1 the signed sum of the scales is 0,
+    a bound that no rounding fits (negative control), while the one with |beta_i| holds."""
+    K, M, F, D = 2, 6, 5, 70
+    planes = np.where(rng.random((K, M, D)) < 0.5, -1.0, 1.0)
+    beta = np.stack([np.full(M, 0.3), np.full(M, -0.3)]) * rng.uniform(1, 2, M)
+    ops = operands_from_planes(planes, beta, np.where(rng.random((F, D)) < 0.5, -1.0, 1.0),
+                               rng.uniform(0.5, 1.5, F))
+    dY = rng.standard_normal((M, F))
+    assert violation(dY, ops) <= 1
+    assert violation(dY, ops, signed=True) > 1
 
 
 def test_signed_sum_is_a_product_with_plus_minus_one(rng):

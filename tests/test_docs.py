@@ -338,3 +338,23 @@ def test_cited_tests_negative_control():
     bad = "checked by `test_no_such_thing` in tests/test_nowhere.py"
     assert cited_test_problems(bad, _test_sources()) == [
         "no test named test_no_such_thing", "no file tests/test_nowhere.py"]
+
+
+def test_command_output_in_the_docs_is_current():
+    """Every block that shows what a command prints is marked and is what the command prints now."""
+    gen = _doc_tool("gen_outputs")
+    for page in gen.pages():
+        text = page.read_text(encoding="utf-8")
+        assert not gen.unmarked_output(text), f"{page.name}: command output without a mark"
+        assert gen.render(text) == text, (
+            f"{page.name} shows stale command output: run `python docs/gen_outputs.py` and commit it")
+
+
+def test_command_output_negative_controls():
+    gen = _doc_tool("gen_outputs")
+    stale = ("<!-- output of: horq-ref bound --law uniform --n 4 --orders 1 --groups 3 -->\n"
+             "```console\n$ horq-ref bound --law uniform --n 4 --orders 1 --groups 3\nold\n```\n")
+    fresh = gen.render(stale)
+    assert fresh != stale and "law=uniform  n=4  groups=3  seed=0" in fresh and gen.render(fresh) == fresh
+    assert gen.unmarked_output("Output:\n```text\nlaw=normal\n```\n") == ["law=normal"]
+    assert gen.unmarked_output("Run:\n```console\n$ horq-ref bound\n```\n") == []  # commands only

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..io.atomic import atomic_write
 from .blas import settings_note
+from .claims import claims_markdown, exploratory_markdown
 
 __all__ = ["write_json", "write_text", "binomial_se", "summarize_runs", "summarize_ptq",
            "paper_reference", "render_markdown"]
@@ -128,22 +129,6 @@ def _pct(p, digits=2):
     return f"{100 * p:.{digits}f}"
 
 
-def _comparisons(runs):
-    """Lines comparing neighbouring methods of each model: mean difference and per-seed signs."""
-    lines = []
-    for model in dict.fromkeys(r["model"] for r in runs):
-        by = {r["method"]: r for r in runs if r["model"] == model}
-        for hi, lo in (("horq2", "horq1"), ("horq3", "horq2"), ("float", "horq2")):
-            if hi not in by or lo not in by:
-                continue
-            a, b = by[hi]["test_accuracy_per_seed"], by[lo]["test_accuracy_per_seed"]
-            pairs = list(zip(a, b))  # paired by seed: same initialization stream and shuffling
-            wins = sum(x > y for x, y in pairs)
-            lines.append(f"- {model}: {hi} − {lo} = {100 * (np.mean(a) - np.mean(b)):+.2f} points; "
-                         f"{hi} higher in {wins} of {len(pairs)} seed{'s' * (len(pairs) > 1)}.")
-    return lines
-
-
 def _resolution(runs):
     n = runs[0]["n_test"]
     ps = [r["test_accuracy"] for r in runs]
@@ -152,13 +137,11 @@ def _resolution(runs):
         f"The test split holds n = {n:,} images. An accuracy p measured on it has the binomial "
         f"standard error sqrt(p(1 − p)/n): for the accuracies above (p = {_pct(min(ps))}–"
         f"{_pct(max(ps))} %) that is {100 * min(se):.2f}–{100 * max(se):.2f} points (at 97–98 % it "
-        f"would be {100 * binomial_se(0.98, n):.2f}–{100 * binomial_se(0.97, n):.2f}). Two accuracies "
-        f"measured on independent samples of this size must differ by about 1.96·√2·SE ≈ "
-        f"{196 * math.sqrt(2) * min(se):.1f}–{196 * math.sqrt(2) * max(se):.1f} points to be told "
-        f"apart at 95 %. Here all methods are tested on the same images, which makes comparisons "
-        f"somewhat sharper, and averaging over seeds removes training noise but not the sampling of "
-        f"the test set. So a difference below about one point is within noise unless it keeps its "
-        f"sign in every seed:", ""] + _comparisons(runs)
+        f"would be {100 * binomial_se(0.98, n):.2f}–{100 * binomial_se(0.97, n):.2f}). Every seed is "
+        f"tested on these same images: averaging over seeds removes training noise but not the "
+        f"sampling of the test set, and a difference that keeps its sign in every seed can still be "
+        f"an accident of these {n:,} images. The comparisons below estimate both sources: the "
+        f"spread over seeds and over test images (procedures in `horq_ref.experiments.stats`)."]
 
 
 def _runs_table(runs):
@@ -198,20 +181,11 @@ def _ptq_table(runs, ptq):
     return out
 
 
-def _paired_lines(comparisons):
-    """The ``comparisons`` of results.json as a table, then in words which ones are resolved."""
+def _comparison_sections(comparisons):
     if not comparisons:
         return []
-    out = ["| model | a | b | measure | a − b | 95 % interval | resolved |", "|---|---|---|---|---|---|---|"]
-    for c in comparisons:
-        scale = 100 if c["measure"] == "test accuracy" else 1  # accuracy in points
-        out.append(f"| {c['model']} | {c['a']} | {c['b']} | {c['measure']} | "
-                   f"{scale * c['diff']:+.3f} | [{scale * c['ci_low']:+.3f}, {scale * c['ci_high']:+.3f}] | "
-                   f"{'yes' if c['resolved'] else 'no'} |")
-    res = [f"{c['model']} {c['a']} vs {c['b']} ({c['measure']})" for c in comparisons if c["resolved"]]
-    return out + ["", f"Test: {comparisons[0]['test']}; accuracy differences in points, loss measures "
-                  "in nats. A difference is resolved when its interval excludes 0. Resolved here: "
-                  + ("; ".join(res) if res else "none") + ". Every other difference is within noise."]
+    return ["### The paper's claims under test (confirmatory)", "", *claims_markdown(comparisons), "",
+            "### Other paired comparisons (exploratory)", "", *exploratory_markdown(comparisons), ""]
 
 
 def _wall_section(rows):
@@ -273,7 +247,7 @@ def render_markdown(results):
           "sizes and training schedule. They are marked as the paper's and are a reference for the "
           "ordering of the methods, not numbers this setup should match.", "",
           "### What the test split can resolve", "", *_resolution(runs), "",
-          "### Paired comparisons", "", *_paired_lines(results.get("comparisons", [])), "",
+          *_comparison_sections(results.get("comparisons", [])),
           "## Post-training input quantization", "",
           "Each float-trained network evaluated with the inputs of every layer but the first expanded "
           "to order K (`Model.set_input_order(K)`) with the given scales (docs/theory.md §11), "
@@ -282,7 +256,7 @@ def render_markdown(results):
           "most 2^(K−1) of its 2^K levels (docs/theory.md §12), and a growing scale (β₂ > β₁) puts "
           "a used level below zero. That level geometry, not noise in the method, is what can make "
           "greedy's curve step down as K grows; refit and alternating move the levels back onto the "
-          "data. Whether a step is resolved is in the paired comparisons above.", "",
+          "data. Whether a step is resolved is in the exploratory comparisons above.", "",
           *_ptq_table(runs, ptq), ""]
     md += _wall_section(results.get("wall_estimates"))
     if results.get("bound"):

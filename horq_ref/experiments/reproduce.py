@@ -36,8 +36,8 @@ _COMMON = dict(batch_size=100, optimizer="adam", lr=2e-3, schedule="cosine")
 PRESETS = {
     "quick": {"mlp": dict(seeds=3, epochs=5, **_COMMON),
               "cnn": dict(seeds=1, epochs=3, methods=METHODS[:4], **_COMMON)},  # no cnn refit: time
-    "full": {"mlp": dict(seeds=5, epochs=20, **_COMMON), "cnn": dict(seeds=3, epochs=15, **_COMMON),
-             "mlp3": dict(seeds=5, epochs=20, **_COMMON), "cnn3": dict(seeds=3, epochs=15, **_COMMON)},
+    "full": {"mlp": dict(seeds=12, epochs=20, **_COMMON), "cnn": dict(seeds=3, epochs=15, **_COMMON),
+             "mlp3": dict(seeds=12, epochs=20, **_COMMON), "cnn3": dict(seeds=3, epochs=15, **_COMMON)},
 }
 #: Test images of the PTQ-by-scales evaluation (the alternating coding is the slow part) and the
 #: largest order of the alternating variant on convolutions, per preset.

@@ -10,7 +10,7 @@ From this one line follow, for every input:
 * the per-order contraction ``||R_i||^2 / ||R_{i-1}||^2 = 1 - ||R_{i-1}||_1^2 / (n ||R_{i-1}||_2^2)``;
 * the worst-case bound      ``||R_K||^2 <= (1 - 1/n)^K ||X||^2``  (from ``||r||_1 >= ||r||_2``).
 
-Derived in this project (proofs in ``docs/theory.md``; not stated in the paper):
+Derived in this project (proofs in ``docs/theory.md``; not in what is known of the paper):
 
 * after the first order a residual has ``||R_i||_1^2 >= 2 ||R_i||_2^2``, so every later order removes
   at least ``2/n`` of the energy: ``||R_K||^2 <= (1 - 1/n)(1 - 2/n)^(K-1) ||X||^2`` (``refined_bound``).
@@ -34,18 +34,9 @@ from ..checks import check_int
 from ..quantize import Expansion, residual_quantize
 from .laws import closed_form_ratio
 
-__all__ = [
-    "SubnormalWarning",
-    "relative_errors",
-    "identity_prediction",
-    "contraction_ratios",
-    "worst_case_bound",
-    "refined_bound",
-    "beta_growth_bound",
-    "effective_sparsity",
-    "bound_report",
-    "rounding_floor",
-]
+__all__ = ["SubnormalWarning", "relative_errors", "identity_prediction", "contraction_ratios",
+           "worst_case_bound", "refined_bound", "beta_growth_bound", "effective_sparsity", "bound_report",
+           "rounding_floor"]
 
 def _group_scale(e: Expansion):
     """Largest |x| per group (shape G); 1 where the group is all zero (its ratios become 0)."""

@@ -36,6 +36,7 @@ def normal_equation_residual(e):
     """``c_j = sum_{i>j} beta_i <H_j, H_i>`` for ``j = 1..K`` and every group: (K,) + G.
 
     ``c = G beta - H^T X`` is how far greedy's scales are from the normal equations of their planes.
+    At K = 2 only ``c_1 = beta_2 <H_1, H_2>`` remains: zero iff ``beta_2 = 0`` or ``<H_1, H_2> = 0``.
     """
     _, gram = _gram(e)
     b = e.betas.reshape(e.order, -1).T  # (M, K)

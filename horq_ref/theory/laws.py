@@ -155,11 +155,12 @@ def limit_errors(law, order, scales="greedy", points=400_001, max_iter=200):
     return err / energy
 
 
-def lloyd_max(points, weights, n_levels, iters=500, tol=1e-13):
+def lloyd_max(points, weights, n_levels, iters=500, tol=1e-13, init=None):
     """Lloyd's iteration for a weighted discrete law (e.g. a quadrature of a density).
 
-    Starts from the weighted quantiles; each iteration sets cell boundaries at midpoints and levels at
-    cell means. For a log-concave density the fixed point is the unique optimum (Fleischer 1964).
+    Starts from ``init`` or the weighted quantiles; each iteration sets cell boundaries at midpoints and
+    levels at cell means. For a log-concave density the fixed point is the unique optimum (Fleischer
+    1964); ReLU-normal (an atom at 0) is not covered: there random starts find no lower fixed point.
 
     Returns ``(levels, mse)``: sorted levels and ``sum_j w_j min_l (p_j - level_l)^2 / sum_j w_j``.
     """
@@ -169,7 +170,8 @@ def lloyd_max(points, weights, n_levels, iters=500, tol=1e-13):
     order = np.argsort(p)
     p, w = p[order], w[order] / w.sum()
     cw = np.cumsum(w)
-    levels = p[np.minimum(np.searchsorted(cw, (np.arange(L) + 0.5) / L), p.size - 1)]
+    levels = (p[np.minimum(np.searchsorted(cw, (np.arange(L) + 0.5) / L), p.size - 1)] if init is None
+              else np.sort(np.asarray(init, dtype=np.float64).ravel()))
     for _ in range(check_int(iters, "iters", 1)):
         cell = np.searchsorted((levels[1:] + levels[:-1]) / 2, p)
         mass = np.bincount(cell, w, L)

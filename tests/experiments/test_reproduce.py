@@ -9,7 +9,9 @@ import pytest
 
 from horq_ref.commands import main
 from horq_ref.experiments import reproduce
+from horq_ref.experiments.claims import claims_markdown, exploratory_markdown
 from horq_ref.experiments.report import binomial_se, render_markdown, summarize_ptq, summarize_runs
+from horq_ref.experiments.stats import compare_records, encode_correct, half_width, holm, paired_interval
 
 TINY = ["--limit-train", "200", "--limit-test", "100", "--epochs", "2", "--hidden", "16",
         "--channels", "2", "--bound-groups", "20"]
@@ -117,14 +119,50 @@ def test_summaries_from_synthetic_records():
     assert not any(reproduce._checks(runs, ptq).values())
 
 
-def test_markdown_states_resolution_and_per_seed_signs():
+def test_markdown_states_resolution_without_the_sign_heuristic():
     runs = summarize_runs(_records(), "mnist-5k", 1000)
     res = {"runs": runs, "ptq": summarize_ptq(_records(), "mnist-5k"),
            "info": {"command": "c", "wall_seconds": 1.0, "cpus": 2, "data": "d", "figures": []}}
     md = render_markdown(res)
-    assert "horq2 − horq1 = +3.00 points; horq2 higher in 2 of 2 seeds" in md
     # sqrt(p(1-p)/n) at p = 0.915 and 0.955, n = 1000: 0.88 and 0.66 points (by hand)
     assert "0.66–0.88 points" in md
+    assert "within noise" not in md and "unless it keeps its" not in md  # agreement across seeds is
+    assert "can still be an accident of these 1,000 images" in md  # no evidence about the test set
+
+
+def _paired_records(rng, shift, seeds=4, n=400):
+    """Records of float, horq1 and horq2 whose per-image correctness differs by about ``shift``."""
+    recs = []
+    for method, extra in (("float", shift), ("horq1", 0.0), ("horq2", shift)):
+        for seed in range(seeds):
+            ok = rng.random(n) < 0.85 + extra
+            loss = [1.0, 0.6 - extra + 0.01 * rng.standard_normal()]
+            recs.append({"model": "mlp", "method": method, "seed": seed, "correct": encode_correct(ok),
+                         "history": [{"train_loss": v} for v in loss]})
+    return recs
+
+
+def test_comparisons_name_their_family_procedure_and_verdict(rng):
+    comp = compare_records(_paired_records(rng, 0.1))
+    by = {(c["a"], c["b"], c["measure"]): c for c in comp}
+    acc, auc = by["horq2", "horq1", "test accuracy"], by["horq2", "horq1", "train-loss AUC"]
+    assert acc["family"] == auc["family"] == "confirmatory"
+    assert acc["verdict"] == auc["verdict"] == "settled"  # +10 points, 0.1 nats lower: both resolved
+    assert [acc["p_holm"], auc["p_holm"]] == pytest.approx(list(holm([acc["p"], auc["p"]])))
+    assert acc["test"] == "two-way t, 4 seeds x 400 images" and auc["test"] == "paired t, 4 seeds (3 df)"
+    close = by["float", "horq2", "test accuracy"]
+    one_sided = half_width(close["v_seeds"], close["v_images"], 4, 0.95)  # one network: level 95 %
+    assert close["family"] == "confirmatory" and close["bound"] == pytest.approx(close["diff"] + one_sided)
+    assert by["horq2", "horq1", "train-loss total rise"]["family"] == "exploratory"
+    md = "\n".join(claims_markdown(comp) + exploratory_markdown(comp))
+    assert "* **HORQ-2 is more accurate than XNOR-Net:** settled on mlp." in md
+    assert f"float − HORQ-2 is at most {100 * close['bound']:.2f} points on mlp" in md
+    assert "Holm-adjusted" in md and "not adjusted for multiplicity" in md
+    flipped = compare_records(_paired_records(rng, -0.1))  # horq2 worse: the claim is refuted
+    assert {c["verdict"] for c in flipped if c.get("claim", "").startswith("HORQ-2 is more")} == {"refuted"}
+    same = compare_records(_paired_records(rng, 0.0))
+    verdict = next(c["verdict"] for c in same if c["measure"] == "test accuracy" and c["b"] == "horq1")
+    assert verdict == "open"
 
 
 def test_binomial_se():
@@ -167,16 +205,13 @@ def test_interrupted_reproduce_resumes_from_finished_runs(tiny_run, capsys):
     assert "finished earlier" not in capsys.readouterr().out
 
 
-def test_paired_bootstrap_resolves_a_real_difference_and_not_noise(rng):
-    from horq_ref.experiments.stats import paired_bootstrap
-
+def test_paired_interval_resolves_a_real_difference_and_not_noise(rng):
     a = rng.random((3, 2000)) < 0.95
     b = a.copy()
     flip = rng.random(a.shape) < 0.05  # b loses 5 % of a's correct answers: a real difference
     b[flip & a] = False
-    r = paired_bootstrap(a, b)
+    r = paired_interval(a, b)
     assert r["ci_low"] > 0 and r["diff"] > 0.03
     noise = rng.random((3, 2000)) < 0.95  # negative control: two independent equal-rate sets
-    r0 = paired_bootstrap(noise, rng.random((3, 2000)) < 0.95)
+    r0 = paired_interval(noise, rng.random((3, 2000)) < 0.95)
     assert r0["ci_low"] < 0 < r0["ci_high"]
-    assert paired_bootstrap(a, b) == r  # a fixed generator: the same interval every time
