@@ -8,8 +8,8 @@ A convolution becomes one matrix product once every receptive field is laid out 
 So ``Y[n, f, p] = cols[n, p, :] @ w.reshape(F, -1)[f]``. In HORQ each row ``cols[n, p, :]`` is one
 *input group*: it gets its own scales ``beta_i`` (``axis=-1``).
 
-:func:`cols_matmul` is that product (the training layers' GEMM) and :func:`float_conv2d` the whole
-float convolution (the baseline of the speed measurements). ``col2im`` is the adjoint of ``im2col``
+:func:`cols_matmul` is that product (the training layers' GEMM; the float convolution the speed
+measurements compare against is :func:`horq_ref.experiments.bench.float_conv2d`). ``col2im`` is the adjoint of ``im2col``
 (overlapping patches add up), which is what the backward pass of a convolution needs.
 """
 
@@ -20,8 +20,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .checks import check_int
 
-__all__ = ["conv_output_shape", "im2col", "col2im", "check_conv_args", "cols_matmul",
-           "float_conv2d"]
+__all__ = ["conv_output_shape", "im2col", "col2im", "check_conv_args", "cols_matmul"]
 
 
 def conv_output_shape(H, W, kh, kw, stride=1, padding=0):
@@ -95,23 +94,6 @@ def cols_matmul(cols, Wr, Ho, Wo):
     N, P, D = cols.shape
     Y = cols.reshape(N * P, D) @ Wr.T  # (N*P, F)
     return np.ascontiguousarray(Y.reshape(N, Ho, Wo, -1).transpose(0, 3, 1, 2))  # (N, F, Ho, Wo)
-
-
-def float_conv2d(x, w, stride=1, padding=0):
-    """Full-precision convolution (cross-correlation): im2col, then one BLAS matrix product.
-
-    ``x`` (N, C, H, W), ``w`` (F, C, kh, kw) -> (N, F, Ho, Wo) in the dtype of ``x``.
-
-    Examples
-    --------
-    >>> float_conv2d(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2)))[0, 0]
-    array([[4., 4.],
-           [4., 4.]])
-    """
-    Ho, Wo = check_conv_args(x, w, stride, padding)
-    F, _, kh, kw = w.shape
-    Wr = w.reshape(F, -1).astype(x.dtype, copy=False)  # (F, D)
-    return cols_matmul(im2col(x, kh, kw, stride, padding), Wr, Ho, Wo)
 
 
 def col2im(cols, x_shape, kh, kw, stride=1, padding=0):

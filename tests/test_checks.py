@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from horq_ref import checks, cost, theory
+from horq_ref.experiments import tasks
 from horq_ref.conv import horq_conv2d, horq_linear
 from horq_ref.nn.conv_layers import horq_conv2d_forward
 from horq_ref.nn.layers import horq_dense_forward
@@ -30,7 +31,7 @@ TAKES_ORDER = {
     "quantizer_jacobian": lambda K: quantizer_jacobian(X2[0], K),
     "horq_dense_forward": lambda K: horq_dense_forward(X2, W2, np.zeros(1), K),
     "horq_conv2d_forward": lambda K: horq_conv2d_forward(X4, W4, np.zeros(1), K),
-    "bound_report": lambda K: theory.bound_report(X2, K),
+    "bound_report": lambda K: tasks.bound_report(X2, K),
     "speedup": lambda K: cost.speedup(64, 3, 3, K),
     "layer_cost": lambda K: cost.layer_cost(64, 3, 3, 16, 8, K),
     "build_model": lambda K: build_model("mlp", "horq", order=K, hidden=4),

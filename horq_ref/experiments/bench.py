@@ -27,13 +27,30 @@ import numpy as np
 from ..conv import horq_conv2d
 from ..cost import speedup
 from ..fast.gemm import default_threads
-from ..im2col import check_conv_args, float_conv2d
+from ..im2col import check_conv_args, cols_matmul, im2col
 
 __all__ = ["float_conv2d", "interleaved_times", "best_times", "timing_stats", "run_bench", "BenchResult",
            "BenchRow", "format_bench", "UNRELIABLE_SPREAD", "MEMORY_SHARE"]
 
 UNRELIABLE_SPREAD = 0.5  # (ratio_high - ratio_low) / ratio above this: the ratio is not reported
 MEMORY_SHARE = 4  # the im2col matrix of the layer may use at most 1/4 of the machine's memory
+
+
+def float_conv2d(x, w, stride=1, padding=0):
+    """Full-precision convolution (cross-correlation): im2col, then one BLAS matrix product.
+
+    ``x`` (N, C, H, W), ``w`` (F, C, kh, kw) -> (N, F, Ho, Wo) in the dtype of ``x``.
+
+    Examples
+    --------
+    >>> float_conv2d(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2)))[0, 0]
+    array([[4., 4.],
+           [4., 4.]])
+    """
+    Ho, Wo = check_conv_args(x, w, stride, padding)
+    F, _, kh, kw = w.shape
+    Wr = w.reshape(F, -1).astype(x.dtype, copy=False)  # (F, D)
+    return cols_matmul(im2col(x, kh, kw, stride, padding), Wr, Ho, Wo)
 
 
 def interleaved_times(fns, repeats=5):

@@ -59,7 +59,7 @@ def _with_style(draw):
 
 @_with_style
 def plot_bound_reports(reports):
-    """Error ratio against order per law (from :func:`horq_ref.theory.bound_report`), with bounds.
+    """Error ratio against order per law (from :func:`horq_ref.experiments.tasks.bound_report`), with bounds.
 
     ``reports`` maps a law name to its rows. The worst-case bound ``(1 - 1/n)^K`` and the refined bound
     ``(1 - 1/n)(1 - 2/n)^(K-1)`` (docs/theory.md) are drawn for the first law's ``n``. Returns the figure

@@ -217,7 +217,8 @@ def _one_run(ds, arch, method, seed, spec, log):
 
 def _bound(ds, groups):
     """Bound check rows for the synthetic laws (n = BOUND_N) and the test images' pixels (n = H*W*C)."""
-    from ..theory import bound_report, sample_law
+    from ..theory import sample_law
+    from .tasks import bound_report
 
     rng, out = np.random.default_rng(0), []
     for law in BOUND_LAWS:

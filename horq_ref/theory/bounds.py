@@ -26,17 +26,13 @@ nothing to approximate: its ratios are defined as 0.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from ..checks import check_int
-from ..quantize import Expansion, residual_quantize
-from .laws import closed_form_ratio
+from ..quantize import Expansion
 
-__all__ = ["SubnormalWarning", "relative_errors", "identity_prediction", "contraction_ratios",
-           "worst_case_bound", "refined_bound", "beta_growth_bound", "effective_sparsity", "bound_report",
-           "rounding_floor"]
+__all__ = ["relative_errors", "identity_prediction", "contraction_ratios", "worst_case_bound",
+           "refined_bound", "beta_growth_bound", "effective_sparsity", "rounding_floor"]
 
 def _group_scale(e: Expansion):
     """Largest |x| per group (shape G); 1 where the group is all zero (its ratios become 0)."""
@@ -200,57 +196,3 @@ def effective_sparsity(expansion):
     _check_expansion(expansion)
     rho = expansion.n * (1.0 - contraction_ratios(expansion))
     return np.where(_is_zero(expansion), 0.0, rho)
-
-
-class SubnormalWarning(UserWarning):
-    """A group's scale ``beta_k`` fell below the smallest normal float: rounding, not the method."""
-
-
-def _underflow_groups(e):
-    """Groups with some ``beta_k`` below the smallest normal float while ``R_{k-1}`` is not zero."""
-    tiny = np.finfo(e.x.dtype).tiny
-    live = np.any(e.residuals[:-1] != 0, axis=_shifted(e.axis, e.x.ndim), keepdims=True)  # (K,)+G
-    return int(np.sum(np.any((np.abs(e.betas) < tiny) & live, axis=0)))
-
-
-def bound_report(X, order, axis=-1, law=None):
-    """Everything ``horq-ref bound`` prints, for groups of ``X`` along ``axis``.
-
-    Parameters
-    ----------
-    X : ndarray, shape (M, n) for the default ``axis=-1`` (any shape with ``axis`` naming the group)
-    order : int >= 1
-    law : str, optional
-        Name of the input law, for the closed form.
-
-    Returns
-    -------
-    list of dict, one per order ``k = 1..K`` with keys ``order``, ``measured_mean``, ``measured_max``,
-    ``identity_mean``, ``identity_max_abs_gap``, ``closed_form`` (or None), ``worst_case_bound``,
-    ``refined_bound``, ``n``, ``underflow_groups``.
-
-    Notes
-    -----
-    The bounds hold in exact arithmetic. For subnormal inputs (``|x| < 2.2e-308`` in float64) a mean
-    ``beta_k`` is rounded coarsely or underflows to 0 and the ratio can exceed every bound
-    (``[5e-324, 0, 0, 0]`` keeps ratio 1): such groups are counted in ``underflow_groups`` and
-    announced with a :class:`SubnormalWarning`; scaling the input up (the ratio is scale-free) helps.
-    """
-    e = residual_quantize(X, order, axis=axis)  # validates X, order and axis
-    if under := _underflow_groups(e):
-        warnings.warn(f"{under} group(s) have a scale beta_k below the smallest normal float "
-                      f"(subnormal inputs underflow): their measured ratio may exceed the bounds; "
-                      f"scale the input up to measure them", SubnormalWarning, stacklevel=2)
-    meas = relative_errors(e).reshape(order + 1, -1)  # (K+1, M)
-    pred = identity_prediction(e).reshape(order + 1, -1)  # (K+1, M)
-    rows = []
-    for k in range(1, order + 1):
-        rows.append(dict(
-            order=k, n=e.n, measured_mean=float(meas[k].mean()), measured_max=float(meas[k].max()),
-            identity_mean=float(pred[k].mean()),
-            identity_max_abs_gap=float(np.max(np.abs(pred[k] - meas[k]))),
-            closed_form=None if law is None else closed_form_ratio(law, k),
-            worst_case_bound=worst_case_bound(e.n, k), refined_bound=refined_bound(e.n, k),
-            underflow_groups=under,
-        ))
-    return rows

@@ -84,7 +84,7 @@ def test_bound_figure_n_is_the_same_in_the_cli_reproduce_and_readme():
 
 
 def test_bound_figure_draws_both_bounds_beside_the_axes(tmp_path):
-    from horq_ref.theory import bound_report
+    from horq_ref.experiments.tasks import bound_report
 
     rows = bound_report(np.random.default_rng(0).standard_normal((20, 16)), 3, law="normal")
     fig = plots.plot_bound_reports({"normal": rows}, tmp_path / "b.png")  # path positional, as the CLI does

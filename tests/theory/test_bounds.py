@@ -7,7 +7,6 @@ functions to deliberately wrong quantizers and show that they fail.
 """
 
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -18,9 +17,7 @@ from strategies import arrays_and_axis, groups, orders
 from horq_ref import residual_quantize, sign
 from horq_ref.quantize import Expansion, expand, normalize_axis
 from horq_ref.theory import (
-    SubnormalWarning,
     beta_growth_bound,
-    bound_report,
     contraction_ratios,
     effective_sparsity,
     identity_prediction,
@@ -315,18 +312,3 @@ def test_rounding_noise_residuals_count_as_zero():
     # negative control: the raw formula on the noise gives the meaningless 1/2
     r = e.residuals[2]
     assert abs(1 - np.sum(np.abs(r)) ** 2 / (2 * np.sum(r**2)) - 0.5) < 1e-12
-
-
-def test_bound_report_warns_when_subnormal_scales_underflow():
-    X = np.array([[5e-324, 0.0, 0.0, 0.0], [1.0, -2.0, 3.0, 0.5]])  # mean |x| of row 0 rounds to 0
-    with pytest.warns(SubnormalWarning, match="underflow"):
-        rows = bound_report(X, 2)
-    assert rows[0]["measured_max"] > rows[0]["worst_case_bound"]  # what the warning is about
-    assert rows[0]["underflow_groups"] == 1
-
-
-def test_bound_report_on_normal_inputs_does_not_warn(rng):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        rows = bound_report(rng.standard_normal((5, 16)) * 1e-300, 2)  # small but normal
-    assert rows[0]["underflow_groups"] == 0
