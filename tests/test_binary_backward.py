@@ -119,8 +119,8 @@ def test_operands_from_planes_checks_its_arguments():
 
 LAYER_TOL = 1e-11  # max |diff| / max |grad|: (n + 1) eps ~ 1e-13 for n <= 400, times a margin for
 # the straight-through map applied to both (its gain here is below 10). "bits-fast" (table lookup)
-# is within (gamma_{g+G-2} + gamma_n) sum|terms| of the float side (docs/theory.md §15): with g = 8,
-# G = ceil(n / 8), at most (n + 60) eps for n <= 400, the same order.
+# is within (gamma_{g+G-2} + gamma_n) sum|terms| of the float side (docs/theory.md §15); with g <= 8
+# and G = ceil(Q / g) <= Q <= n, g + G - 2 <= n + 6, so about (n + 3) eps: the same order.
 BIT_BACKENDS = ["bits", "bits-fast"]
 
 
