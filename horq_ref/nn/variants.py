@@ -98,7 +98,8 @@ def bits_dense_backward(dY, cache):
     _, xc = quantizer_forward(x, order, -1, sign_fn=sign_fn, ste=ste)  # H (K, N, D), betas (K, N, 1)
     _, wc = weight_binarize_forward(W, sign_fn=sign_fn, ste=ste)  # signs (1, F, D), alpha (1, F, 1)
     ops = operands_from_planes(xc.H, xc.betas[..., 0], wc.H[0], wc.betas[0, :, 0])
-    dXt, dWt = (lut_backward if backend == "bits-fast" else binary_backward)(dY, ops)
+    products = lut_backward if backend == "bits-fast" else binary_backward  # the same sums
+    dXt, dWt = products(dY, ops)
     return quantizer_backward(dXt, xc), weight_binarize_backward(dWt, wc), dY.sum(axis=0)
 
 
