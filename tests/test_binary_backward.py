@@ -23,6 +23,7 @@ from horq_ref.binary_backward import (
     operands_from_planes,
     signed_sum,
 )
+from horq_ref.fast import lut
 from horq_ref.nn.conv_layers import horq_conv2d_backward, horq_conv2d_forward
 from horq_ref.nn.variants import (bits_dense_backward, bits_dense_forward, rows_conv2d_backward,
                                   rows_conv2d_forward)
@@ -136,40 +137,46 @@ def test_operands_from_planes_checks_its_arguments():
 # ---- through the layers: the backend switch -----------------------------------------------------
 
 LAYER_TOL = 1e-11  # max |diff| / max |grad|: (n + 1) eps ~ 1e-13 for n <= 400, times a margin for
-# the straight-through map applied to both (its gain here is below 10)
+# the straight-through map applied to both (its gain here is below 10). "bits-fast" (table lookup)
+# is within (gamma_{g+G-2} + gamma_n) sum|terms| of the float side (docs/theory.md §15); with g <= 8
+# and G = ceil(Q / g) <= Q <= n, g + G - 2 <= n + 6, so about (n + 3) eps: the same order.
+BIT_BACKENDS = ["bits", "bits-fast"]
 
 
 def max_rel(a, b):
     return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
 
 
+@pytest.mark.parametrize("backend", BIT_BACKENDS)
 @pytest.mark.parametrize("order", [1, 2, 3, 4])
 @pytest.mark.parametrize("ste", ["chain", "identity"])
-def test_dense_bits_backward_equals_float(rng, order, ste):
+def test_dense_bits_backward_equals_float(rng, order, ste, backend):
     x, W, b = rng.standard_normal((7, 70)), rng.standard_normal((5, 70)), rng.standard_normal(5)
     dY = rng.standard_normal((7, 5))
     dY[0] = 0
-    grads_b = bits_dense_backward(dY, bits_dense_forward(x, W, b, order, ste=ste)[1])
+    grads_b = bits_dense_backward(dY, bits_dense_forward(x, W, b, order, ste=ste, backend=backend)[1])
     grads_f = horq_dense_backward(dY, horq_dense_forward(x, W, b, order, ste=ste)[1])
     for gb, gf in zip(grads_b, grads_f):
         assert max_rel(gb, gf) < LAYER_TOL
 
 
+@pytest.mark.parametrize("backend", BIT_BACKENDS)
 @pytest.mark.parametrize("order", [1, 2, 3, 4])
 @pytest.mark.parametrize("C,k,stride,padding", [(3, 3, 1, 1), (5, 1, 1, 0), (2, 3, 2, 1),
                                                 (70, 1, 2, 0), (1, 2, 1, 2)])
-def test_conv_bits_backward_equals_float(rng, order, C, k, stride, padding):
+def test_conv_bits_backward_equals_float(rng, order, C, k, stride, padding, backend):
     x, W, b = rng.standard_normal((2, C, 5, 5)), rng.standard_normal((4, C, k, k)), np.zeros(4)
     x[:, :, 0] = 0
-    Yb, cb = rows_conv2d_forward(bits_dense_forward, x, W, b, order, stride, padding)
+    Yb, cb = rows_conv2d_forward(bits_dense_forward, x, W, b, order, stride, padding, backend=backend)
     _, cf = horq_conv2d_forward(x, W, b, order, stride, padding)
     dY = rng.standard_normal(Yb.shape)
     for gb, gf in zip(rows_conv2d_backward(bits_dense_backward, dY, cb), horq_conv2d_backward(dY, cf)):
         assert max_rel(gb, gf) < LAYER_TOL
 
 
+@pytest.mark.parametrize("backend", BIT_BACKENDS)
 @pytest.mark.parametrize("order", [1, 2, 3])
-def test_bits_backend_passes_finite_differences(rng, order):
+def test_bits_backend_passes_finite_differences(rng, order, backend):
     """The whole bits-backend layer, with the true sign's derivative, against centered differences.
 
     The smooth sign of the float backend's checks (tests/nn/test_layers.py) makes planes tanh(R/tau)
@@ -179,25 +186,33 @@ def test_bits_backend_passes_finite_differences(rng, order):
     same float code as on the float backend, checked there."""
     x, W, b = rng.standard_normal((4, 70)), rng.standard_normal((3, 70)), rng.standard_normal(3)
     errs = check_op(bits_dense_forward, bits_dense_backward, [x, W, b], order=order,
-                    sign_fn=TRUE_SIGN)
+                    sign_fn=TRUE_SIGN, backend=backend)
     assert max(errs.values()) < FD_TOL, errs
     xc, Wc = rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((4, 3, 3, 3))
     errs = check_op(partial(rows_conv2d_forward, bits_dense_forward),
                     partial(rows_conv2d_backward, bits_dense_backward), [xc, Wc, np.zeros(4)],
-                    order=order, stride=2, padding=1, sign_fn=TRUE_SIGN)
+                    order=order, stride=2, padding=1, sign_fn=TRUE_SIGN, backend=backend)
     assert max(errs.values()) < FD_TOL, errs
 
 
-def test_finite_differences_catch_a_wrong_mask_convention(rng, monkeypatch):
+def wrong_mask(words, n):
+    """A set bit read as +1: the negative controls' broken ``set_mask``."""
+    return bb.unpack_signs(words, n) > 0
+
+
+@pytest.mark.parametrize("backend", BIT_BACKENDS)
+def test_finite_differences_catch_a_wrong_mask_convention(rng, monkeypatch, backend):
     """Negative control: the same check fails when a set bit is read as +1."""
     x, W, b = rng.standard_normal((4, 70)), rng.standard_normal((3, 70)), rng.standard_normal(3)
-    monkeypatch.setattr(bb, "set_mask", lambda words, n: bb.unpack_signs(words, n) > 0)
-    errs = check_op(bits_dense_forward, bits_dense_backward, [x, W, b], order=2, sign_fn=TRUE_SIGN)
+    monkeypatch.setattr(lut if backend == "bits-fast" else bb, "set_mask", wrong_mask)
+    errs = check_op(bits_dense_forward, bits_dense_backward, [x, W, b], order=2, sign_fn=TRUE_SIGN,
+                    backend=backend)
     assert max(errs[0], errs[1]) > 0.1, errs
 
 
+@pytest.mark.parametrize("backend", BIT_BACKENDS)
 @pytest.mark.parametrize("arch", ["mlp", "cnn"])
-def test_one_training_step_equals_the_float_backward(arch):
+def test_one_training_step_equals_the_float_backward(arch, backend):
     """Parameters after one SGD step agree; a step moves them by lr * grad, so the gradients'
     relative rounding bound carries over. 1e-9 of the largest step: the forward passes differ by
     ~1e-16 relative (the bits forward sums its scaled dots in another order), which batch norm's
@@ -209,7 +224,7 @@ def test_one_training_step_equals_the_float_backward(arch):
     rng = np.random.default_rng(5)
     x, y = rng.random((8, 1, 28, 28)), rng.integers(0, 10, 8)
     kw = dict(hidden=25, channels=(5, 6), seed=1, dtype=np.float64)
-    models = [build_model(arch, "horq2", backend=be, **kw) for be in ("float", "bits")]
+    models = [build_model(arch, "horq2", backend=be, **kw) for be in ("float", backend)]
     before = {k: v.copy() for k, v in models[0].params.items()}
     for m in models:
         m.backward(softmax_cross_entropy(m.forward(x, train=True), y)[1])
@@ -226,13 +241,14 @@ def test_one_training_step_equals_the_float_backward(arch):
 
 
 def test_training_with_the_binary_backward_reaches_the_float_accuracy(monkeypatch):
-    """HORQ-2 MLPs trained 3 epochs on a stratified subset of the embedded digits, same seed.
+    """HORQ-2 MLPs trained 3 epochs on a stratified subset of the embedded digits, same seed, on the
+    float backend and on both bit backends (reference sums and table lookup).
 
     Noise: on n test images an accuracy p has standard error sqrt(p (1 - p) / n); the difference of
     two such accuracies, sqrt(2 p (1 - p) / n) (~0.014 at p = 0.9, n = 1000) if they were
-    independent -- an upper bound here, as both runs start alike and see the same batches, and
+    independent -- an upper bound here, as the runs start alike and see the same batches, and
     diverge only where float32 rounding flips a sign. The test allows 3 of these. Negative control:
-    reading set bits as +1 in the backward pass makes the same run fail to learn."""
+    reading set bits as +1 in the backward pass makes the same run fail to learn, on either backend."""
     from horq_ref.data.datasets import load_dataset
     from horq_ref.nn.train import train
 
@@ -244,11 +260,14 @@ def test_training_with_the_binary_backward_reaches_the_float_accuracy(monkeypatc
         hist = train(model, ds, epochs=3, batch_size=50, lr=3e-3, seed=0, log=None)
         return hist[-1]["test_acc"]
 
-    acc_f, acc_b = accuracy("float"), accuracy("bits")
-    p = (acc_f + acc_b) / 2
-    sigma = np.sqrt(2 * p * (1 - p) / n)
-    assert acc_f > 0.8 and acc_b > 0.8, (acc_f, acc_b)
-    assert abs(acc_b - acc_f) <= 3 * sigma, (acc_f, acc_b, sigma)
-    monkeypatch.setattr(bb, "set_mask", lambda words, n: bb.unpack_signs(words, n) > 0)
-    acc_wrong = accuracy("bits")
-    assert acc_wrong < acc_f - 10 * sigma, (acc_f, acc_wrong)
+    acc_f = accuracy("float")
+    for backend, module in zip(BIT_BACKENDS, (bb, lut)):
+        acc_b = accuracy(backend)
+        p = (acc_f + acc_b) / 2
+        sigma = np.sqrt(2 * p * (1 - p) / n)
+        assert acc_f > 0.8 and acc_b > 0.8, (backend, acc_f, acc_b)
+        assert abs(acc_b - acc_f) <= 3 * sigma, (backend, acc_f, acc_b, sigma)
+        with monkeypatch.context() as patched:
+            patched.setattr(module, "set_mask", wrong_mask)
+            acc_wrong = accuracy(backend)
+        assert acc_wrong < acc_f - 10 * sigma, (backend, acc_f, acc_wrong)

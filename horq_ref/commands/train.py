@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..conv import BACKENDS
 from ..data.datasets import DATASET_NAMES as DATASETS
 from ..nn.models import ARCHS, METHODS
 from ..nn.train import OPTIMIZERS, SCHEDULES
@@ -34,6 +35,9 @@ def add_arguments(parser):
                         help="full precision or HORQ of order 1 (XNOR-Net), 2, 3 (default horq2)")
     parser.add_argument("--order", type=positive_int,
                         help="order K of the HORQ input expansion (overrides the method's digit)")
+    parser.add_argument("--backend", choices=BACKENDS, default="float",
+                        help="HORQ layers on float planes (default float) or on bits: XOR + popcount "
+                             "forward, additions-only backward (bits-fast: the optimized kernels)")
     parser.add_argument("--ste", choices=STE_VARIANTS, default="chain",
                         help="straight-through rule of the quantizer's backward pass (default chain)")
     parser.add_argument("--epochs", type=positive_int, default=10, help="epochs (default 10)")

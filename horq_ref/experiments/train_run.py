@@ -32,7 +32,7 @@ def plan_outputs(out, checkpoint, resume, force):
 def train_run(settings, *, out=None, checkpoint=None, log=print):
     """Train as ``settings`` (the train command's options as a dict) says; return the history.
 
-    ``settings`` holds ``arch``, ``method``, ``order``, ``ste``, ``hidden``, ``epochs``,
+    ``settings`` holds ``arch``, ``method``, ``order``, ``ste``, ``backend``, ``hidden``, ``epochs``,
     ``batch_size``, ``lr``, ``optimizer``, ``schedule``, ``seed``, ``data``, ``data_dir``,
     ``limit_train``, ``limit_test``, ``resume``, ``progress_every``.
     """
@@ -46,7 +46,7 @@ def train_run(settings, *, out=None, checkpoint=None, log=print):
     extra = {} if s["hidden"] is None else {"hidden": s["hidden"]}
     model = build_model(s["arch"], s["method"], order=s["order"], seed=s["seed"], ste=s["ste"],
                         input_shape=ds.image_shape, num_classes=ds.num_classes,
-                        scales=s.get("scales", "greedy"), **extra)
+                        scales=s.get("scales", "greedy"), backend=s.get("backend", "float"), **extra)
     log(f"{ds!r}\n{model.describe()}")
     try:
         history = train(model, ds, epochs=s["epochs"], batch_size=s["batch_size"],

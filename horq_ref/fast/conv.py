@@ -104,6 +104,8 @@ def _residual_planes(X, kh, kw, stride, padding, Ho, Wo, K, first):
 
     since ``R_{i+1} = R_i - beta_i sign(R_i) = sign(R_i) d`` bit for bit (negation is exact).
     """
+    if kh == kw == Ho == Wo == 1 and not padding:  # 1x1 images (horq_linear): one image, N rows
+        X, Ho, stride = X.transpose(2, 1, 0, 3), X.shape[0], 1  # (1, C, N, 1)
     N, C = X.shape[:2]
     D, M, hb = C * kh * kw, N * Ho * Wo, max(1, _BLOCK_ROWS // Wo)
     Xp = np.pad(X, ((0, 0), (0, 0), (padding, padding), (padding, padding))) if padding else X

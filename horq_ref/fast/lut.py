@@ -24,6 +24,7 @@ Tables by doubling: over k rows a table is odd, ``T[~s] = -T[s]``, so adding row
 (2^k additions) followed by ``-(T + a_k)`` reversed (exact sign flips); as rounding to nearest is
 symmetric in the sign, every entry is the float sum of its g terms in the order ``t = 0, 1, ...``.
 
+Choice of g (:func:`table_bits`: 8 from n = 2048, less below, as the tables outgrow the outputs).
 g = 8: per output ``(Q/g)(1 + 2^g / n)`` additions, fewest at g = 8-9 for the bench layer (n = 2304).
 Measured there (CPU time, docs/performance.md), g = 7, 8, 9 are within 10 % of each other; g = 6 is
 15 % slower and g = 4 (twice the lookups) 1.7 times. g = 10 and 12 are 1.3 and 3 times slower where
@@ -43,22 +44,23 @@ from ..binary_backward import set_mask
 from ..bits import n_words
 from ..checks import as_float_array, check_int
 
-__all__ = ["lut_backward", "lut_product", "group_codes", "lut_tables"]
+__all__ = ["lut_backward", "lut_product", "group_codes", "lut_tables", "table_bits"]
 
 DEFAULT_G = 8
 _P_TILE, _D_TILE = 256, 64  # columns of A per tile, outputs per gather
 _TABLE_ENTRIES = 1 << 20  # the tables built at once: 4 MiB in float32 (16 groups at g = 8)
 
 
-def lut_backward(dY, ops, g=DEFAULT_G):
+def lut_backward(dY, ops, g=None):
     """Both gradients by table lookup, as :func:`horq_ref.binary_backward.binary_backward`.
 
     Parameters
     ----------
     dY : ndarray, shape (M, F)
     ops : horq_ref.binary_backward.BinaryOperands
-    g : int
-        Rows of the ±1 operand per table (1 to 16); tables have 2^g entries.
+    g : int, optional
+        Rows of the ±1 operand per table (1 to 16); tables have 2^g entries. Default
+        :func:`table_bits` of ``ops.n``.
 
     Returns
     -------
@@ -77,9 +79,19 @@ def lut_backward(dY, ops, g=DEFAULT_G):
         raise ValueError(f"dY must have shape {(M, F)}, got {dY.shape}")
     scaled_x = dY * ops.alpha  # (M, F): the scale products of the input gradient
     scaled_w = dY[None] * ops.beta[:, :, None]  # (K, M, F): beta_i[m] dY[m, f]
+    g = table_bits(ops.n) if g is None else g
     dXt = lut_product(scaled_x.T, ops.B_words, ops.n, g)  # (M, D)
     dWt = lut_product(scaled_w.reshape(K * M, F), ops.H_words.reshape(K * M, -1), ops.n, g)
     return dXt, dWt
+
+
+def table_bits(n):
+    """The default g for outputs of length ``n``: the largest with ``2^g <= n / 8``, 1 to 8.
+
+    The tables then cost at most an eighth of the lookups' additions; on the training layers and the
+    bench layer of docs/performance.md this g was the fastest or within 25 % of it.
+    """
+    return min(DEFAULT_G, max(1, (check_int(n, "n", minimum=1) // 8).bit_length() - 1))
 
 
 def lut_product(At, words, n, g=DEFAULT_G):

@@ -7,7 +7,8 @@ are HORQ itself: greedy scales, float ``±1`` planes, BLAS products. The variant
   through the refit;
 * ``bits_dense_*``: the forward with XOR + popcount (:func:`horq_ref.horq_linear`, ``backend="bits"``
   or ``"bits-fast"``) and the backward products on the binary operands, additions only
-  (:mod:`horq_ref.binary_backward`); the true sign only;
+  (:mod:`horq_ref.binary_backward`; ``"bits-fast"`` by table lookup, :mod:`horq_ref.fast.lut`);
+  the true sign only;
 * ``quantized_input_dense``: evaluation only, for post-training quantization -- the input expanded
   to order K with any scale variant (:func:`horq_ref.scales.quantize_with`), the weights used as
   given (float, or already binarized).
@@ -25,6 +26,7 @@ import numpy as np
 
 from ..binary_backward import binary_backward, operands_from_planes
 from ..conv import horq_linear
+from ..fast.lut import lut_backward
 from ..im2col import check_conv_args, col2im, im2col
 from ..quantize import binary_sign
 from ..scales import quantize_with
@@ -89,13 +91,15 @@ def bits_dense_forward(x, W, b, order, *, sign_fn=SIGN_STE, ste="chain", backend
 
 def bits_dense_backward(dY, cache):
     """Gradients ``(dx, dW, db)`` of :func:`bits_dense_forward`: the products ``dY Wt`` and
-    ``dY^T Xt`` on the binary operands (additions only), the straight-through rule in float."""
+    ``dY^T Xt`` on the binary operands (additions only; by table lookup on ``"bits-fast"``, within
+    the bound of docs/theory.md §15), the straight-through rule in float."""
     x, W, order, sign_fn, ste, backend = cache
     check_array(dY, "dY", (x.shape[0], W.shape[0]))
     _, xc = quantizer_forward(x, order, -1, sign_fn=sign_fn, ste=ste)  # H (K, N, D), betas (K, N, 1)
     _, wc = weight_binarize_forward(W, sign_fn=sign_fn, ste=ste)  # signs (1, F, D), alpha (1, F, 1)
     ops = operands_from_planes(xc.H, xc.betas[..., 0], wc.H[0], wc.betas[0, :, 0])
-    dXt, dWt = binary_backward(dY, ops)
+    products = lut_backward if backend == "bits-fast" else binary_backward  # the same sums
+    dXt, dWt = products(dY, ops)
     return quantizer_backward(dXt, xc), weight_binarize_backward(dWt, wc), dY.sum(axis=0)
 
 

@@ -76,14 +76,24 @@ def test_fast_is_the_same_for_every_thread_count(rng):
         assert_fast_equals_reference(x, w, 3, 1, 1, threads=threads)
 
 
-def test_linear_fast_equals_reference(rng):
-    x, w = rng.standard_normal((4, 150)), rng.standard_normal((3, 150))
+@pytest.mark.parametrize("N", [4, 150])  # 150 rows: blocks of 64 rows across the samples, one partial
+def test_linear_fast_equals_reference(rng, N):
+    x, w = rng.standard_normal((N, 150)), rng.standard_normal((3, 150))
     x[:, ::7] = 0.0
     for order in (1, 2, 3):
         ref = horq_linear(x, w, order, "bits", return_intermediates=True)
         fast = horq_linear(x, w, order, "bits-fast", return_intermediates=True)
         np.testing.assert_array_equal(fast[1].dots, ref[1].dots)
         assert_identical(fast, ref)
+
+
+@pytest.mark.parametrize("stride, padding", [(1, 0), (2, 0), (3, 1)])
+def test_fast_equals_reference_on_one_pixel_images(rng, stride, padding):
+    """1x1 images and kernels, one output pixel: the dense layer's case, with a stride that has
+    nothing to skip and a padding whose only output reads a padding pixel."""
+    x, w = rng.standard_normal((70, 5, 1, 1)), rng.standard_normal((2, 5, 1, 1))
+    for order in (1, 2, 3):
+        assert_fast_equals_reference(x, w, order, stride, padding)
 
 
 def test_a_one_ulp_difference_is_caught(rng):

@@ -23,7 +23,7 @@ from support import set_padding_bits
 from horq_ref.binary_backward import binary_backward, binary_operands, set_mask
 from horq_ref.bits import pack_signs
 from horq_ref.fast import lut
-from horq_ref.fast.lut import group_codes, lut_backward, lut_product, lut_tables
+from horq_ref.fast.lut import group_codes, lut_backward, lut_product, lut_tables, table_bits
 
 
 def gamma(k, dtype):
@@ -152,6 +152,19 @@ def test_group_codes_read_the_signs_of_each_column(rng):
     codes = group_codes(words, 130, 4)  # (5, 130)
     padded = np.vstack([neg, np.zeros((1, 130), bool)]).reshape(5, 4, 130)
     np.testing.assert_array_equal(codes, (padded * (1 << np.arange(4))[:, None]).sum(axis=1))
+
+
+def test_table_bits_keeps_the_tables_within_an_eighth_of_the_outputs(rng):
+    """2^g <= n / 8 < 2^(g + 1) between the clips at 1 and 8, and the default is that g."""
+    for n in range(1, 5000):
+        g = table_bits(n)
+        assert 1 <= g <= 8 and (g == 1 or 8 << g <= n) and (g == 8 or n < 16 << g), (n, g)
+    ops, dY = random_case(rng, 7, 9, 300, 2, np.float64)
+    assert table_bits(300) == 5
+    for a, b in zip(lut_backward(dY, ops), lut_backward(dY, ops, 5)):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        table_bits(0)
 
 
 def test_bad_arguments_name_the_argument():

@@ -10,6 +10,7 @@ from horq_ref.commands import main
 from horq_ref.data.datasets import load_dataset
 from horq_ref.nn.models import build_model
 from horq_ref.nn.train import evaluate, load_checkpoint, logits, predict, train
+from support import TINY_TRAIN_ARGV
 
 TINY = dict(hidden=16)
 
@@ -196,6 +197,18 @@ def test_train_command(tmp_path, capsys):
     assert "resumed from" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("backend", ["bits", "bits-fast"])
+def test_train_command_trains_on_bits(tmp_path, capsys, backend):
+    """``--backend`` reaches the model, the history and the checkpoint (that the bit backends train
+    to the float backend's accuracy: tests/test_binary_backward.py)."""
+    out = tmp_path / "run"
+    assert main(TINY_TRAIN_ARGV + ["--backend", backend, "--out", str(out)]) == 0
+    assert f"backend {backend})" in capsys.readouterr().out  # the model's description
+    doc = json.loads((out / "history.json").read_text())
+    assert doc["settings"]["backend"] == doc["model"]["backend"] == backend
+    assert load_checkpoint(out / "checkpoint.npz")["model_config"]["backend"] == backend
+
+
 def test_train_command_order_overrides(tmp_path):
     ck = tmp_path / "k.npz"
     assert main(["train", "--method", "horq1", "--order", "3", "--epochs", "1", "--limit-train",
@@ -209,13 +222,15 @@ def test_train_command_order_overrides(tmp_path):
     (["--method", "float", "--order", "2"], "--order"),
     (["--data", "cifar10"], "--data-dir"), (["--resume"], "--checkpoint"),
     (["--limit-train", "0"], "--limit-train"),
+    (["--backend", "bits", "--scales", "refit"], "greedy scales"),
 ])
 def test_train_command_bad_arguments(argv, word, capsys):
     assert main(["train"] + argv) == 2
     assert word in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [["--arch", "resnet"], ["--method", "horq9x"], ["--epochs", "x"]])
+@pytest.mark.parametrize("argv", [["--arch", "resnet"], ["--method", "horq9x"], ["--epochs", "x"],
+                                  ["--backend", "gpu"]])
 def test_train_command_bad_choices_exit_2(argv, capsys):
     assert main(["train"] + argv) == 2  # argparse's refusal, returned as the exit status
     assert argv[0] in capsys.readouterr().err
