@@ -87,6 +87,8 @@ def test_there_are_notebooks():
 
 
 def test_every_exercise_has_a_solution_of_the_same_name():
+    if not (NOTEBOOK_DIR / "exercises" / "solutions").is_dir():
+        pytest.skip("a student copy: notebooks/exercises/solutions/ is left out (docs/course.md)")
     assert sorted(p.name for p in EXERCISES) == sorted(p.name for p in SOLUTIONS)
 
 

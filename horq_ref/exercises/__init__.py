@@ -1,6 +1,7 @@
 """Checkers for the exercise notebooks (notebooks/exercises/): each runs a student's function against
-the reference on fixed, random and adversarial cases and prints "passed N cases" or the first failing
-case with a hint naming the likely mistake (:mod:`horq_ref.exercises.runner`).
+the reference on fixed, random and adversarial cases and prints "passed N cases", or stops the notebook
+(:class:`~horq_ref.exercises.runner.CheckFailed`) at the first failing case with a hint naming the
+likely mistake (:mod:`horq_ref.exercises.runner`).
 
 =====================================  ==============================================  ===========
 checker                                the student writes                              notebook
@@ -15,28 +16,19 @@ checker                                the student writes                       
 ``check_popcount_dot``                 ``popcount_dot(a, b, n)``                       03
 ``check_horq_conv2d``                  ``conv(x, w, order, stride, padding)``          03
 ``check_quantizer_backward``           ``backward(dXt, x, order, axis, sign_fn)``      05
+``check_fd_error``                     ``fd_error(backward, x, order, tau, seed)``     05
 =====================================  ==============================================  ===========
 
 Every checker returns a :class:`~horq_ref.exercises.runner.Verdict` (true when all cases passed).
 """
 
-from .backward import check_quantizer_backward
+from .backward import check_fd_error, check_quantizer_backward
 from .binarization import check_binarize, check_sign
 from .bound import check_refined_bound, check_worst_input
 from .popcount import check_horq_conv2d, check_pack_signs, check_popcount_dot
 from .residual import check_predicted_energy, check_residual_quantize
-from .runner import Verdict
+from .runner import CheckFailed, Verdict
 
-__all__ = [
-    "check_sign",
-    "check_binarize",
-    "check_residual_quantize",
-    "check_predicted_energy",
-    "check_worst_input",
-    "check_refined_bound",
-    "check_pack_signs",
-    "check_popcount_dot",
-    "check_horq_conv2d",
-    "check_quantizer_backward",
-    "Verdict",
-]
+__all__ = ["check_sign", "check_binarize", "check_residual_quantize", "check_predicted_energy",
+           "check_worst_input", "check_refined_bound", "check_pack_signs", "check_popcount_dot",
+           "check_horq_conv2d", "check_quantizer_backward", "check_fd_error", "CheckFailed", "Verdict"]

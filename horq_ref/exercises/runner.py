@@ -1,23 +1,29 @@
-"""The common runner of the exercise checkers: run cases, compare, print a verdict with a hint.
+"""The common runner of the exercise checkers: run cases, compare, stop the notebook with a hint.
 
-A checker calls a student's function on fixed, random (fixed seed) and adversarial cases, compares
-each result with the reference implementation of ``horq_ref`` and stops at the first difference.
-To say *why* a result is wrong it also runs a few planted wrong implementations (``Mistake``): when
-the student's result equals one of them on the failing case, that mistake's hint is printed, else the
-checker's general hint. Hints name the likely mistake; they never show the solution.
+A checker calls a student's function on fixed, random (fixed seed) and adversarial cases and compares
+each result with the reference implementation of ``horq_ref``. To say *why* a result is wrong it also
+runs a few planted wrong implementations (``Mistake``): when the student's results equal one of them
+on every case (a tiny case alone can match by coincidence), that mistake's hint is printed, else the
+checker's general hint. Hints name the likely mistake; they never show the solution. A function that
+calls the one it replaces (the package's or the checker's reference) fails too: the exercise is to
+write it, and a function the student must build on (``uses``) has to be called.
 
-``NotImplementedError`` from the student's function is re-raised, so an exercise left blank stops
-the notebook at its first checker instead of printing a verdict.
+In a notebook a failed check raises :class:`CheckFailed` with the verdict as its message, so that the
+notebook stops at that cell; ``NotImplementedError`` from a blank exercise is re-raised as it is.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
-__all__ = ["Case", "Mistake", "Verdict", "compare_arrays", "run_cases"]
+__all__ = ["Case", "Mistake", "Verdict", "CheckFailed", "compare_arrays", "run_cases"]
+
+PRECISION_HINT = ("the result is in a lower precision than float64 (about 7 digits in float32): "
+                  "compute in float64, e.g. np.asarray(x, dtype=float)")
 
 
 @dataclass(frozen=True)
@@ -29,8 +35,16 @@ class Case:
     kwargs: dict = field(default_factory=dict)
 
     def call(self, fn):
-        """Call ``fn`` on copies of the arrays, so that a function writing into its input harms no one."""
-        return fn(*[_copy(a) for a in self.args], **{k: _copy(v) for k, v in self.kwargs.items()})
+        """``fn`` on copies of the arrays (a function writing into its input harms no one), NumPy's
+        overflow warnings off (the verdict shows the wrapped values); an exception it raises (other
+        than NotImplementedError) is returned as its result."""
+        try:
+            with np.errstate(all="ignore"):
+                return fn(*[_copy(a) for a in self.args], **{k: _copy(v) for k, v in self.kwargs.items()})
+        except NotImplementedError:
+            raise
+        except Exception as exc:  # the function failed: that is its result on this case
+            return exc
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,14 @@ class Verdict:
                 f"  {self.detail}\n  hint:     {self.hint}")
 
 
+class CheckFailed(AssertionError):
+    """A failed check in a notebook: the message is the verdict, ``.verdict`` the :class:`Verdict`."""
+
+    def __init__(self, verdict):
+        super().__init__(str(verdict))
+        self.verdict = verdict
+
+
 def _copy(a):
     return a.copy() if isinstance(a, np.ndarray) else a
 
@@ -70,13 +92,9 @@ def _copy(a):
 def _show(a):
     if isinstance(a, np.ndarray) and a.size > 12:
         return f"array of shape {a.shape}, dtype {a.dtype}"
-    if not _is_array(a):
+    if not isinstance(a, (np.ndarray, np.generic, float, int, list)):
         return repr(a)
     return " ".join(np.array2string(np.asarray(a), precision=6, threshold=12).split())
-
-
-def _is_array(a):
-    return isinstance(a, (np.ndarray, np.generic, float, int, list))
 
 
 def compare_arrays(got, expected, rtol=1e-9, atol=0.0):
@@ -84,14 +102,14 @@ def compare_arrays(got, expected, rtol=1e-9, atol=0.0):
 
     Tuples are compared entry by entry. The default ``rtol = 1e-9`` is far above the rounding of a
     float64 reduction taken in another order (about ``n * 1e-16``) and far below any real mistake;
-    ``atol`` is scaled by the largest expected magnitude.
+    ``atol`` is scaled by the largest expected magnitude. A dtype other than the expected one is
+    named, since float32 and float64 agree to the digits shown and uint64 wraps below zero.
     """
     if isinstance(expected, tuple):
         if not isinstance(got, tuple) or len(got) != len(expected):
             return f"expected a tuple of {len(expected)} results, got {type(got).__name__}"
         for k, (g, e) in enumerate(zip(got, expected)):
-            why = compare_arrays(g, e, rtol, atol)
-            if why:
+            if why := compare_arrays(g, e, rtol, atol):
                 return f"result [{k}] of the tuple differs:\n  {why}"
         return ""
     try:
@@ -106,25 +124,58 @@ def compare_arrays(got, expected, rtol=1e-9, atol=0.0):
     if not bad.any():
         return ""
     idx = tuple(int(i) for i in np.argwhere(bad)[0])
+    dtypes = (np.asarray(expected).dtype, np.asarray(got).dtype)
     return (f"expected: {_show(expected)}\n  got:      {_show(got)}\n"
-            f"  first difference at index {idx}: expected {float(e[idx])!r}, got {float(g[idx])!r}")
+            f"  first difference at index {idx}: expected {float(e[idx])!r}, got {float(g[idx])!r}"
+            + (f"\n  dtype:    expected {dtypes[0]}, got {dtypes[1]}" if dtypes[0] != dtypes[1] else ""))
 
 
-def _diagnose(case, got, mistakes, compare, general_hint):
-    """The hint of the first planted mistake whose result equals ``got`` on ``case``."""
+def _agree(a, b, compare):
+    if isinstance(a, Exception) or isinstance(b, Exception):
+        return type(a) is type(b)
+    return not compare(a, b)
+
+
+def _low_precision(got):
+    parts = got if isinstance(got, tuple) else (got,)
+    return any(isinstance(p, np.ndarray) and p.dtype.kind == "f" and p.dtype.itemsize < 8 for p in parts)
+
+
+def _diagnose(cases, got, mistakes, compare, general_hint, failing):
+    """The hint of the first planted mistake whose results equal the student's on every case."""
     for mistake in mistakes:
-        try:
-            wrong = case.call(mistake.fn)
-        except Exception:  # a planted mistake may itself fail on an adversarial case
-            continue
-        if not compare(got, wrong):
+        if all(_agree(g, c.call(mistake.fn), compare) for c, g in zip(cases, got)):
             return mistake.hint
-    return general_hint
+    return PRECISION_HINT if _low_precision(got[failing]) else general_hint
+
+
+def _traced(case, fn):
+    """``case.call(fn)`` and the code objects of the Python functions it called (a profile hook)."""
+    called, previous = set(), sys.getprofile()
+    sys.setprofile(lambda frame, event, arg: called.add(frame.f_code) if event == "call" else None)
+    try:
+        return case.call(fn), called
+    finally:
+        sys.setprofile(previous)
+
+
+def _honesty(student, called, replaces, uses):
+    """Why the student's function is not the exercise: it calls a replaced function, or misses one."""
+    name = getattr(student, "__name__", "your function")
+    for f in replaces:
+        if f.__code__ in called:
+            return (f"{name} calls {f.__module__}.{f.__name__}, the function this exercise replaces",
+                    "write it yourself from NumPy (and your functions of the earlier exercises)")
+    for f in uses:
+        if f.__code__ not in called:
+            return (f"{name} never calls {f.__name__}",
+                    f"the exercise builds {name} on your {f.__name__}: call it")
+    return "", ""
 
 
 def run_cases(checker, student, reference, cases, mistakes=(), general_hint="", compare=None,
-              show_inputs=None, verbose=True):
-    """Run ``student`` against ``reference`` on ``cases``; print and return a :class:`Verdict`.
+              show_inputs=None, stop=True, replaces=(), uses=(), agree=None):
+    """Run ``student`` against ``reference`` on ``cases``; return a :class:`Verdict`.
 
     Parameters
     ----------
@@ -140,27 +191,36 @@ def run_cases(checker, student, reference, cases, mistakes=(), general_hint="", 
         ``compare(got, expected) -> ""`` or a reason; default :func:`compare_arrays`.
     show_inputs : callable, optional
         ``case -> str`` describing the input; default: the arguments, shortened.
-    verbose : bool
-        Print the verdict (the notebooks do; the tests read the returned object).
+    stop : bool
+        True (the notebooks): print a pass and raise :class:`CheckFailed` on a failure. False (the
+        tests): return the verdict without printing.
+    replaces, uses : sequence of functions
+        ``student`` must not call ``reference`` or any of ``replaces``, and must call each of ``uses``.
+    agree : callable, optional
+        Like ``compare``, to match the student's results with a planted mistake's; default ``compare``.
     """
+    __tracebackhide__ = True  # IPython and pytest show the verdict, not this frame
     compare = compare or compare_arrays
     show_inputs = show_inputs or (lambda c: ", ".join(
         [_show(a) for a in c.args] + [f"{k}={v!r}" for k, v in c.kwargs.items()]))
+    runs = [_traced(case, student) for case in cases]
+    got, called = [r for r, _ in runs], set().union(*(c for _, c in runs))
     verdict = Verdict(checker, True, len(cases))
-    for case in cases:
-        expected = case.call(reference)
-        try:
-            got = case.call(student)
-        except NotImplementedError:
-            raise
-        except Exception as exc:  # the student's code failed: report it as this case's result
-            detail, hint = f"raised {type(exc).__name__}: {exc}", general_hint
+    for k, (case, g) in enumerate(zip(cases, got)):
+        if isinstance(g, Exception):
+            detail = f"raised {type(g).__name__}: {g}"
         else:
-            detail = compare(got, expected)
-            hint = _diagnose(case, got, mistakes, compare, general_hint) if detail else ""
+            detail = compare(g, case.call(reference))
         if detail:
+            hint = _diagnose(cases, got, mistakes, agree or compare, general_hint, k)
             verdict = Verdict(checker, False, len(cases), case.name, show_inputs(case), detail, hint)
             break
-    if verbose:
+    else:
+        detail, hint = _honesty(student, called, (reference,) + tuple(replaces), uses)
+        if detail:
+            verdict = Verdict(checker, False, len(cases), "every case", "-", detail, hint)
+    if stop and not verdict:
+        raise CheckFailed(verdict)
+    if stop:
         print(verdict)
     return verdict
