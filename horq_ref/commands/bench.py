@@ -2,8 +2,8 @@
 
 Prints, per order, the median times of both sides, their spread and ``float time / bits time`` next
 to the model's ``S_K`` (:mod:`horq_ref.experiments.bench`). Both sides run with the same thread count
-(``--threads``: the BLAS library's threads and the bit kernel's pool), and the ratio is withheld when
-the spread of the repeats makes it unreliable.
+(``--threads``: the BLAS library's threads and the bit kernel's pool); a ratio is withheld when its
+quartile range contains 1. The output defines every column.
 """
 
 from __future__ import annotations

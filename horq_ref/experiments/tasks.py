@@ -40,6 +40,15 @@ def _fmt(v):
     return "      -" if v is None else f"{v:7.4f}"
 
 
+BOUND_COLUMNS = """\
+The energy left after K orders, ||R_K||^2 / ||X||^2, in groups of n entries of a law (mnist: one image each):
+  measured(mean), measured(max): its mean over the groups, and its worst (largest) group
+  identity: the energy identity's prediction 1 - n (beta_1^2 + ... + beta_K^2) / ||X||^2 (mean);
+    |gap|max: its largest distance from the measured value (rounding only: 1e-15 or less)
+  closed-form: the limit n -> inf for the law's independent entries (- where none is known)
+  refined-bound (1-1/n)(1-2/n)^(K-1) and the worst-case bound (1-1/n)^K: no group may exceed them"""
+
+
 def bound_check(laws, n, orders, groups, seed, log=print):
     """Measure the error ratios of ``laws`` against the bounds; return ``(reports, broken rows)``.
 
@@ -48,6 +57,7 @@ def bound_check(laws, n, orders, groups, seed, log=print):
     worst group exceeds the refined bound by more than :data:`BOUND_SLACK`.
     """
     reports, broken = {}, 0
+    log(BOUND_COLUMNS)
     for law in laws:
         X = bound_inputs(law, n, groups, seed)
         rows = reports[law] = bound_report(X, orders, axis=-1, law=law)
