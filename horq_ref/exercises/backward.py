@@ -3,11 +3,9 @@
 The student writes ``backward(dXt, x, order, axis, sign_fn)`` returning ``dX`` (shape of ``x``) for
 ``Xt = sum_i beta_i H_i`` with ``H_i = s(R_{i-1})``, ``beta_i = mean |R_{i-1}|`` per group. ``sign_fn``
 is a :class:`horq_ref.ste.SignFn`: ``SIGN_STE`` (``s = sign``, ``s'`` the window ``1{|r| <= 1}``) or
-``smooth_sign(tau)`` (``tanh(r / tau)`` and its true derivative). With the smooth sign the answer is
-the exact gradient, which finite differences check: the student also writes
-``fd_error(backward, x, order, tau, seed)``, the relative error between a ``backward`` and centered
-differences, which must be small for the reference and large for wrong ones. The references are
-:func:`horq_ref.ste.quantizer_backward` and :func:`reference_fd_error`.
+``smooth_sign(tau)`` (``tanh(r / tau)`` and its true derivative), with which the answer is the exact
+gradient. The student's ``fd_error(backward, x, order, tau, seed)`` measures a ``backward`` against
+finite differences: small for the reference (:func:`horq_ref.ste.quantizer_backward`), large for wrong ones.
 """
 
 from __future__ import annotations
@@ -97,37 +95,30 @@ def check_quantizer_backward(student_fn, stop=True):
 FD_TOL = 1e-6  # a right float64 gradient agrees to ~1e-8 (nn/gradcheck.py), each planted wrong one by > 1e-2
 
 
-def _fd(backward, x, order, tau=0.5, seed=0, fd_sign=None, bw_sign=None):
+def reference_fd_error(backward, x, order, tau=0.5, seed=0, *, fd_sign=None, bw_sign=None):
+    """``rel_error`` of ``backward(dXt, x, order, -1, s)`` against centered differences of
+    ``L = sum(dXt * Xt(x))`` through the same ``s = smooth_sign(tau)``, ``dXt`` standard normal from
+    ``seed``; ``fd_sign`` or ``bw_sign`` replace ``s`` on one side (the planted mistakes)."""
     s, dXt = smooth_sign(tau), np.random.default_rng(seed).standard_normal(np.shape(x))
     numeric = eval_numerical_gradient_array(
         lambda z: quantizer_forward(z, order, -1, sign_fn=fd_sign or s)[0], np.array(x, dtype=float), dXt)
     return rel_error(backward(dXt, x, order, -1, bw_sign or s), numeric)
 
 
-def reference_fd_error(backward, x, order, tau=0.5, seed=0):
-    """``rel_error`` of ``backward(dXt, x, order, -1, smooth_sign(tau))`` against centered differences
-    of ``L = sum(dXt * Xt(x))`` through the same smooth sign, ``dXt`` standard normal from ``seed``."""
-    return _fd(backward, x, order, tau, seed)
-
-
 def _compare_fd(got, expected):
-    right = expected < FD_TOL
-    if isinstance(got, (int, float, np.floating)) and np.isfinite(got) and (got < FD_TOL) == right:
+    if isinstance(got, (int, float, np.floating)) and np.isfinite(got) and (got < FD_TOL) == (expected < FD_TOL):
         return ""
-    return (f"expected an error {'below' if right else 'above'} {FD_TOL:g} (the backward given is "
-            f"{'right' if right else 'wrong'}; the reference measures {expected:.1e}), got {got!r}")
+    return (f"expected an error {'below' if expected < FD_TOL else 'above'} {FD_TOL:g} (the backward given is "
+            f"{'right' if expected < FD_TOL else 'wrong'}; the reference measures {expected:.1e}), got {got!r}")
 
 
 FD_MISTAKES = (
-    Mistake(lambda *a, **k: 0.0,
-            "fd_error never compares: it must return the error between backward's dX and the "
-            "finite differences, small for a right backward, large for a wrong one"),
-    Mistake(lambda *a, **k: _fd(*a, **k, bw_sign=SIGN_STE),
-            "backward got the binary sign's STE: give it the same smooth_sign(tau) that the finite "
-            "differences go through"),
-    Mistake(lambda *a, **k: _fd(*a, **k, fd_sign=SIGN_STE),
-            "the finite differences went through the binary sign, whose derivative is 0 almost "
-            "everywhere: differentiate quantizer_forward(..., sign_fn=smooth_sign(tau))"),
+    Mistake(lambda *a, **k: 0.0, "fd_error never compares: it must return the error between backward's "
+            "dX and the finite differences, small for a right backward, large for a wrong one"),
+    Mistake(lambda *a, **k: reference_fd_error(*a, **k, bw_sign=SIGN_STE), "backward got the binary "
+            "sign's STE: give it the smooth_sign(tau) that the finite differences go through"),
+    Mistake(lambda *a, **k: reference_fd_error(*a, **k, fd_sign=SIGN_STE), "the finite differences went "
+            "through the binary sign, whose derivative is 0 almost everywhere: use smooth_sign(tau)"),
 )
 
 
@@ -139,15 +130,11 @@ def _fd_cases(rng):
             Case("a wrong backward (identity STE), K = 2", (identity, x, 2))]
 
 
-def _same_number(got, wrong):
-    return "" if isinstance(got, (int, float, np.floating)) and np.isclose(got, wrong, rtol=1e-6) else "differ"
-
-
 def check_fd_error(student_fn, stop=True):
     """Check ``student_fn(backward, x, order, tau, seed)``: small for the reference backward, large for
     wrong ones, like :func:`reference_fd_error`."""
     return run_cases("check_fd_error", student_fn, reference_fd_error, _fd_cases(np.random.default_rng(0)),
                      FD_MISTAKES, "compare backward(dXt, x, order, -1, smooth_sign(tau)) with the finite "
                      "differences of L = sum(dXt * Xt) by rel_error", compare=_compare_fd,
-                     agree=_same_number, show_inputs=lambda c: f"{c.name}, x of shape {np.shape(c.args[1])}",
-                     stop=stop)
+                     agree=lambda g, w: "" if isinstance(g, (int, float)) and np.isclose(g, w, rtol=1e-6) else "no",
+                     show_inputs=lambda c: f"{c.name}, x of shape {np.shape(c.args[1])}", stop=stop)

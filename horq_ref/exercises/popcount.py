@@ -9,6 +9,8 @@ The student writes ``pack_signs(x)`` (rows along the last axis; entry ``j`` in b
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from ..bits import binary_gemm_reference, n_words, pack_mask, pack_signs, popcount_dot
@@ -124,14 +126,10 @@ def _conv_variant(x, w, order, stride=1, padding=0, axis=-1, scaled=True):
 
 
 CONV_MISTAKES = (
-    Mistake(lambda x, w, order, stride=1, padding=0: _conv_variant(x, w, order, stride, padding,
-                                                                    axis=(1, 2)),
-            "one scale per image: every patch (im2col row) is its own group, residual_quantize(..., "
-            "axis=-1)"),
-    Mistake(lambda x, w, order, stride=1, padding=0: _conv_variant(x, w, order, stride, padding,
-                                                                    scaled=False),
-            "the weight scale alpha_f = mean |W_f| is missing"),
-    Mistake(lambda x, w, order, stride=1, padding=0: _conv_variant(x, w, 1, stride, padding),
+    Mistake(partial(_conv_variant, axis=(1, 2)), "one scale per image: every patch (im2col row) is its "
+            "own group, residual_quantize(..., axis=-1)"),
+    Mistake(partial(_conv_variant, scaled=False), "the weight scale alpha_f = mean |W_f| is missing"),
+    Mistake(lambda x, w, order, **kw: _conv_variant(x, w, 1, **kw),
             "only the first plane is used: sum the K planes, each with its own beta_i"),
 )
 
@@ -151,13 +149,8 @@ def _conv_cases(rng):
     ]
 
 
-def _reference_conv(x, w, order, stride=1, padding=0):
-    return horq_conv2d(x, w, order, stride, padding, backend="float")
-
-
 def check_horq_conv2d(student_fn, student_popcount_dot, stop=True):
     """Check ``student_fn(x, w, order, stride, padding)`` against ``horq_conv2d(backend="float")``;
     it must compute its dot products with ``student_popcount_dot`` (the bit path)."""
-    return run_cases("check_horq_conv2d", student_fn, _reference_conv, _conv_cases(np.random.default_rng(0)),
-                     CONV_MISTAKES, CONV_HINT, stop=stop, replaces=(horq_conv2d,),
-                     uses=(student_popcount_dot,))
+    return run_cases("check_horq_conv2d", student_fn, horq_conv2d, _conv_cases(np.random.default_rng(0)),
+                     CONV_MISTAKES, CONV_HINT, stop=stop, uses=(student_popcount_dot,))

@@ -27,7 +27,11 @@ def reference_residual(x, order, axis=None):
     return betas, H
 
 
-def _loop(x, order, axis, plane, scale, update=True):
+def _mean_abs(R, x, axis):
+    return np.mean(np.abs(R), axis=axis, keepdims=True)
+
+
+def _loop(x, order, axis, plane=lambda R, x: sign(R), scale=_mean_abs, update=True):
     """A residual loop with pluggable plane and scale rules, to plant mistakes."""
     R, betas, H = np.asarray(x, dtype=float), [], []
     for _ in range(order):
@@ -39,30 +43,21 @@ def _loop(x, order, axis, plane, scale, update=True):
     return np.stack(betas), np.stack(H)
 
 
-def _mean_abs(R, x, axis):
-    return np.mean(np.abs(R), axis=axis, keepdims=True)
-
-
-def _sign(R, x):
-    return sign(R)
-
-
 RESIDUAL_MISTAKES = (
-    Mistake(lambda x, order, axis=None: _loop(x, order, axis, _sign, lambda R, x, a: _mean_abs(x, x, a)),
+    Mistake(lambda x, order, axis=None: _loop(x, order, axis, scale=lambda R, x, a: _mean_abs(x, x, a)),
             "scales not recomputed on the residual: beta_i is mean |R_{i-1}|, not mean |X|"),
-    Mistake(lambda x, order, axis=None: _loop(x, order, axis, lambda R, x: sign(x), _mean_abs),
+    Mistake(lambda x, order, axis=None: _loop(x, order, axis, plane=lambda R, x: sign(x)),
             "planes not recomputed on the residual: H_i is sign(R_{i-1}), not sign(X)"),
-    Mistake(lambda x, order, axis=None: _loop(x, order, axis, _sign, _mean_abs, update=False),
+    Mistake(lambda x, order, axis=None: _loop(x, order, axis, update=False),
             "the residual is never updated: after each order, R <- R - beta_i H_i"),
     Mistake(lambda x, order, axis=None: _loop(
-        x, order, axis, _sign, lambda R, x, a: np.median(np.abs(R), axis=a, keepdims=True)),
+        x, order, axis, scale=lambda R, x, a: np.median(np.abs(R), axis=a, keepdims=True)),
             "median instead of mean: beta_i = mean |R_{i-1}| is the least-squares scale"),
-    Mistake(lambda x, order, axis=None: _loop(x, order, axis, lambda R, x: np.sign(R), _mean_abs),
+    Mistake(lambda x, order, axis=None: _loop(x, order, axis, plane=lambda R, x: np.sign(R)),
             "sign(0) = 0: np.sign gives 0 on exact zeros of a residual; use sign(0) = +1"),
-    Mistake(lambda x, order, axis=None: _loop(x, order, None, _sign, _mean_abs),
+    Mistake(lambda x, order, axis=None: _loop(x, order, None),
             "one scale for the whole array: reduce only over `axis`, one beta per group"),
-    Mistake(lambda x, order, axis=None: _loop(
-        x, order, axis, _sign, lambda R, x, a: np.mean(np.abs(R), axis=a)),
+    Mistake(lambda x, order, axis=None: _loop(x, order, axis, scale=lambda R, x, a: np.mean(np.abs(R), axis=a)),
             "beta_i lost the reduced axes: use keepdims=True so that beta_i * H_i broadcasts per group"),
 )
 

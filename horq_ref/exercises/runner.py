@@ -1,15 +1,11 @@
 """The common runner of the exercise checkers: run cases, compare, stop the notebook with a hint.
 
 A checker calls a student's function on fixed, random (fixed seed) and adversarial cases and compares
-each result with the reference implementation of ``horq_ref``. To say *why* a result is wrong it also
-runs a few planted wrong implementations (``Mistake``): when the student's results equal one of them
-on every case (a tiny case alone can match by coincidence), that mistake's hint is printed, else the
-checker's general hint. Hints name the likely mistake; they never show the solution. A function that
-calls the one it replaces (the package's or the checker's reference) fails too: the exercise is to
-write it, and a function the student must build on (``uses``) has to be called.
-
-In a notebook a failed check raises :class:`CheckFailed` with the verdict as its message, so that the
-notebook stops at that cell; ``NotImplementedError`` from a blank exercise is re-raised as it is.
+each result with the reference of ``horq_ref``. A wrong result gets the hint of the planted wrong
+implementation (``Mistake``) whose results equal the student's on every case (one tiny case can match
+by coincidence), else the checker's general hint; hints name the mistake, never the solution. Calling
+the replaced function (the package's or the reference) fails too. In a notebook a failed check raises
+``AssertionError`` with the verdict, so the notebook stops there; ``NotImplementedError`` passes through.
 """
 
 from __future__ import annotations
@@ -20,11 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["Case", "Mistake", "Verdict", "CheckFailed", "compare_arrays", "run_cases"]
-
-PRECISION_HINT = ("the result is in a lower precision than float64 (about 7 digits in float32): "
-                  "compute in float64, e.g. np.asarray(x, dtype=float)")
-
+__all__ = ["Case", "Mistake", "Verdict", "compare_arrays", "run_cases"]
 
 @dataclass(frozen=True)
 class Case:
@@ -35,9 +27,8 @@ class Case:
     kwargs: dict = field(default_factory=dict)
 
     def call(self, fn):
-        """``fn`` on copies of the arrays (a function writing into its input harms no one), NumPy's
-        overflow warnings off (the verdict shows the wrapped values); an exception it raises (other
-        than NotImplementedError) is returned as its result."""
+        """``fn`` on copies of the arrays (writing into its input harms no one), overflow warnings off
+        (the verdict shows the wrapped values); an exception (but NotImplementedError) is its result."""
         try:
             with np.errstate(all="ignore"):
                 return fn(*[_copy(a) for a in self.args], **{k: _copy(v) for k, v in self.kwargs.items()})
@@ -77,14 +68,6 @@ class Verdict:
                 f"  {self.detail}\n  hint:     {self.hint}")
 
 
-class CheckFailed(AssertionError):
-    """A failed check in a notebook: the message is the verdict, ``.verdict`` the :class:`Verdict`."""
-
-    def __init__(self, verdict):
-        super().__init__(str(verdict))
-        self.verdict = verdict
-
-
 def _copy(a):
     return a.copy() if isinstance(a, np.ndarray) else a
 
@@ -102,8 +85,8 @@ def compare_arrays(got, expected, rtol=1e-9, atol=0.0):
 
     Tuples are compared entry by entry. The default ``rtol = 1e-9`` is far above the rounding of a
     float64 reduction taken in another order (about ``n * 1e-16``) and far below any real mistake;
-    ``atol`` is scaled by the largest expected magnitude. A dtype other than the expected one is
-    named, since float32 and float64 agree to the digits shown and uint64 wraps below zero.
+    ``atol`` is scaled by the largest expected magnitude. Another dtype is named (float32 agrees with
+    float64 to the digits shown, and uint64 wraps around below zero).
     """
     if isinstance(expected, tuple):
         if not isinstance(got, tuple) or len(got) != len(expected):
@@ -130,31 +113,23 @@ def compare_arrays(got, expected, rtol=1e-9, atol=0.0):
             + (f"\n  dtype:    expected {dtypes[0]}, got {dtypes[1]}" if dtypes[0] != dtypes[1] else ""))
 
 
-def _agree(a, b, compare):
-    if isinstance(a, Exception) or isinstance(b, Exception):
-        return type(a) is type(b)
-    return not compare(a, b)
-
-
-def _low_precision(got):
-    parts = got if isinstance(got, tuple) else (got,)
-    return any(isinstance(p, np.ndarray) and p.dtype.kind == "f" and p.dtype.itemsize < 8 for p in parts)
-
-
-def _diagnose(cases, got, mistakes, compare, general_hint, failing):
-    """The hint of the first planted mistake whose results equal the student's on every case."""
+def _diagnose(cases, got, mistakes, agree, general_hint):
+    """The hint of the first planted mistake whose results equal the student's on every case (an
+    exception equals one of the same type)."""
+    def same(a, b):
+        return type(a) is type(b) if isinstance(a, Exception) or isinstance(b, Exception) else not agree(a, b)
     for mistake in mistakes:
-        if all(_agree(g, c.call(mistake.fn), compare) for c, g in zip(cases, got)):
+        if all(same(g, c.call(mistake.fn)) for c, g in zip(cases, got)):
             return mistake.hint
-    return PRECISION_HINT if _low_precision(got[failing]) else general_hint
+    return general_hint
 
 
-def _traced(case, fn):
-    """``case.call(fn)`` and the code objects of the Python functions it called (a profile hook)."""
+def _traced(fn):
+    """``fn()`` and the code objects of the Python functions it called (a profile hook sees them)."""
     called, previous = set(), sys.getprofile()
     sys.setprofile(lambda frame, event, arg: called.add(frame.f_code) if event == "call" else None)
     try:
-        return case.call(fn), called
+        return fn(), called
     finally:
         sys.setprofile(previous)
 
@@ -179,40 +154,31 @@ def run_cases(checker, student, reference, cases, mistakes=(), general_hint="", 
 
     Parameters
     ----------
-    checker : str
-        Name printed in the verdict.
+    checker, general_hint : str
+        The name in the verdict; the hint when no planted mistake explains a wrong result.
     student, reference : callable
-        Called as ``fn(*case.args, **case.kwargs)``.
-    cases : sequence of Case
+        Called as ``fn(*case.args, **case.kwargs)`` for each of ``cases`` (sequence of Case).
     mistakes : sequence of Mistake
-    general_hint : str
-        Printed when no planted mistake explains the difference.
-    compare : callable, optional
-        ``compare(got, expected) -> ""`` or a reason; default :func:`compare_arrays`.
-    show_inputs : callable, optional
-        ``case -> str`` describing the input; default: the arguments, shortened.
+        A mistake's hint is given when its results ``agree`` with the student's on every case.
+    compare, agree, show_inputs : callable, optional
+        ``(got, expected) -> ""`` or why they differ (default :func:`compare_arrays`; ``agree``
+        defaults to ``compare``); ``case -> str`` (default: the arguments, shortened).
     stop : bool
-        True (the notebooks): print a pass and raise :class:`CheckFailed` on a failure. False (the
-        tests): return the verdict without printing.
+        True (notebooks): print a pass, raise AssertionError with the verdict on a failure. False:
+        return only.
     replaces, uses : sequence of functions
         ``student`` must not call ``reference`` or any of ``replaces``, and must call each of ``uses``.
-    agree : callable, optional
-        Like ``compare``, to match the student's results with a planted mistake's; default ``compare``.
     """
     __tracebackhide__ = True  # IPython and pytest show the verdict, not this frame
     compare = compare or compare_arrays
     show_inputs = show_inputs or (lambda c: ", ".join(
         [_show(a) for a in c.args] + [f"{k}={v!r}" for k, v in c.kwargs.items()]))
-    runs = [_traced(case, student) for case in cases]
-    got, called = [r for r, _ in runs], set().union(*(c for _, c in runs))
+    got, called = _traced(lambda: [case.call(student) for case in cases])
     verdict = Verdict(checker, True, len(cases))
-    for k, (case, g) in enumerate(zip(cases, got)):
-        if isinstance(g, Exception):
-            detail = f"raised {type(g).__name__}: {g}"
-        else:
-            detail = compare(g, case.call(reference))
-        if detail:
-            hint = _diagnose(cases, got, mistakes, agree or compare, general_hint, k)
+    for case, g in zip(cases, got):
+        if detail := (f"raised {type(g).__name__}: {g}" if isinstance(g, Exception)
+                      else compare(g, case.call(reference))):
+            hint = _diagnose(cases, got, mistakes, agree or compare, general_hint)
             verdict = Verdict(checker, False, len(cases), case.name, show_inputs(case), detail, hint)
             break
     else:
@@ -220,7 +186,7 @@ def run_cases(checker, student, reference, cases, mistakes=(), general_hint="", 
         if detail:
             verdict = Verdict(checker, False, len(cases), "every case", "-", detail, hint)
     if stop and not verdict:
-        raise CheckFailed(verdict)
+        raise AssertionError(str(verdict))
     if stop:
         print(verdict)
     return verdict

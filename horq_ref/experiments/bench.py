@@ -1,19 +1,14 @@
 """Measured speed of the bit backend against a float32 im2col + BLAS convolution (docs/paper.md §6).
 
-Both run in one process on the same float32 layer: the baseline is ``im2col(x) @ W.T`` (BLAS), the
-contender ``horq_conv2d(..., backend="bits-fast")`` (the optimized kernels of :mod:`horq_ref.fast`) with a NumPy thread pool; with ``threads`` given, both
-run on that many threads (the BLAS library is set with
-:func:`horq_ref.experiments.blas.set_blas_threads`). Both are timed with :func:`time.perf_counter`,
-taking turns in each of ``repeats`` rounds (each timed call right after an untimed call of the same
-function), and every time is kept: the report gives the median and the interquartile range (IQR)
-of each side and the ratio of the medians, with the range the quartiles allow
-(``q1_float / q3_bits`` to ``q3_float / q1_bits``). When that range contains 1 (a busy machine:
-another process took the cores during some rounds), the rounds cannot say which side is faster and
-the ratio is withheld instead of printed as a number. The ratio
-``float time / bits time`` is printed next to the model's ``S_K``
-(:func:`horq_ref.cost.speedup`), which counts one XOR + popcount of a 64-bit word as one operation,
-like one float multiply-add, and data movement as free; NumPy pays a full pass over memory for each of XOR, popcount and sum, so the measured
-ratios are far below the model. Their decline with the order is the part to compare.
+Both run in one process on the same float32 layer: the baseline ``im2col(x) @ W.T`` (BLAS) and
+``horq_conv2d(..., backend="bits-fast")`` (:mod:`horq_ref.fast`), each on ``threads`` threads when given
+(:func:`horq_ref.experiments.blas.set_blas_threads`). They take turns in each of ``repeats`` rounds, each
+timed call right after an untimed one; the report gives each side's median and interquartile range (IQR)
+and the ratio of the medians with the range the quartiles allow, withheld when that range contains 1
+(a busy machine: the rounds cannot say which side is faster). Beside it the model's ``S_K``
+(:func:`horq_ref.cost.speedup`) counts one 64-bit XOR + popcount as one operation and data movement as
+free; NumPy pays a pass over memory for each of XOR, popcount and sum, so the measured ratios are far
+below the model. Their decline with the order is the part to compare.
 """
 
 from __future__ import annotations
@@ -169,17 +164,12 @@ def format_bench(result):
     whose quartile range contains 1 is withheld, and every "/first" column divides by the same row."""
     L, rows = result.layer, result.rows
     first = next((r for r in rows if r.reliable), None)
-    lines = [
-        f"layer: N={L['batch']} C={L['channels']} {L['size']}x{L['size']} float32, "
-        f"F={L['filters']} {L['kernel']}x{L['kernel']}, stride {L['stride']}, "
-        f"padding {L['padding']}",
-        f"threads: {result.threads} (bits pool); BLAS threads: {result.blas.get('threads')} "
-        f"({result.blas.get('name')}); median of {result.repeats} interleaved rounds, each call "
-        f"warmed up",
-        "",
-        f"{'order':>5} {'float ms':>9} {'IQR':>7} {'bits ms':>9} {'IQR':>7} {'ratio':>7} "
-        f"{'ratio range':>13} {'model S_K':>10} {'ratio/first':>12} {'S_K/first':>10} {'rel diff':>9}",
-    ]
+    lines = [f"layer: N={L['batch']} C={L['channels']} {L['size']}x{L['size']} float32, F={L['filters']} "
+             f"{L['kernel']}x{L['kernel']}, stride {L['stride']}, padding {L['padding']}",
+             f"threads: {result.threads} (bits pool); BLAS threads: {result.blas.get('threads')} "
+             f"({result.blas.get('name')}); median of {result.repeats} interleaved rounds, each call warmed up",
+             "", f"{'order':>5} {'float ms':>9} {'IQR':>7} {'bits ms':>9} {'IQR':>7} {'ratio':>7} {'ratio range':>13} "
+             f"{'model S_K':>10} {'ratio/first':>12} {'S_K/first':>10} {'rel diff':>9}"]
     for r in rows:
         ratio = f"{r.ratio:7.2f}" if r.reliable else "    n/a"
         rel = f"{r.ratio / first.ratio:12.2f}" if r.reliable else f"{'-':>12}"

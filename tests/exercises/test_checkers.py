@@ -15,7 +15,7 @@ import pytest
 
 import horq_ref
 from horq_ref import exercises
-from horq_ref.exercises import CheckFailed, backward, binarization, bound, popcount, residual, runner
+from horq_ref.exercises import backward, binarization, bound, popcount, residual
 from horq_ref.exercises.runner import Case, Mistake, compare_arrays, run_cases
 
 SOLUTIONS = Path(__file__).resolve().parents[2] / "notebooks" / "exercises" / "solutions"
@@ -84,11 +84,12 @@ def test_each_checker_has_two_negative_controls(name):
 @pytest.mark.parametrize("name, i", MISTAKES, ids=[f"{n}-{i}" for n, i in MISTAKES])
 def test_planted_mistake_stops_the_notebook_with_its_hint(name, i):
     checker, _, mistakes = CHECKERS[name]
-    with pytest.raises(CheckFailed) as info:
-        checker(mistakes[i].fn)
-    verdict = info.value.verdict
+    verdict = checker(mistakes[i].fn, stop=False)
     assert not verdict and verdict.hint == mistakes[i].hint, f"{name}: planted mistake {i}"
-    assert str(info.value) == str(verdict) and "FAILED" in str(verdict) and "expected" in verdict.detail
+    assert "FAILED" in str(verdict) and "expected" in verdict.detail
+    with pytest.raises(AssertionError) as info:  # in a notebook: the cell fails with the verdict
+        checker(mistakes[i].fn)
+    assert str(info.value) == str(verdict)
 
 
 def hint_of(checker, fn):
@@ -126,8 +127,8 @@ def test_float32_result_names_its_dtype():
     def residual32(x, order, axis=None):
         betas, H = S02["residual_quantize"](x, order, axis)
         return betas.astype(np.float32), H.astype(np.float32)
-    verdict = hint_of(exercises.check_residual_quantize, residual32)
-    assert verdict.hint == runner.PRECISION_HINT and "got float32" in verdict.detail
+    verdict = hint_of(exercises.check_residual_quantize, residual32)  # the values agree to 6 digits
+    assert "dtype:    expected float64, got float32" in verdict.detail
 
 
 def test_energy_over_the_whole_array_size_and_lost_keepdims_are_named():
