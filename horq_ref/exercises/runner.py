@@ -169,7 +169,6 @@ def run_cases(checker, student, reference, cases, mistakes=(), general_hint="", 
     replaces, uses : sequence of functions
         ``student`` must not call ``reference`` or any of ``replaces``, and must call each of ``uses``.
     """
-    __tracebackhide__ = True  # IPython and pytest show the verdict, not this frame
     compare = compare or compare_arrays
     show_inputs = show_inputs or (lambda c: ", ".join(
         [_show(a) for a in c.args] + [f"{k}={v!r}" for k, v in c.kwargs.items()]))

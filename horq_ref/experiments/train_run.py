@@ -47,7 +47,8 @@ def train_run(settings, *, out=None, checkpoint=None, log=print):
     model = build_model(s["arch"], s["method"], order=s["order"], seed=s["seed"], ste=s["ste"],
                         input_shape=ds.image_shape, num_classes=ds.num_classes,
                         scales=s.get("scales", "greedy"), **extra)
-    log(f"{ds!r}\n{model.describe()}")
+    log(f"{ds!r}\n{model.describe()}\n(backend float: the binary layers multiply their ±1 planes as float "
+        "matrices on BLAS; XOR + popcount gives the same dot products)")
     try:
         history = train(model, ds, epochs=s["epochs"], batch_size=s["batch_size"],
                         optimizer=s["optimizer"], lr=s["lr"], schedule=s["schedule"],
