@@ -106,7 +106,7 @@ def reference_fd_error(backward, x, order, tau=0.5, seed=0, *, fd_sign=None, bw_
 
 
 def _compare_fd(got, expected):
-    if isinstance(got, (int, float, np.floating)) and np.isfinite(got) and (got < FD_TOL) == (expected < FD_TOL):
+    if isinstance(got, (int, float)) and np.isfinite(got) and (got < FD_TOL) == (expected < FD_TOL):
         return ""
     return (f"expected an error {'below' if expected < FD_TOL else 'above'} {FD_TOL:g} (the backward given is "
             f"{'right' if expected < FD_TOL else 'wrong'}; the reference measures {expected:.1e}), got {got!r}")
@@ -135,6 +135,6 @@ def check_fd_error(student_fn, stop=True):
     wrong ones, like :func:`reference_fd_error`."""
     return run_cases("check_fd_error", student_fn, reference_fd_error, _fd_cases(np.random.default_rng(0)),
                      FD_MISTAKES, "compare backward(dXt, x, order, -1, smooth_sign(tau)) with the finite "
-                     "differences of L = sum(dXt * Xt) by rel_error", compare=_compare_fd,
-                     agree=lambda g, w: "" if isinstance(g, (int, float)) and np.isclose(g, w, rtol=1e-6) else "no",
+                     "differences of L = sum(dXt * Xt) by rel_error", compare=_compare_fd, agree=lambda g, w:
+                     "" if isinstance(g, (int, float)) and np.isclose(g, w, rtol=1e-6) else "differ",
                      show_inputs=lambda c: f"{c.name}, x of shape {np.shape(c.args[1])}", stop=stop)

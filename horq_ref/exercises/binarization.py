@@ -84,8 +84,7 @@ def binarize_cases(seed=0):
 
 
 def check_sign(student_sign, stop=True):
-    """Check ``student_sign(x) -> ±1 array`` against :func:`horq_ref.sign` (``stop``: see
-    :func:`~horq_ref.exercises.runner.run_cases`)."""
+    """Check ``student_sign(x) -> ±1 array`` against :func:`horq_ref.sign`."""
     return run_cases("check_sign", student_sign, sign, sign_cases(), SIGN_MISTAKES, SIGN_HINT,
                      stop=stop, replaces=(binary_sign,))
 

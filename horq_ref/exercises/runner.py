@@ -18,6 +18,9 @@ import numpy as np
 
 __all__ = ["Case", "Mistake", "Verdict", "compare_arrays", "run_cases"]
 
+PRECISION_HINT = ("the result is float32 or float16, about 7 digits or fewer where float64 keeps 16: "
+                  "compute in float64 (np.asarray(x, dtype=float))")
+
 @dataclass(frozen=True)
 class Case:
     """One call: ``fn(*args, **kwargs)``, described by ``name`` ("fixed: ...", "adversarial: ...")."""
@@ -31,7 +34,7 @@ class Case:
         (the verdict shows the wrapped values); an exception (but NotImplementedError) is its result."""
         try:
             with np.errstate(all="ignore"):
-                return fn(*[_copy(a) for a in self.args], **{k: _copy(v) for k, v in self.kwargs.items()})
+                return fn(*map(_copy, self.args), **{k: _copy(v) for k, v in self.kwargs.items()})
         except NotImplementedError:
             raise
         except Exception as exc:  # the function failed: that is its result on this case
@@ -113,15 +116,17 @@ def compare_arrays(got, expected, rtol=1e-9, atol=0.0):
             + (f"\n  dtype:    expected {dtypes[0]}, got {dtypes[1]}" if dtypes[0] != dtypes[1] else ""))
 
 
-def _diagnose(cases, got, mistakes, agree, general_hint):
+def _diagnose(cases, got, mistakes, agree, general_hint, failing):
     """The hint of the first planted mistake whose results equal the student's on every case (an
-    exception equals one of the same type)."""
+    exception equals one of the same type), else of a low precision of the ``failing`` result."""
     def same(a, b):
         return type(a) is type(b) if isinstance(a, Exception) or isinstance(b, Exception) else not agree(a, b)
     for mistake in mistakes:
         if all(same(g, c.call(mistake.fn)) for c, g in zip(cases, got)):
             return mistake.hint
-    return general_hint
+    low = [p for p in (failing if isinstance(failing, tuple) else (failing,))
+           if getattr(p, "dtype", None) in (np.float32, np.float16)]
+    return PRECISION_HINT if low else general_hint
 
 
 def _traced(fn):
@@ -177,7 +182,7 @@ def run_cases(checker, student, reference, cases, mistakes=(), general_hint="", 
     for case, g in zip(cases, got):
         if detail := (f"raised {type(g).__name__}: {g}" if isinstance(g, Exception)
                       else compare(g, case.call(reference))):
-            hint = _diagnose(cases, got, mistakes, agree or compare, general_hint)
+            hint = _diagnose(cases, got, mistakes, agree or compare, general_hint, g)
             verdict = Verdict(checker, False, len(cases), case.name, show_inputs(case), detail, hint)
             break
     else:

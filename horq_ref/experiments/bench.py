@@ -168,8 +168,8 @@ def format_bench(result):
              f"{L['kernel']}x{L['kernel']}, stride {L['stride']}, padding {L['padding']}",
              f"threads: {result.threads} (bits pool); BLAS threads: {result.blas.get('threads')} "
              f"({result.blas.get('name')}); median of {result.repeats} interleaved rounds, each call warmed up",
-             "", f"{'order':>5} {'float ms':>9} {'IQR':>7} {'bits ms':>9} {'IQR':>7} {'ratio':>7} {'ratio range':>13} "
-             f"{'model S_K':>10} {'ratio/first':>12} {'S_K/first':>10} {'rel diff':>9}"]
+             "", f"{'order':>5} {'float ms':>9} {'IQR':>7} {'bits ms':>9} {'IQR':>7} {'ratio':>7} "
+             f"{'ratio range':>13} {'model S_K':>10} {'ratio/first':>12} {'S_K/first':>10} {'rel diff':>9}"]
     for r in rows:
         ratio = f"{r.ratio:7.2f}" if r.reliable else "    n/a"
         rel = f"{r.ratio / first.ratio:12.2f}" if r.reliable else f"{'-':>12}"

@@ -36,10 +36,6 @@ def bound_inputs(law, n, groups, seed):
     return sample_law(law, (groups, n), np.random.default_rng(seed))  # (M, n)
 
 
-def _fmt(v):
-    return "      -" if v is None else f"{v:7.4f}"
-
-
 BOUND_COLUMNS = """\
 The energy left after K orders, ||R_K||^2 / ||X||^2, in groups of n entries of a law (mnist: one image each):
   measured(mean), measured(max): its mean over the groups, and its worst (largest) group
@@ -65,10 +61,10 @@ def bound_check(laws, n, orders, groups, seed, log=print):
         for r in rows:
             ok = r["measured_max"] <= r["refined_bound"] + BOUND_SLACK
             broken += not ok
+            closed = "-" if r["closed_form"] is None else format(r["closed_form"], ".4f")
             log(f"  {r['order']}  {r['measured_mean']:14.6f}  {r['measured_max']:13.6f}  "
-                f"{r['identity_mean']:8.6f}  {r['identity_max_abs_gap']:8.1e}  "
-                f"{_fmt(r['closed_form']):>11}  {r['refined_bound']:13.6f}  "
-                f"{r['worst_case_bound']:9.6f}{'' if ok else '  VIOLATED'}")
+                f"{r['identity_mean']:8.6f}  {r['identity_max_abs_gap']:8.1e}  {closed:>11}  "
+                f"{r['refined_bound']:13.6f}  {r['worst_case_bound']:9.6f}{'' if ok else '  VIOLATED'}")
     return reports, broken
 
 
