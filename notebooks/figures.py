@@ -18,7 +18,6 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Rectangle
 
-from horq_ref.experiments.plots import plot_ptq
 from horq_ref.experiments.style import figure_style, legend_outside, reference_line, seeds_title
 from horq_ref.theory import refined_bound, worst_case_bound
 
@@ -75,7 +74,7 @@ def plot_orders_of_image(img, reconstructions, title="input", errors=None):
                                for K, r in reconstructions.items()]
     lo = min(float(np.min(p)) for _, p in panels)
     hi = max(float(np.max(p)) for _, p in panels)
-    fig, axes = plt.subplots(1, len(panels), figsize=(max(7.0, 2.3 * len(panels) + 1.2), 2.8))
+    fig, axes = plt.subplots(1, len(panels), figsize=(max(7.0, 2.5 * len(panels) + 1.2), 3.3))
     for ax, (name, p) in zip(axes, panels):
         im = image_panel(ax, p, name, vmin=lo, vmax=hi, colorbar=False)
     fig.colorbar(im, ax=list(axes), shrink=0.8, label="pixel value")
@@ -330,30 +329,34 @@ def plot_rho_floor(rhos, n):
 # ---------------------------------------------------------------- bits and convolution
 
 @styled
-def plot_packed_words(set_bits, zeros, word_bits=64):
-    """The packed words as a grid, one row per word, one cell per bit (bit 0 on the left).
+def plot_packed_words(set_bits, zeros, word_bits=64, per_row=16):
+    """The packed words as a grid of bits, ``per_row`` bits a row (bit 0 on the left), so that a cell
+    is large enough to see on a projector.
 
     ``set_bits`` (n,) bool is true where entry j is packed as a set bit (-1); cells past n are tail bits;
     the exact zeros at indices ``zeros`` are circled (they pack as clear bits).
     """
     n = len(set_bits)
-    words = -(-n // word_bits)
-    grid = np.full((words, word_bits), 2)           # 2 = tail bit (no entry)
-    grid.ravel()[:n] = np.asarray(set_bits, dtype=int)
-    fig, ax = plt.subplots(figsize=(11.0, 1.0 + 0.9 * words))
+    grid = np.full(-(-n // word_bits) * word_bits, 2)      # 2 = tail bit (no entry)
+    grid[:n] = np.asarray(set_bits, dtype=int)
+    grid = grid.reshape(-1, per_row)                       # (rows, per_row)
+    rows = grid.shape[0]
+    fig, ax = plt.subplots(figsize=(11.0, 1.2 + 0.45 * rows))
     ax.imshow(grid, cmap=ListedColormap(["white", "black", "0.8"]), vmin=0, vmax=2, aspect="equal")
-    ax.set_xticks(np.arange(-0.5, word_bits, 1), minor=True)
-    ax.set_yticks(np.arange(-0.5, words, 1), minor=True)
+    ax.set_xticks(np.arange(-0.5, per_row, 1), minor=True)
+    ax.set_yticks(np.arange(-0.5, rows, 1), minor=True)
     ax.grid(False)
     ax.grid(which="minor", color="0.6", lw=0.5)
-    ax.set_xticks(list(range(0, word_bits, 8)) + [word_bits - 1])
-    ax.set_yticks(range(words), [f"word {k}" for k in range(words)])
-    ax.plot(np.asarray(zeros) % word_bits, np.asarray(zeros) // word_bits, "o", color="C3", ms=5,
-            mfc="none", label="exact zero (+1, clear)")
-    ax.set_xlabel(f"bit index b (entry j = {word_bits} * word + b)")
+    ax.set_xticks(range(per_row))
+    first = [r * per_row % word_bits for r in range(rows)]
+    ax.set_yticks(range(rows), [f"word {r * per_row // word_bits}, bits {b}-{b + per_row - 1}"
+                                for r, b in enumerate(first)])
+    ax.plot(np.asarray(zeros) % per_row, np.asarray(zeros) // per_row, "o", color="C3", ms=13, mew=2.5,
+            mfc="none", label="exact zero (+1: a clear bit)")
+    ax.set_xlabel(f"column c: bit (row's first bit + c) of the word, entry j = {word_bits} * word + bit")
     ax.set_title(f"pack_signs of {n} entries: black = set bit (-1), white = clear (+1), "
                  "grey = tail (always clear)", loc="left")
-    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.25), frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig
 
 
@@ -363,7 +366,7 @@ def plot_xor_strip(a, b, word_bits=64):
     the title states ``a . b = n - 2 popcount(a XOR b)``."""
     n, differ = len(a), int(np.sum(a != b))
     strip = np.stack([a < 0, b < 0, a != b]).astype(int)   # (3, n)
-    fig, ax = plt.subplots(figsize=(10.0, 2.0))
+    fig, ax = plt.subplots(figsize=(10.0, 3.0))
     ax.imshow(strip, cmap=ListedColormap(["white", "black"]), aspect="auto", interpolation="nearest")
     ax.grid(False)
     ax.set_yticks([0, 1, 2], ["a", "b", "a XOR b"])
@@ -470,7 +473,7 @@ def plot_error_by_order(err_binarized, err_original, err_weights):
 @styled
 def plot_xnor_k(panels):
     """Images ``{title: image}`` side by side, each with its colorbar: the first grey, the others viridis."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(2.9 * len(panels), 2.9))
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.0 * len(panels), 3.3))
     for j, (ax, (title, img)) in enumerate(zip(np.atleast_1d(axes), panels.items())):
         image_panel(ax, img, title, cmap="gray" if j == 0 else "viridis")
     return fig
@@ -563,7 +566,7 @@ def plot_jacobians(Js, titles):
 @styled
 def plot_gradcheck_errors(rows, fd_tol, wrong):
     """Relative errors against finite differences: ``rows`` of (name, error, "pass" | "control")."""
-    fig, ax = plt.subplots(figsize=(10.0, 0.28 * len(rows) + 1.5))
+    fig, ax = plt.subplots(figsize=(10.0, max(3.0, 0.28 * len(rows) + 1.5)))
     ypos = np.arange(len(rows))[::-1]
     ax.barh(ypos, [e for _, e, _ in rows], color=["C2" if k == "pass" else "C3" for _, _, k in rows])
     ax.set_yticks(ypos, [name for name, _, _ in rows])
@@ -616,24 +619,23 @@ def plot_weight_memory(ns, ratio_n, mult64, ratio_64):
 @styled
 def plot_measured_vs_model(orders, measured, model):
     """Measured float/bits time ratios ``{label: ratios}`` beside the model ``{label: S_K}`` (left, black)
-    and their decline with K (right), one value per order."""
+    and their decline with K (right), one value per order; one legend below both panels."""
     ks = np.asarray(orders)
-    fig, (a0, a1) = plt.subplots(1, 2, figsize=(12.0, 3.8))
+    fig, (a0, a1) = plt.subplots(1, 2, figsize=(12.0, 4.4))
     for j, (label, ratio) in enumerate(measured.items()):
         ratio = np.asarray(ratio, dtype=float)
-        a0.semilogy(ks, ratio, "o-", color=f"C{j}", label=f"measured, {label}")
-        a1.plot(ks, ratio / ratio[0], "o-", color=f"C{j}", label=label)
+        a0.semilogy(ks, ratio, "o-", color=f"C{j}", label=f"measured: {label}")
+        a1.plot(ks, ratio / ratio[0], "o-", color=f"C{j}")
     for style, (label, values) in zip(("k--", "k:", "k-."), model.items()):
         a0.semilogy(ks, values, style, label=label)
     a0.axhline(1, color="0.5", lw=1)
-    a1.plot(ks, 1 / ks, "k--", label="model: 1/K")
+    a1.plot(ks, 1 / ks, "k-.", label="model: 1/K (right)")
     a0.set_ylabel("float32 BLAS time / bits time")
     a1.set_ylabel("ratio / ratio at K = 1")
     for ax, title in ((a0, "measured ratio against the model"), (a1, "decline with the order")):
-        ax.set_xlabel("order K")
-        ax.set_xticks(ks)
-        ax.set_title(title)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
+        ax.set(xlabel="order K", xticks=ks, title=title)
+    (h0, l0), (h1, l1) = a0.get_legend_handles_labels(), a1.get_legend_handles_labels()
+    fig.legend(h0 + h1, l0 + l1, loc="outside lower center", ncol=2)
     return fig
 
 
@@ -725,16 +727,24 @@ def plot_ablation(acc_relu, acc_norelu, methods=("horq1", "horq2", "horq3", "flo
 
 @styled
 def plot_ptq_with_fc2(runs, ptq, orders, fc2_mean, res_mean):
-    """:func:`horq_ref.experiments.plots.plot_ptq` plus the curve with only fc2's input quantized
-    (``fc2_mean``) and that input's residual energy ``res_mean`` on a right axis, one value per order."""
-    fig = plot_ptq(runs, ptq)
-    ax = fig.axes[0]
-    ax.plot(orders, 100 * np.asarray(fc2_mean), "s--", color="C1", label="mlp, fc2's input only")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)  # below: the right axis is taken
-    ax2 = ax.twinx()
-    ax2.semilogy(orders, res_mean, "x:", color="0.4")
-    ax2.set_ylabel(r"$\|R_K\|^2/\|X\|^2$ of fc2's inputs (x)", color="0.4")
-    ax2.grid(False)
+    """Post-training quantization of a float-trained network, one value per order. Left: test accuracy
+    with the inputs of fc2 and fc3 at order K (``ptq`` rows), with fc2's input only (``fc2_mean``) and
+    with float inputs (a line, from ``runs``); right: the energy ``res_mean`` left in fc2's inputs."""
+    fig, (a0, a1) = plt.subplots(1, 2, figsize=(12.0, 4.0))
+    model = ptq[0]["model"]
+    pts = [p for p in ptq if p["model"] == model]
+    a0.plot([p["order"] for p in pts], [100 * p["test_accuracy"] for p in pts], "o-",
+            label="fc2's and fc3's inputs at order K")
+    a0.plot(orders, 100 * np.asarray(fc2_mean), "s--", label="fc2's input only")
+    for r in runs:
+        if r["model"] == model and r["method"] == "float":
+            reference_line(a0, 100 * r["test_accuracy"], "float inputs")
+    a0.set(xlabel="order K of the input expansion", ylabel="test accuracy (%)", xticks=list(orders),
+           title=f"{model} trained in float, inputs quantized after")
+    a0.legend(loc="lower right")
+    a1.plot(orders, res_mean, "x:", color="0.3", ms=10, mew=2)
+    a1.set(xlabel="order K of the input expansion", ylabel=r"$\|R_K\|^2/\|X\|^2$", ylim=(0, None),
+           xticks=list(orders), title="energy left in fc2's inputs (mean over the test images)")
     return fig
 
 

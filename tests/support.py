@@ -74,12 +74,15 @@ def text_sizes(fig):
 
 #: Narrowest figure, in screen pixels, that stays legible on a projector (the notebooks' PNGs alike).
 MIN_FIGURE_PX = 700
+#: Lowest figure, in screen pixels: below it a strip of cells or markers shrinks to specks on a projector.
+MIN_FIGURE_HEIGHT_PX = 300
 
 
 def assert_readable_figure(fig, n_axes):
     """Assert that ``fig`` is a Figure with ``n_axes`` axes (panels plus colorbars), at least
-    :data:`MIN_FIGURE_PX` wide, with text of at least 10 pt (legible on a projector), and that it lays
-    out without error; close it either way."""
+    :data:`MIN_FIGURE_PX` wide and :data:`MIN_FIGURE_HEIGHT_PX` high, with text of at least 10 pt
+    (legible on a projector), that it lays out without error and that no two axes share a place (a twin
+    y-axis: two scales on one panel); close it either way."""
     import matplotlib.figure
     import matplotlib.pyplot as plt
 
@@ -88,9 +91,13 @@ def assert_readable_figure(fig, n_axes):
         assert len(fig.axes) == n_axes, f"{len(fig.axes)} axes, expected {n_axes}"
         width = fig.get_figwidth() * fig.dpi
         assert width >= MIN_FIGURE_PX, f"{width:.0f} px wide, under {MIN_FIGURE_PX}"
+        height = fig.get_figheight() * fig.dpi
+        assert height >= MIN_FIGURE_HEIGHT_PX, f"{height:.0f} px high, under {MIN_FIGURE_HEIGHT_PX}"
         sizes = text_sizes(fig)
         assert sizes and min(sizes) >= 10, sizes
         fig.canvas.draw()
+        places = [tuple(np.round(ax.get_position().bounds, 3)) for ax in fig.axes]
+        assert len(places) == len(set(places)), "two axes on one place: a twin y-axis"
     finally:
         plt.close(fig)
 

@@ -1,10 +1,5 @@
-"""``horq-ref bench``: time the bit backend against float32 im2col + BLAS in this process.
-
-Prints, per order, the median times of both sides, their spread and ``float time / bits time`` next
-to the model's ``S_K`` (:mod:`horq_ref.experiments.bench`). Both sides run with the same thread count
-(``--threads``: the BLAS library's threads and the bit kernel's pool), and the ratio is withheld when
-the spread of the repeats makes it unreliable.
-"""
+"""``horq-ref bench``: time the bit backend against float32 im2col + BLAS in this process on the same
+``--threads`` (:mod:`horq_ref.experiments.bench`); every column of the report is defined under it."""
 
 from __future__ import annotations
 

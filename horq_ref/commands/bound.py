@@ -1,11 +1,9 @@
 """``horq-ref bound``: check the approximation-error guarantee empirically.
 
-For each input law, draws ``--groups`` groups of ``--n`` entries (or uses the embedded MNIST digits,
-one image of 784 pixels in [0, 1] per group), expands them to orders 1..K and prints per order the
-measured error ratio ``||R_K||^2 / ||X||^2`` (mean and worst group), the energy identity's prediction,
-the closed form where one exists (n -> inf), the refined bound and the worst-case bound
-``(1 - 1/n)^K``, both derived in ``docs/theory.md`` (docs/paper.md §3 on what the paper states).
-Exits non-zero if any group breaks a bound.
+For each input law, ``--groups`` groups of ``--n`` entries (``mnist``: one embedded digit per group) are
+expanded to orders 1..K, and a table per law compares the error ratios with the energy identity, the
+closed form and both bounds (:func:`horq_ref.experiments.tasks.bound_check`, its columns defined in the
+output). Exits non-zero if any group breaks a bound.
 """
 
 from __future__ import annotations

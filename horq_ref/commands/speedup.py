@@ -1,9 +1,5 @@
-"""``horq-ref speedup``: the model's analogue of the paper's Table 2 (docs/paper.md §6).
-
-Prints ``S_K = 64 c N_W / (K c N_W + 64 K)`` (:func:`horq_ref.cost.speedup`) for a grid of channels,
-kernel sizes and orders. The numbers come from the model, not from the paper, whose exact table is
-not reproduced here.
-"""
+"""``horq-ref speedup``: the model's analogue of the paper's Table 2 (docs/paper.md §6), ``S_K`` of
+:func:`horq_ref.cost.speedup` on a grid of channels, kernels and orders, every symbol and column defined."""
 
 from __future__ import annotations
 
@@ -11,8 +7,8 @@ from ..cost import speedup_table
 from ._types import positive_int
 
 NAME = "speedup"
-HELP = ("print the theoretical speedup S_K of order-K binary layers (model, cf. the paper's Table 2, "
-        "docs/paper.md §6)")
+HELP = ("print the modelled speedup S_K of order-K binary convolutions over float ones (the formula "
+        "behind the paper's Table 2, docs/paper.md §6)")
 
 
 def add_arguments(parser):
@@ -28,21 +24,29 @@ def add_arguments(parser):
                         help="also count the backward products, float against binary operands")
 
 
+HEADER = """Modelled speedup of an order-K binary convolution over a float one ({label}, docs/paper.md §6):
+S_K = {w} c N_W / (K c N_W + {w} K); c = input channels, N_W = kernel height x width, {w} = bits per word.
+One XOR + popcount of a word counts as one operation, like one float multiply-add, plus one float
+operation per output and order; K = 1 is XNOR-Net's speedup. These are the formula's values: not a
+measurement (horq-ref bench measures this code), and not the paper's Table 2, which is known here only
+from a description (docs/paper.md §6).
+"""
+BACKWARD_HEADER = """
+Backward products (F = c filters, M = 1024 rows, as N=4 16x16) of the float GEMMs dY W and dY^T X against
+the same products on the binary operands (cost.backward_cost). Each has one float operand (dY), so XOR +
+popcount does not apply: the binary form trades multiplications for additions. fwd S_K: the table above;
+float mul, float add: the float GEMMs' operations; bin add, scale mul: the additions and the scale
+multiplications of the binary form; mul ratio = float mul / scale mul; ops ratio = all float / all binary."""
+
+
 def run(args):
     """Run ``horq-ref speedup`` with parsed ``args``; return the exit status."""
     table = speedup_table(args.orders, args.channels, args.kernels, args.word_bits)
-    print(f"Theoretical speedup over a float convolution ({table.label}, docs/paper.md §6)")
-    print(f"S_K = {args.word_bits} c N_W / (K c N_W + {args.word_bits} K): one float operation per "
-          "output and order; K = 1 is XNOR-Net's S")
-    print("The paper's Table 2 values (docs/paper.md §6) are not reproduced here; every number below "
-          "is the model's.")
-    print()
+    print(HEADER.format(label=table.label, w=args.word_bits))
     print(table.format())
     if args.backward:
         from ..cost import format_backward_table
 
-        print("\nBackward products (F = c filters, M = 1024 rows, as N=4 16x16): float GEMMs against "
-              "binary operands (cost.backward_cost). Each has one float operand (dY), so XOR + "
-              "popcount does not apply: the binary form trades multiplications for additions.")
+        print(BACKWARD_HEADER)
         print(format_backward_table(args.orders, args.channels, args.kernels))
     return 0

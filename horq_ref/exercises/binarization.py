@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..quantize import binarize, sign
+from ..quantize import binarize, binary_sign, sign
 from .runner import Case, Mistake, run_cases
 
 __all__ = ["check_sign", "check_binarize", "sign_cases", "binarize_cases"]
@@ -83,17 +83,13 @@ def binarize_cases(seed=0):
     ]
 
 
-def check_sign(student_sign, verbose=True):
-    """Check ``student_sign(x) -> ±1 array`` against :func:`horq_ref.sign`; print the verdict."""
+def check_sign(student_sign, stop=True):
+    """Check ``student_sign(x) -> ±1 array`` against :func:`horq_ref.sign`."""
     return run_cases("check_sign", student_sign, sign, sign_cases(), SIGN_MISTAKES, SIGN_HINT,
-                     verbose=verbose)
+                     stop=stop, replaces=(binary_sign,))
 
 
-def _reference_binarize(x, axis=None):
-    return binarize(x, axis)
-
-
-def check_binarize(student_binarize, verbose=True):
+def check_binarize(student_binarize, stop=True):
     """Check ``student_binarize(x, axis) -> (beta, H)`` against :func:`horq_ref.binarize`."""
-    return run_cases("check_binarize", student_binarize, _reference_binarize, binarize_cases(),
-                     BINARIZE_MISTAKES, BINARIZE_HINT, verbose=verbose)
+    return run_cases("check_binarize", student_binarize, binarize, binarize_cases(), BINARIZE_MISTAKES,
+                     BINARIZE_HINT, stop=stop)

@@ -9,9 +9,11 @@ The student writes ``pack_signs(x)`` (rows along the last axis; entry ``j`` in b
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
-from ..bits import n_words, pack_mask, pack_signs, popcount_dot
+from ..bits import binary_gemm_reference, n_words, pack_mask, pack_signs, popcount_dot
 from ..conv import horq_conv2d
 from ..im2col import conv_output_shape, im2col
 from ..quantize import binarize, residual_quantize
@@ -58,7 +60,7 @@ def _pack_cases(rng):
     ]
 
 
-def check_pack_signs(student_fn, verbose=True):
+def check_pack_signs(student_fn, stop=True):
     """Check ``student_fn(x) -> uint64 words`` (rows along the last axis) against ``pack_signs``."""
     def exact(got, expected):
         got = np.asarray(got)
@@ -68,13 +70,21 @@ def check_pack_signs(student_fn, verbose=True):
             return f"expected words {expected.tolist()}, got {got.tolist()}"
         return ""
     return run_cases("check_pack_signs", student_fn, pack_signs, _pack_cases(np.random.default_rng(0)),
-                     PACK_MISTAKES, PACK_HINT, compare=exact, verbose=verbose)
+                     PACK_MISTAKES, PACK_HINT, compare=exact, stop=stop, replaces=(pack_mask,))
 
 
+UNSIGNED_HINT = ("unsigned arithmetic: np.bitwise_count returns uint8 and sums of unsigned counts stay "
+                 "unsigned, so n - 2 * count wraps around when the dot product is negative; use "
+                 "signed counts (sum them as int64)")
 DOT_MISTAKES = (
     Mistake(lambda a, b, n: n - 2 * np.bitwise_count(a ^ b).sum(axis=-1, dtype=np.uint8).astype(int),
             "popcount overflow: np.bitwise_count returns uint8 and a sum kept in uint8 wraps at 256; "
             "sum the counts in int64"),
+    Mistake(lambda a, b, n: n - 2 * np.bitwise_count(a ^ b).sum(axis=-1), UNSIGNED_HINT),
+    Mistake(lambda a, b, n: n - 2 * np.bitwise_count(a ^ b).sum(axis=-1, dtype=np.uint8), UNSIGNED_HINT),
+    Mistake(lambda a, b, n: 2 * np.bitwise_count(~(a ^ b)).sum(axis=-1, dtype=np.int64) - n,
+            "XNOR counts the clear tail bits of the last word as agreements: 2 popcount(a XNOR b) - n "
+            "holds only when n is a multiple of 64; count the differences, n - 2 popcount(a XOR b)"),
     Mistake(lambda a, b, n: np.bitwise_count(a ^ b).sum(axis=-1, dtype=np.int64),
             "popcount(a XOR b) counts the differing entries; the dot product is n - 2 * that count"),
     Mistake(lambda a, b, n: 64 * a.shape[-1] - 2 * np.bitwise_count(a ^ b).sum(axis=-1, dtype=np.int64),
@@ -97,10 +107,10 @@ def _dot_cases(rng):
     ]
 
 
-def check_popcount_dot(student_fn, verbose=True):
+def check_popcount_dot(student_fn, stop=True):
     """Check ``student_fn(a, b, n) -> int dot products`` of packed rows against ``popcount_dot``."""
     return run_cases("check_popcount_dot", student_fn, popcount_dot, _dot_cases(np.random.default_rng(0)),
-                     DOT_MISTAKES, DOT_HINT, verbose=verbose)
+                     DOT_MISTAKES, DOT_HINT, stop=stop, replaces=(binary_gemm_reference,))
 
 
 def _conv_variant(x, w, order, stride=1, padding=0, axis=-1, scaled=True):
@@ -116,14 +126,10 @@ def _conv_variant(x, w, order, stride=1, padding=0, axis=-1, scaled=True):
 
 
 CONV_MISTAKES = (
-    Mistake(lambda x, w, order, stride=1, padding=0: _conv_variant(x, w, order, stride, padding,
-                                                                    axis=(1, 2)),
-            "one scale per image: every patch (im2col row) is its own group, residual_quantize(..., "
-            "axis=-1)"),
-    Mistake(lambda x, w, order, stride=1, padding=0: _conv_variant(x, w, order, stride, padding,
-                                                                    scaled=False),
-            "the weight scale alpha_f = mean |W_f| is missing"),
-    Mistake(lambda x, w, order, stride=1, padding=0: _conv_variant(x, w, 1, stride, padding),
+    Mistake(partial(_conv_variant, axis=(1, 2)), "one scale per image: every patch (im2col row) is its "
+            "own group, residual_quantize(..., axis=-1)"),
+    Mistake(partial(_conv_variant, scaled=False), "the weight scale alpha_f = mean |W_f| is missing"),
+    Mistake(lambda x, w, order, **kw: _conv_variant(x, w, 1, **kw),
             "only the first plane is used: sum the K planes, each with its own beta_i"),
 )
 
@@ -143,11 +149,8 @@ def _conv_cases(rng):
     ]
 
 
-def _reference_conv(x, w, order, stride=1, padding=0):
-    return horq_conv2d(x, w, order, stride, padding, backend="float")
-
-
-def check_horq_conv2d(student_fn, verbose=True):
-    """Check ``student_fn(x, w, order, stride, padding)`` against ``horq_conv2d(backend="float")``."""
-    return run_cases("check_horq_conv2d", student_fn, _reference_conv, _conv_cases(np.random.default_rng(0)),
-                     CONV_MISTAKES, CONV_HINT, verbose=verbose)
+def check_horq_conv2d(student_fn, student_popcount_dot, stop=True):
+    """Check ``student_fn(x, w, order, stride, padding)`` against ``horq_conv2d(backend="float")``;
+    it must compute its dot products with ``student_popcount_dot`` (the bit path)."""
+    return run_cases("check_horq_conv2d", student_fn, horq_conv2d, _conv_cases(np.random.default_rng(0)),
+                     CONV_MISTAKES, CONV_HINT, stop=stop, uses=(student_popcount_dot,))

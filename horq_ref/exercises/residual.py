@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..quantize import expand, group_size, normalize_axis, sign
+from ..quantize import expand, group_size, normalize_axis, residual_quantize, sign
+from ..theory import identity_prediction
 from .runner import Case, Mistake, compare_arrays, run_cases
 
 __all__ = ["check_residual_quantize", "check_predicted_energy", "residual_cases", "energy_cases"]
@@ -26,7 +27,11 @@ def reference_residual(x, order, axis=None):
     return betas, H
 
 
-def _loop(x, order, axis, plane, scale, update=True):
+def _mean_abs(R, x, axis):
+    return np.mean(np.abs(R), axis=axis, keepdims=True)
+
+
+def _loop(x, order, axis, plane=lambda R, x: sign(R), scale=_mean_abs, update=True):
     """A residual loop with pluggable plane and scale rules, to plant mistakes."""
     R, betas, H = np.asarray(x, dtype=float), [], []
     for _ in range(order):
@@ -38,28 +43,22 @@ def _loop(x, order, axis, plane, scale, update=True):
     return np.stack(betas), np.stack(H)
 
 
-def _mean_abs(R, x, axis):
-    return np.mean(np.abs(R), axis=axis, keepdims=True)
-
-
-def _sign(R, x):
-    return sign(R)
-
-
 RESIDUAL_MISTAKES = (
-    Mistake(lambda x, order, axis=None: _loop(x, order, axis, _sign, lambda R, x, a: _mean_abs(x, x, a)),
+    Mistake(lambda x, order, axis=None: _loop(x, order, axis, scale=lambda R, x, a: _mean_abs(x, x, a)),
             "scales not recomputed on the residual: beta_i is mean |R_{i-1}|, not mean |X|"),
-    Mistake(lambda x, order, axis=None: _loop(x, order, axis, lambda R, x: sign(x), _mean_abs),
+    Mistake(lambda x, order, axis=None: _loop(x, order, axis, plane=lambda R, x: sign(x)),
             "planes not recomputed on the residual: H_i is sign(R_{i-1}), not sign(X)"),
-    Mistake(lambda x, order, axis=None: _loop(x, order, axis, _sign, _mean_abs, update=False),
+    Mistake(lambda x, order, axis=None: _loop(x, order, axis, update=False),
             "the residual is never updated: after each order, R <- R - beta_i H_i"),
     Mistake(lambda x, order, axis=None: _loop(
-        x, order, axis, _sign, lambda R, x, a: np.median(np.abs(R), axis=a, keepdims=True)),
+        x, order, axis, scale=lambda R, x, a: np.median(np.abs(R), axis=a, keepdims=True)),
             "median instead of mean: beta_i = mean |R_{i-1}| is the least-squares scale"),
-    Mistake(lambda x, order, axis=None: _loop(x, order, axis, lambda R, x: np.sign(R), _mean_abs),
+    Mistake(lambda x, order, axis=None: _loop(x, order, axis, plane=lambda R, x: np.sign(R)),
             "sign(0) = 0: np.sign gives 0 on exact zeros of a residual; use sign(0) = +1"),
-    Mistake(lambda x, order, axis=None: _loop(x, order, None, _sign, _mean_abs),
+    Mistake(lambda x, order, axis=None: _loop(x, order, None),
             "one scale for the whole array: reduce only over `axis`, one beta per group"),
+    Mistake(lambda x, order, axis=None: _loop(x, order, axis, scale=lambda R, x, a: np.mean(np.abs(R), axis=a)),
+            "beta_i lost the reduced axes: use keepdims=True so that beta_i * H_i broadcasts per group"),
 )
 
 
@@ -83,10 +82,10 @@ def residual_cases(seed=0):
     ]
 
 
-def check_residual_quantize(student_fn, verbose=True):
+def check_residual_quantize(student_fn, stop=True):
     """Check ``student_fn(x, order, axis) -> (betas, H)`` against :func:`horq_ref.residual_quantize`."""
     return run_cases("check_residual_quantize", student_fn, reference_residual, residual_cases(),
-                     RESIDUAL_MISTAKES, RESIDUAL_HINT, verbose=verbose)
+                     RESIDUAL_MISTAKES, RESIDUAL_HINT, stop=stop, replaces=(residual_quantize, expand))
 
 
 def reference_energy(x, betas, axis=None):
@@ -97,16 +96,14 @@ def reference_energy(x, betas, axis=None):
     return np.sum(x * x, axis=ax, keepdims=True) - n * np.sum(np.square(betas), axis=0)
 
 
-def _energy_cases(seed=0):
+def energy_cases(seed=0):
+    """The cases of :func:`residual_cases` as ``(x, betas)``, ``betas`` the reference's."""
     cases = []
     for case in residual_cases(seed):
         axis = case.kwargs.get("axis")
         betas, _ = reference_residual(*case.args, axis=axis)
         cases.append(Case(case.name, (case.args[0], betas), {"axis": axis}))
     return cases
-
-
-energy_cases = _energy_cases
 
 
 def _compare_energy(got, expected):
@@ -124,10 +121,17 @@ ENERGY_MISTAKES = (
     Mistake(lambda x, betas, axis=None: np.sum(np.square(x)) - group_size(
         np.shape(x), normalize_axis(axis, np.ndim(x))) * np.sum(np.square(betas), axis=0),
             "||X||^2 summed over the whole array: sum x^2 over the group's axes only (keepdims)"),
+    Mistake(lambda x, betas, axis=None: np.sum(np.square(x), axis=axis, keepdims=True) - np.size(x)
+            * np.sum(np.square(betas), axis=0),
+            "n = x.size counts every group: n is the number of entries of one group (x.size / groups)"),
+    Mistake(lambda x, betas, axis=None: np.sum(np.square(x), axis=axis) - group_size(
+        np.shape(x), normalize_axis(axis, np.ndim(x))) * np.sum(np.square(betas), axis=0),
+            "the result lost the reduced axes: sum with keepdims=True, one value per group (shape G)"),
 )
 
 
-def check_predicted_energy(student_fn, verbose=True):
+def check_predicted_energy(student_fn, stop=True):
     """Check ``student_fn(x, betas, axis) -> ||X||^2 - n sum beta_i^2`` per group (shape G)."""
     return run_cases("check_predicted_energy", student_fn, reference_energy, energy_cases(),
-                     ENERGY_MISTAKES, ENERGY_HINT, compare=_compare_energy, verbose=verbose)
+                     ENERGY_MISTAKES, ENERGY_HINT, compare=_compare_energy, stop=stop,
+                     replaces=(residual_quantize, expand, identity_prediction))

@@ -1,19 +1,14 @@
 """Measured speed of the bit backend against a float32 im2col + BLAS convolution (docs/paper.md §6).
 
-Both run in one process on the same float32 layer: the baseline is ``im2col(x) @ W.T`` (BLAS), the
-contender ``horq_conv2d(..., backend="bits-fast")`` (the optimized kernels of :mod:`horq_ref.fast`) with a NumPy thread pool; with ``threads`` given, both
-run on that many threads (the BLAS library is set with
-:func:`horq_ref.experiments.blas.set_blas_threads`). Both are timed with :func:`time.perf_counter`,
-taking turns in each of ``repeats`` rounds (each timed call right after an untimed call of the same
-function), and every time is kept: the report gives the median and the interquartile range (IQR)
-of each side and the ratio of the medians, with the range the quartiles allow
-(``q1_float / q3_bits`` to ``q3_float / q1_bits``). When that range is wider than
-:data:`UNRELIABLE_SPREAD` times the ratio (a busy machine: another process took the cores during some
-rounds), the ratio is reported as unreliable instead of as a number. The ratio
-``float time / bits time`` is printed next to the model's ``S_K``
-(:func:`horq_ref.cost.speedup`), which counts one XOR + popcount of a 64-bit word as one operation,
-like one float multiply-add, and data movement as free; NumPy pays a full pass over memory for each of XOR, popcount and sum, so the measured
-ratios are far below the model. Their decline with the order is the part to compare.
+Both run in one process on the same float32 layer: the baseline ``im2col(x) @ W.T`` (BLAS) and
+``horq_conv2d(..., backend="bits-fast")`` (:mod:`horq_ref.fast`), each on ``threads`` threads when given
+(:func:`horq_ref.experiments.blas.set_blas_threads`). They take turns in each of ``repeats`` rounds, each
+timed call right after an untimed one; the report gives each side's median and interquartile range (IQR)
+and the ratio of the medians with the range the quartiles allow, withheld when that range contains 1
+(a busy machine: the rounds cannot say which side is faster). Beside it the model's ``S_K``
+(:func:`horq_ref.cost.speedup`) counts one 64-bit XOR + popcount as one operation and data movement as
+free; NumPy pays a pass over memory for each of XOR, popcount and sum, so the measured ratios are far
+below the model. Their decline with the order is the part to compare.
 """
 
 from __future__ import annotations
@@ -30,9 +25,8 @@ from ..fast.gemm import default_threads
 from ..im2col import check_conv_args, cols_matmul, im2col
 
 __all__ = ["float_conv2d", "interleaved_times", "best_times", "timing_stats", "run_bench", "BenchResult",
-           "BenchRow", "format_bench", "UNRELIABLE_SPREAD", "MEMORY_SHARE"]
+           "BenchRow", "format_bench", "MEMORY_SHARE"]
 
-UNRELIABLE_SPREAD = 0.5  # (ratio_high - ratio_low) / ratio above this: the ratio is not reported
 MEMORY_SHARE = 4  # the im2col matrix of the layer may use at most 1/4 of the machine's memory
 
 
@@ -83,7 +77,7 @@ def timing_stats(float_times, bits_times):
     dict
         ``float_seconds``, ``bits_seconds`` (medians), ``float_iqr``, ``bits_iqr``, ``ratio``,
         ``ratio_low = q1_float / q3_bits``, ``ratio_high = q3_float / q1_bits`` and ``reliable``:
-        ``(ratio_high - ratio_low) / ratio <= UNRELIABLE_SPREAD``.
+        the range leaves out 1, so the rounds say which side is faster.
     """
     qf = np.percentile(float_times, [25, 50, 75])
     qb = np.percentile(bits_times, [25, 50, 75])
@@ -91,7 +85,7 @@ def timing_stats(float_times, bits_times):
     return {"float_seconds": float(qf[1]), "bits_seconds": float(qb[1]),
             "float_iqr": float(qf[2] - qf[0]), "bits_iqr": float(qb[2] - qb[0]),
             "ratio": float(ratio), "ratio_low": float(low), "ratio_high": float(high),
-            "reliable": bool((high - low) / ratio <= UNRELIABLE_SPREAD)}
+            "reliable": bool(not low <= 1.0 <= high)}
 
 
 @dataclass(frozen=True)
@@ -183,33 +177,32 @@ def _bench_order(x, w, K, stride, padding, repeats, threads):
 
 
 def format_bench(result):
-    """The printed report of :func:`run_bench`: one line per order, unreliable ratios withheld."""
-    L = result.layer
-    first = next((r for r in result.rows if r.reliable), None)
-    lines = [
-        f"layer: N={L['batch']} C={L['channels']} {L['size']}x{L['size']} float32, "
-        f"F={L['filters']} {L['kernel']}x{L['kernel']}, stride {L['stride']}, "
-        f"padding {L['padding']}",
-        f"threads: {result.threads} (bits pool); BLAS threads: {result.blas.get('threads')} "
-        f"({result.blas.get('name')}); median of {result.repeats} interleaved rounds, each call "
-        f"warmed up",
-        "",
-        f"{'order':>5} {'float ms':>9} {'IQR':>7} {'bits ms':>9} {'IQR':>7} {'ratio':>7} "
-        f"{'ratio range':>13} {'model S_K':>10} {'ratio/first':>12} {'S_K/first':>10} {'rel diff':>9}",
-    ]
-    for r in result.rows:
+    """The printed report of :func:`run_bench`: one line per order and a legend of the columns; a ratio
+    whose quartile range contains 1 is withheld, and every "/first" column divides by the same row."""
+    L, rows = result.layer, result.rows
+    first = next((r for r in rows if r.reliable), None)
+    lines = [f"layer: N={L['batch']} C={L['channels']} {L['size']}x{L['size']} float32, F={L['filters']} "
+             f"{L['kernel']}x{L['kernel']}, stride {L['stride']}, padding {L['padding']}",
+             f"threads: {result.threads} (bits pool); BLAS threads: {result.blas.get('threads')} "
+             f"({result.blas.get('name')}); median of {result.repeats} interleaved rounds, each call warmed up",
+             "", f"{'order':>5} {'float ms':>9} {'IQR':>7} {'bits ms':>9} {'IQR':>7} {'ratio':>7} "
+             f"{'ratio range':>13} {'model S_K':>10} {'ratio/first':>12} {'S_K/first':>10} {'rel diff':>9}"]
+    for r in rows:
         ratio = f"{r.ratio:7.2f}" if r.reliable else "    n/a"
-        rel = f"{r.ratio / first.ratio:12.2f}" if r.reliable and first else f"{'-':>12}"
+        rel = f"{r.ratio / first.ratio:12.2f}" if r.reliable else f"{'-':>12}"
+        s_rel = f"{r.model_speedup / first.model_speedup:10.2f}" if first else f"{'-':>10}"
         lines.append(f"{r.order:5d} {r.float_seconds * 1e3:9.2f} {r.float_iqr * 1e3:7.2f} "
                      f"{r.bits_seconds * 1e3:9.2f} {r.bits_iqr * 1e3:7.2f} {ratio} "
                      f"{r.ratio_low:6.2f}-{r.ratio_high:<6.2f} {r.model_speedup:10.2f} {rel} "
-                     f"{r.model_speedup / result.rows[0].model_speedup:10.2f} {r.rel_diff:9.1e}")
-    lines.append("")
-    lines.append("ratio = median float ms / median bits ms of the same rounds (> 1: bits faster); "
-                 "range from the quartiles; model S_K counts one 64-bit XOR + popcount as one op")
-    for r in result.rows:
-        if not r.reliable:
-            lines.append(f"order {r.order}: ratio unreliable: the repeats spread it over "
-                         f"{r.ratio_low:.2f}-{r.ratio_high:.2f} (a busy machine?); rerun with more "
-                         f"--repeats or fewer other processes")
+                     f"{s_rel} {r.rel_diff:9.1e}")
+    lines += ["", "float ms, bits ms: median times of the float32 im2col + BLAS convolution and of the bit "
+              "backend; IQR: their\ninterquartile ranges. ratio = float ms / bits ms (> 1: bits faster); "
+              "ratio range: q1 float / q3 bits to\nq3 float / q1 bits. model S_K: horq-ref speedup's formula "
+              "(one 64-bit XOR + popcount = one operation).\nrel diff: max |Y_bits - Y_float| / max |Y_float| "
+              "against the float backend of the layer (a correctness check)."]
+    lines += [f"ratio/first, S_K/first: both relative to order {first.order}, the first order with a ratio."
+              ] if first else []
+    lines += [f"order {r.order}: ratio withheld: its range {r.ratio_low:.2f}-{r.ratio_high:.2f} contains 1, "
+              f"so these rounds cannot tell\n  which side is faster (a busy machine?); rerun with more "
+              f"--repeats or fewer other processes" for r in rows if not r.reliable]
     return "\n".join(lines)

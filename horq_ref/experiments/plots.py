@@ -4,7 +4,8 @@ The bound check's figure (:func:`plot_bound_reports`) and the reproduction's fig
 curves, accuracy against order and the post-training quantization curve. Every function returns its
 figure and, given ``path``, writes it atomically with :func:`save_figure`. All of them draw in the
 shared style of :mod:`horq_ref.experiments.style` (readable on a projector: text >= 10 pt, colorbars and
-frames where needed, reference values as horizontal lines, legends beside the axes, seed counts in titles).
+frames where needed, reference values as horizontal lines, one legend outside the panels, seed counts
+in titles, the methods named as the text names them).
 """
 
 from __future__ import annotations
@@ -16,15 +17,8 @@ import numpy as np
 from ..io.atomic import atomic_output
 from .style import SAVE_DPI, figure_style, legend_outside, reference_line, seeds_title
 
-__all__ = [
-    "save_figure",
-    "plot_bound_reports",
-    "plot_histories",
-    "plot_training_curves",
-    "plot_accuracy_vs_order",
-    "plot_ptq",
-    "plot_ptq_scales",
-]
+__all__ = ["save_figure", "plot_bound_reports", "plot_histories", "plot_training_curves",
+           "plot_accuracy_vs_order", "plot_ptq", "plot_ptq_scales", "method_label"]
 
 
 def save_figure(fig, path, dpi=SAVE_DPI):
@@ -111,13 +105,20 @@ def _panels(n, rows_per_model=1, max_cols=2):
     return fig, blocks[:n]
 
 
-def _label(ax, xlabel, ylabel, title=None):
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    if ax.get_legend_handles_labels()[0]:
-        legend_outside(ax)
+def _shared_legend(fig):
+    """One legend below all the panels, each label once: outside the data, across the figure's width."""
+    entries = {}
+    for ax in fig.axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    fig.legend(entries.values(), entries.keys(), loc="outside lower center", ncol=min(3, len(entries)))
+    return fig
+
+
+def method_label(method):
+    """A method as the text names it (``horq1`` is XNOR-Net); an unknown one as it is."""
+    return {"horq1": "XNOR-Net (HORQ-1)", "horq2": "HORQ-2", "horq3": "HORQ-3",
+            "horq2-refit": "HORQ-2, refit scales"}.get(method, method)
 
 
 @_with_style
@@ -128,14 +129,15 @@ def plot_histories(histories):
         epochs = [r["epoch"] for r in h]
         axes[0, 0].plot(epochs, [100 * r["test_acc"] for r in h], "o-", label=label)
         axes[0, 1].plot(epochs, [r["train_loss"] for r in h], "o-", label=label)
-    _label(axes[0, 0], "epoch", "test accuracy (%)", seeds_title("test accuracy", 1))
-    _label(axes[0, 1], "epoch", "training loss", seeds_title("training loss", 1))
-    return fig
+    axes[0, 0].set(xlabel="epoch", ylabel="test accuracy (%)", title=seeds_title("test accuracy", 1))
+    axes[0, 1].set(xlabel="epoch", ylabel="training loss", title=seeds_title("training loss", 1))
+    return _shared_legend(fig)
 
 
 @_with_style
 def plot_training_curves(runs):
-    """Mean test accuracy (top) and training loss (bottom) per epoch, per model and method."""
+    """Mean test accuracy (top) and training loss (bottom, log scale) per epoch, per model and method;
+    dots at the last epoch are each seed's final accuracy (the spread over seeds)."""
     from matplotlib.ticker import MaxNLocator
 
     models = list(dict.fromkeys(r["model"] for r in runs))
@@ -144,45 +146,48 @@ def plot_training_curves(runs):
         mine = [r for r in runs if r["model"] == model]
         for r in mine:
             e = np.arange(1, len(r["curve_test_acc"]) + 1)
-            top.plot(e, 100 * np.asarray(r["curve_test_acc"]), "o-", label=r["method"])
-            bottom.plot(e, r["curve_train_loss"], "o-", label=r["method"])
+            name = method_label(r["method"])
+            line, = top.plot(e, 100 * np.asarray(r["curve_test_acc"]), "o-", ms=4, label=name)
+            top.plot([e[-1] + 0.3] * len(r["seeds"]), 100 * np.asarray(r["test_accuracy_per_seed"]), ".",
+                     color=line.get_color(), alpha=0.6)
+            bottom.semilogy(e, r["curve_train_loss"], "o-", ms=4, label=name)
         for ax in (top, bottom):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         seeds = min(len(r["seeds"]) for r in mine)
-        _label(top, "epoch", "test accuracy (%)", seeds_title(model, seeds))
-        _label(bottom, "epoch", "training loss")
-    return fig
+        top.set(xlabel="epoch", ylabel="test accuracy (%)",
+                title=seeds_title(model, seeds) + (", dots: each seed at the end" if seeds > 1 else ""))
+        bottom.set(xlabel="epoch", ylabel="training loss (log scale)")
+    return _shared_legend(fig)
 
 
 @_with_style
 def plot_accuracy_vs_order(runs):
     """Accuracy of the trained networks against the order K; the float network is a reference line.
 
-    Dots are the seeds; the line is their mean, with bars of one binomial standard error (what the
-    test split can resolve).
+    The line joins the means over the seeds, with bars of one binomial standard error (what the test
+    split can resolve); dots are the seeds, when there are several.
     """
     models = list(dict.fromkeys(r["model"] for r in runs))
     fig, blocks = _panels(len(models))
     for (ax,), model in zip(blocks, models):
         rows = sorted((r for r in runs if r["model"] == model), key=lambda r: r["order"])
         binary = [r for r in rows if r["order"] > 0 and "-" not in r["method"]]  # greedy scales
-        K = [r["order"] for r in binary]
+        K, seeds = [r["order"] for r in binary], min(len(r["seeds"]) for r in rows)
         ax.errorbar(K, [100 * r["test_accuracy"] for r in binary],
                     yerr=[100 * r["binomial_se"] for r in binary], fmt="o-", capsize=4,
-                    label="greedy: mean ± 1 binomial SE")
+                    label="HORQ, greedy scales: mean ± 1 binomial SE")
         for r in (r for r in rows if "-" in r["method"]):  # a scale variant: beside its order
             ax.errorbar([r["order"] + 0.12], [100 * r["test_accuracy"]], fmt="s", capsize=4,
-                        yerr=[100 * r["binomial_se"]], label=r["method"])
-        for r in binary:
+                        yerr=[100 * r["binomial_se"]], label=method_label(r["method"]))
+        for r in binary if seeds > 1 else []:
             ax.plot([r["order"]] * len(r["seeds"]), 100 * np.asarray(r["test_accuracy_per_seed"]),
-                    "k.", alpha=0.5)
+                    "k.", alpha=0.5, label="one seed")
         for r in rows[:1] if rows and rows[0]["order"] == 0 else []:
             reference_line(ax, 100 * r["test_accuracy"], "float network")
-        ax.set_xticks(K)
-        seeds = min(len(r["seeds"]) for r in rows)
-        _label(ax, "order K of the HORQ input expansion", "test accuracy (%)",
-               seeds_title(f"{model} (dots: seeds)", seeds))
-    return fig
+        ax.set_xticks(K, [f"{k}\n(XNOR-Net)" if k == 1 else str(k) for k in K])
+        ax.set(xlabel="order K of the HORQ input expansion", ylabel="test accuracy (%)",
+               title=f"{model}: " + ("1 seed" if seeds == 1 else f"mean of {seeds} seeds"))
+    return _shared_legend(fig)
 
 
 @_with_style
@@ -200,9 +205,9 @@ def plot_ptq(runs, ptq):
             reference_line(ax, 100 * base[0]["test_accuracy"], f"{model}, float inputs",
                            color=line.get_color())
     ax.set_xticks(sorted({p["order"] for p in ptq}))
-    _label(ax, "order K of the input expansion", "test accuracy (%)",
-           "Post-training quantization of float-trained models")
-    return fig
+    ax.set(xlabel="order K of the input expansion", ylabel="test accuracy (%)",
+           title="Post-training quantization of float-trained models")
+    return _shared_legend(fig)
 
 
 @_with_style
@@ -217,6 +222,6 @@ def plot_ptq_scales(ptq):
                 ax.plot([p["order"] for p in pts], [100 * p["test_accuracy"] for p in pts], style,
                         label=sc)
         ax.set_xticks(sorted({p["order"] for p in ptq}))
-        _label(ax, "order K of the input expansion", "test accuracy (%)",
-               f"{model}: PTQ by scales")
-    return fig
+        ax.set(xlabel="order K of the input expansion", ylabel="test accuracy (%)",
+               title=f"{model}: post-training quantization (PTQ) by scales")
+    return _shared_legend(fig)

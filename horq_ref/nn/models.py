@@ -141,8 +141,9 @@ class Model:
     def describe(self):
         """A short text: the configuration, then one line per layer."""
         c = self.config
+        how = {"float": "±1 planes as float matrices on BLAS"}.get(c["backend"], "XOR + popcount")
         head = (f"{c['arch']} {c['method']} (order {c['order']}, ste {c['ste']}, backend "
-                f"{c['backend']}), input {self.input_shape}, {self.num_params:,} parameters")
+                f"{c['backend']}: {how}), input {self.input_shape}, {self.num_params:,} parameters")
         return "\n".join([head] + ["  " + l.describe() for l in self.layers])
 
 
@@ -166,9 +167,7 @@ def _parse_method(method, order):
 
 def _widths(value, name, default):
     value = default if value is None else value
-    if isinstance(value, Integral):
-        value = (value, value) if name == "hidden" else (value,)
-    value = tuple(value)
+    value = ((value, value) if name == "hidden" else (value,)) if isinstance(value, Integral) else tuple(value)
     if not value:
         raise ValueError(f"{name} must be a positive int or a non-empty tuple of them, got {value!r}")
     return tuple(check_int(v, name, minimum=1) for v in value)

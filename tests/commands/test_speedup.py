@@ -19,7 +19,8 @@ def table_rows(out):
 def test_speedup_prints_the_model_table(capsys):
     assert main(["speedup"]) == 0
     out = capsys.readouterr().out
-    assert "model" in out and "not reproduced" in out
+    assert "model" in out and "not a\nmeasurement" in out and "known here only" in out
+    assert "c = input channels, N_W = kernel height x width" in out  # every symbol of the formula defined
     rows = table_rows(out)
     assert len(rows) == 3 * 4  # kernels 1, 3, 5 x channels 64..512
     for parts in rows:

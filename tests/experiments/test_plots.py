@@ -96,3 +96,53 @@ def test_bound_figure_draws_both_bounds_beside_the_axes(tmp_path):
     assert (tmp_path / "b.png").stat().st_size > 0
     assert min(text_sizes(fig)) >= 10
     assert_readable_figure(fig, 1)
+
+
+def test_methods_are_named_as_the_text_names_them():
+    assert [plots.method_label(m) for m in ("float", "horq1", "horq2", "horq3", "horq2-refit")] == [
+        "float", "XNOR-Net (HORQ-1)", "HORQ-2", "HORQ-3", "HORQ-2, refit scales"]
+
+
+@pytest.mark.parametrize("make", [lambda: plots.plot_training_curves(_RUNS),
+                                  lambda: plots.plot_accuracy_vs_order(_RUNS)])
+def test_one_legend_below_the_panels_names_xnor_net(make):
+    fig = make()
+    fig.canvas.draw()
+    assert not any(ax.get_legend() for ax in fig.axes) and len(fig.legends) == 1
+    legend = fig.legends[0].get_window_extent()
+    assert legend.y1 <= min(ax.get_window_extent().y0 for ax in fig.axes)  # outside the data
+    assert legend.width <= fig.bbox.width  # across the figure, not beside half of it
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "XNOR-Net (HORQ-1)" in labels or any("XNOR-Net" in t.get_text() for t in fig.findobj(
+        matplotlib.text.Text))
+    plt.close(fig)
+
+
+def test_seed_dots_and_titles_say_what_is_drawn():
+    fig = plots.plot_accuracy_vs_order(_RUNS)  # two seeds: dots, "mean of 2 seeds"
+    assert fig.axes[0].get_title() == "mlp: mean of 2 seeds"
+    assert "one seed" in [t.get_text() for t in fig.legends[0].get_texts()]
+    plt.close(fig)
+    one = [{**r, "seeds": r["seeds"][:1], "test_accuracy_per_seed": r["test_accuracy_per_seed"][:1]}
+           for r in _RUNS]
+    fig = plots.plot_accuracy_vs_order(one)
+    assert fig.axes[0].get_title() == "mlp: 1 seed" and "one seed" not in [
+        t.get_text() for t in fig.legends[0].get_texts()]
+    plt.close(fig)
+    fig = plots.plot_training_curves(_RUNS)  # the spread over seeds: one dot per seed at the end
+    dots = [line for line in fig.axes[0].get_lines() if line.get_linestyle() == "None"]
+    assert [len(d.get_xdata()) for d in dots] == [2, 2, 2]
+    plt.close(fig)
+
+
+def test_the_readability_check_rejects_a_twin_y_axis_and_a_strip():  # negative controls
+    fig, ax = plt.subplots(figsize=(8.0, 4.0))
+    ax.plot([1, 2], [1, 2])
+    ax.set_title("accuracy and residual energy", fontsize=12)
+    ax.twinx().semilogy([1, 2], [1, 10])
+    with pytest.raises(AssertionError, match="twin"):
+        assert_readable_figure(fig, 2)
+    fig, ax = plt.subplots(figsize=(11.0, 1.5))
+    ax.set_title("a strip of bits", fontsize=12)
+    with pytest.raises(AssertionError, match="px high"):
+        assert_readable_figure(fig, 1)
