@@ -23,9 +23,6 @@ LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 HTML = re.compile(r"""<(?:img|a)\b[^>]*?\b(?:src|href)\s*=\s*["']([^"']+)["']""", re.I)
 HEADING = re.compile(r"^ {0,3}#{1,6}\s+(.*?)\s*#*\s*$", re.M)
 EXTERNAL = re.compile(r"^[A-Za-z][\w+.-]*:")  # https:, mailto:, ...
-# The report written by `horq-ref reproduce` is being moved beside its figures (docs/results/); its
-# links are checked there, where they resolve.
-MOVING = {"docs/results.md"}
 
 
 def markdown_of(path):
@@ -65,7 +62,7 @@ def broken_links(markdown, where, root=ROOT):
 
 
 def documents():
-    return [f for f in tracked_text_files() if f.endswith((".md", ".ipynb")) and f not in MOVING]
+    return [f for f in tracked_text_files() if f.endswith((".md", ".ipynb"))]
 
 
 def test_every_relative_link_and_image_resolves():
