@@ -271,8 +271,5 @@ def binarize(x, axis=None):
     (array([1., 1.]), array([[ 1., -1.],
            [ 1.,  1.]]))
     """
-    X = as_float_array(x, "x")
-    axis = normalize_axis(axis, X.ndim)
-    if X.size == 0 or group_size(X.shape, axis) == 0:
-        raise ValueError(f"x must have at least one entry per group, got shape {X.shape}")
-    return mean_abs(X, axis).astype(X.dtype, copy=False), sign(X)
+    betas, H, _, _ = expand(x, 1, axis)  # (1,) + G, (1,) + x.shape
+    return betas[0], H[0]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from ..cost import speedup_table
+from ..experiments.tasks import backward_table_text, speedup_text
 from ._types import positive_int
 
 NAME = "speedup"
@@ -24,7 +25,7 @@ def add_arguments(parser):
                         help="also count the backward products, float against binary operands")
 
 
-HEADER = """Modelled speedup of an order-K binary convolution over a float one ({label}, docs/paper.md §6):
+HEADER = """Modelled speedup of an order-K binary convolution over a float one (model, docs/paper.md §6):
 S_K = {w} c N_W / (K c N_W + {w} K); c = input channels, N_W = kernel height x width, {w} = bits per word.
 One XOR + popcount of a word counts as one operation, like one float multiply-add, plus one float
 operation per output and order; K = 1 is XNOR-Net's speedup. These are the formula's values: not a
@@ -42,11 +43,9 @@ multiplications of the binary form; mul ratio = float mul / scale mul; ops ratio
 def run(args):
     """Run ``horq-ref speedup`` with parsed ``args``; return the exit status."""
     table = speedup_table(args.orders, args.channels, args.kernels, args.word_bits)
-    print(HEADER.format(label=table.label, w=args.word_bits))
-    print(table.format())
+    print(HEADER.format(w=args.word_bits))
+    print(speedup_text(table))
     if args.backward:
-        from ..cost import format_backward_table
-
         print(BACKWARD_HEADER)
-        print(format_backward_table(args.orders, args.channels, args.kernels))
+        print(backward_table_text(args.orders, args.channels, args.kernels))
     return 0

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ..checks import check_int
 from .forward import speedup
 
-__all__ = ["BackwardCost", "backward_cost", "lut_additions", "format_backward_table"]
+__all__ = ["BackwardCost", "backward_cost", "lut_additions"]
 
 
 @dataclass(frozen=True)
@@ -113,22 +113,3 @@ def lut_additions(rows, inner, n, group):
     (docs/theory.md §15). When g divides Q the total is ``(Q/g)(2^g P + P n) - 2 (Q/g) P - P n``."""
     G = -(-inner // group)
     return G * ((1 << group) - 2) * rows, (G - 1) * rows * n
-
-
-def format_backward_table(orders=(1, 2, 3, 4), channels=(64, 128, 256, 512), kernel_sizes=(1, 3, 5),
-                          rows=1024):
-    """Forward ``S_K`` beside the backward counts (F = c filters, ``rows`` = M), as plain text."""
-    lines = [f"{'kernel':>6} {'c':>4} {'K':>2} {'fwd S_K':>8} {'float mul':>10} {'float add':>10} "
-             f"{'bin add':>10} {'scale mul':>10} {'mul ratio':>9} {'ops ratio':>9}"]
-    for k in kernel_sizes:
-        for c in channels:
-            for K in orders:
-                b = backward_cost(c, k, k, rows, c, K)
-                lines.append(
-                    f"{f'{k}x{k}':>6} {c:4d} {K:2d} {speedup(c, k, k, K):8.2f} "
-                    f"{b.float_mults_input + b.float_mults_weight:10.3g} "
-                    f"{b.float_adds_input + b.float_adds_weight:10.3g} "
-                    f"{b.binary_adds_input + b.binary_adds_weight:10.3g} "
-                    f"{b.scale_mults_input + b.scale_mults_weight:10.3g} "
-                    f"{b.mults_ratio:9.0f} {b.float_ops / b.binary_ops:9.2f}")
-    return "\n".join(lines)

@@ -160,33 +160,13 @@ def layer_cost(channels, kh, kw, positions, filters, order, word_bits=64):
 
 @dataclass(frozen=True)
 class SpeedupTable:
-    """``S_K`` on a grid: ``values[s, c, k]`` for ``kernel_sizes[s]``, ``channels[c]``, ``orders[k]``.
-
-    ``label`` says where the numbers come from ("model": :func:`speedup`, not the paper's table).
-    """
+    """``S_K`` on a grid: ``values[s, c, k]`` for ``kernel_sizes[s]``, ``channels[c]``, ``orders[k]``
+    (the model :func:`speedup`, not the paper's table). Printed by ``horq-ref speedup``."""
 
     orders: tuple
     channels: tuple
     kernel_sizes: tuple
     values: np.ndarray
-    label: str = "model"
-
-    def rows(self):
-        """One dict per grid point: kh, kw, channels, order, speedup, source."""
-        return [dict(kh=kh, kw=kw, channels=c, order=K, speedup=float(self.values[s, i, j]),
-                     source=self.label)
-                for s, (kh, kw) in enumerate(self.kernel_sizes)
-                for i, c in enumerate(self.channels) for j, K in enumerate(self.orders)]
-
-    def format(self, digits=2):
-        """A plain-text table: one line per (kernel, channels), one column per order."""
-        head = f"{'kernel':>6} {'channels':>8} " + " ".join(f"{f'K={K}':>8}" for K in self.orders)
-        lines = [head]
-        for s, (kh, kw) in enumerate(self.kernel_sizes):
-            for i, c in enumerate(self.channels):
-                vals = " ".join(f"{v:8.{digits}f}" for v in self.values[s, i])
-                lines.append(f"{f'{kh}x{kw}':>6} {c:8d} {vals}")
-        return "\n".join(lines)
 
 
 def speedup_table(orders=(1, 2, 3, 4), channels=(64, 128, 256, 512), kernel_sizes=(1, 3, 5),

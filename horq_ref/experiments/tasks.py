@@ -15,12 +15,14 @@ import warnings
 
 import numpy as np
 
+from ..cost import backward_cost, speedup
 from ..quantize import residual_quantize
 from ..theory import (LAWS, closed_form_ratio, identity_prediction, refined_bound, relative_errors,
                       sample_law, worst_case_bound)
 
 __all__ = ["BOUND_LAWS", "BOUND_SLACK", "BOUND_COLUMNS", "SubnormalWarning", "bound_report",
-           "bound_inputs", "bound_check", "predict_packed", "export_summary"]
+           "bound_inputs", "bound_check", "predict_packed", "export_summary", "speedup_text",
+           "backward_table_text"]
 
 BOUND_LAWS = LAWS + ("mnist",)
 
@@ -157,3 +159,34 @@ def export_summary(rep):
             f"(ratio {rep['binarized_ratio']:.1f}x)\n"
             f"whole model: {kib(rep['model_float32_bytes'])} as float32 -> file "
             f"{kib(rep['file_bytes'])}  (ratio {rep['file_ratio']:.2f}x)")
+
+
+def speedup_text(table, digits=2):
+    """A :class:`horq_ref.cost.SpeedupTable` as plain text: one line per (kernel, channels), one
+    column per order."""
+    head = f"{'kernel':>6} {'channels':>8} " + " ".join(f"{f'K={K}':>8}" for K in table.orders)
+    lines = [head]
+    for s, (kh, kw) in enumerate(table.kernel_sizes):
+        for i, c in enumerate(table.channels):
+            vals = " ".join(f"{v:8.{digits}f}" for v in table.values[s, i])
+            lines.append(f"{f'{kh}x{kw}':>6} {c:8d} {vals}")
+    return "\n".join(lines)
+
+
+def backward_table_text(orders=(1, 2, 3, 4), channels=(64, 128, 256, 512), kernel_sizes=(1, 3, 5),
+                          rows=1024):
+    """Forward ``S_K`` beside the backward counts (F = c filters, ``rows`` = M), as plain text."""
+    lines = [f"{'kernel':>6} {'c':>4} {'K':>2} {'fwd S_K':>8} {'float mul':>10} {'float add':>10} "
+             f"{'bin add':>10} {'scale mul':>10} {'mul ratio':>9} {'ops ratio':>9}"]
+    for k in kernel_sizes:
+        for c in channels:
+            for K in orders:
+                b = backward_cost(c, k, k, rows, c, K)
+                lines.append(
+                    f"{f'{k}x{k}':>6} {c:4d} {K:2d} {speedup(c, k, k, K):8.2f} "
+                    f"{b.float_mults_input + b.float_mults_weight:10.3g} "
+                    f"{b.float_adds_input + b.float_adds_weight:10.3g} "
+                    f"{b.binary_adds_input + b.binary_adds_weight:10.3g} "
+                    f"{b.scale_mults_input + b.scale_mults_weight:10.3g} "
+                    f"{b.mults_ratio:9.0f} {b.float_ops / b.binary_ops:9.2f}")
+    return "\n".join(lines)

@@ -5,7 +5,8 @@ import warnings
 import numpy as np
 import pytest
 
-from horq_ref.experiments.tasks import SubnormalWarning, bound_report
+from horq_ref.cost import speedup, speedup_table
+from horq_ref.experiments.tasks import SubnormalWarning, bound_report, speedup_text
 from horq_ref.theory import closed_form_ratio, refined_bound, worst_case_bound
 
 
@@ -33,3 +34,10 @@ def test_bound_report_on_normal_inputs_does_not_warn(rng):
         warnings.simplefilter("error")
         rows = bound_report(rng.standard_normal((5, 16)) * 1e-300, 2)  # small but normal
     assert rows[0]["underflow_groups"] == 0
+
+
+def test_speedup_text_has_a_line_per_kernel_and_channel_count():
+    table = speedup_table(orders=(1, 2, 3), channels=(64, 512), kernel_sizes=(1, (3, 5)))
+    lines = speedup_text(table).splitlines()
+    assert len(lines) == 1 + 4 and lines[0].split()[-3:] == ["K=1", "K=2", "K=3"]
+    assert lines[-1].split() == ["3x5", "512"] + [f"{speedup(512, 3, 5, K):.2f}" for K in (1, 2, 3)]
