@@ -11,13 +11,11 @@ are paired. Every finished training run is kept in ``OUT/runs/`` as it completes
 started again with the same data and settings picks up where it stopped. ``jobs`` trains several
 runs at once in worker processes (:mod:`.workers`); the numbers are the same for every ``jobs``.
 
-How long: before training, a pilot of each network kind on a slice of the data predicts the
-seconds of every run (:mod:`.reproduce_run`, which gives the formula). From these the command prints
-the expected wall time before the runs start and hands the runs out longest first; its status lines
-(:class:`.workers.Progress`) give the runs done, the time elapsed and the time left (the pilot's
-prediction, corrected by the runs that have finished) at least every ``progress_every`` seconds, the
-pilots, the post-training sweeps and the last step (statistics, bound check, figures) included. The
-time left covers the training runs and their sweeps, not that last step (seconds to a minute).
+How long: a timed pilot of each network kind predicts the seconds of every run
+(:mod:`.reproduce_run`); the expected wall time is printed before the runs start, and status lines
+(:class:`.workers.Progress`: runs done, elapsed, time left) come at least every ``progress_every``
+seconds until the end. The time left covers the runs, not the last step (statistics, bound check,
+figures), whose status lines give the time elapsed.
 """
 
 from __future__ import annotations
@@ -108,7 +106,7 @@ def reproduce(out, *, preset="quick", data="mnist", data_dir=None, models=None, 
     plan = _plan(s, list(models or PRESETS[preset]))
     with Progress(log, every=progress_every) as progress:
         records = _run_all(ds, plan, out, progress, jobs, setup, preset)
-        progress.stage("all runs done; now the statistics, the bound check and the figures")
+        progress.note = "all runs done; now the statistics, the bound check and the figures"
         runs, ptq = summarize_runs(records, ds.name, ds.n_test), summarize_ptq(records, ds.name)
         speed, note = _speed()
         results = {"runs": runs, "ptq": ptq, "comparisons": compare_records(records),

@@ -178,10 +178,11 @@ class Progress:
     ``every`` seconds of ``clock`` (from a thread, while the ``with`` block runs).
 
     A job is a list of tasks (:meth:`tasks`), handed out in that order to ``jobs`` workers as
-    :func:`run_tasks` does, or a step without tasks (:meth:`stage`). A worker takes the next task as
-    soon as it has finished one, so the start of every task follows from the order in which they
-    finish. With ``seconds`` the expected seconds of each task (a timed pilot's, say) and ``r`` the
-    actual seconds of the finished tasks over their expected seconds (1 before any has finished),
+    :func:`run_tasks` does, then possibly a last step without tasks (``note``, shown instead of the
+    tasks that run). A worker takes the next task as soon as it has finished one, so the start of
+    every task follows from the order in which they finish. With ``seconds`` the expected seconds of
+    each task (a timed pilot's, say) and ``r`` the actual seconds of the finished tasks over their
+    expected seconds (1 before any has finished),
 
         time left = makespan(r * expected of the waiting tasks) on workers that are free after
                     max(0, r * expected - seconds spent so far) of the task each one holds.
@@ -215,12 +216,7 @@ class Progress:
             spent = sum(self.end[k] - self.start[k] for k in self.end)
             self.rate = spent / max(sum(self.expected[k] for k in self.end), 1e-9)
             if text is not None:
-                self._emit(f"{self._head(now)} {text}")
-
-    def stage(self, text):
-        """A step without tasks (writing the results, say): the status lines name it."""
-        with self._lock:
-            self.note = text
+                self._emit(text)
 
     def left(self, now=None):
         """Expected seconds until the last task has finished (None: not known yet)."""
@@ -232,31 +228,25 @@ class Progress:
         waiting = [self.rate * e for i, e in enumerate(self.expected) if i not in self.start]
         return makespan(waiting, self.jobs, busy)
 
-    def status(self):
-        """``[done/total what | elapsed, ~left] running ...`` (or the stage's text)."""
-        running = ", ".join(self.names[i] for i in self.start if i not in self.end)
-        return f"{self._head(self.clock())} {self.note or 'running ' + running}"
-
     def tick(self):
         """Log the status if ``every`` seconds have passed since the last status line."""
         with self._lock:
             if self.clock() - self.last >= self.every:
-                self._emit(self.status())
+                self._emit(self.note or "running " + ", ".join(
+                    self.names[i] for i in self.start if i not in self.end))
 
     def log(self, line):
         """Log a line of the job."""
         with self._lock:
             self._log(line)
 
-    def _head(self, now):
+    def _emit(self, text):
+        """Log ``[done/total what | elapsed, ~left] text``."""
+        now = self.last = self.clock()
         left = None if self.note else self.left(now)
         done, total = self.before + len(self.end), self.before + len(self.names)
         when = duration(now - self.t0) + ("" if left is None else f", ~{duration(left)} left")
-        return f"[{done:{len(str(total))}d}/{total} {self.what} | {when}]"
-
-    def _emit(self, line):
-        self.last = self.clock()
-        self._log(line)
+        self._log(f"[{done:{len(str(total))}d}/{total} {self.what} | {when}] {text}")
 
     def __enter__(self):
         def ticker():

@@ -43,8 +43,8 @@ def test_quick_and_full_together_are_refused(capsys):
 
 
 def test_the_pilot_scales_its_epoch_and_its_sweep_to_the_run(monkeypatch):
-    """One epoch on 3 batches and 50 test images, timed on a clock of the test's, scaled by the
-    module's formula: E * (t_train * N / N_p + t_test * n / n_p) + t_after * n / n_p."""
+    """One epoch on 3 batches and 100 test images, after a smaller untimed one, timed on a clock of
+    the test's and scaled by the module's formula: E * (t_train N / N_p + t_test n / n_p) + t_after n / n_p."""
     clock, seen = [0.0], []
 
     def fake_run(part, arch, method, seed, spec):
@@ -59,8 +59,8 @@ def test_the_pilot_scales_its_epoch_and_its_sweep_to_the_run(monkeypatch):
                  tuple("0123456789"))
     spec = dict(rp.PRESETS["quick"]["mlp"], epochs=7, ptq=dict(images=100, conv_alternating=2))
     seconds = reproduce_run.pilot_task(ds, ("mlp", "float", 0, spec), None)
-    assert seen == [(300, 50, 1, 25)]  # the alternating sweep's images cut as the test images
-    assert seconds == pytest.approx(7 * (2 * 600 / 300 + 1 * 200 / 50) + 2 * 200 / 50)
+    assert seen == [(10, 5, 1, 1), (300, 100, 1, 50)]  # alternating sweep cut as the test images
+    assert seconds == pytest.approx(7 * (2 * 600 / 300 + 1 * 200 / 100) + 2 * 200 / 100)
 
 
 RUNS = r"\[\s*(\d+)/(\d+) runs \| (\d+m)?\d+s"

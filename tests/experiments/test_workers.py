@@ -153,33 +153,40 @@ def test_makespan_hands_tasks_in_order_to_the_first_free_worker():
     assert [duration(s) for s in (0.4, 42, 185, 3720)] == ["0s", "42s", "3m05s", "1h02m"]
 
 
+def status(p, lines):
+    """The status line ``p`` logs now (``p`` made with ``every=0``: a status line at every tick)."""
+    p.tick()
+    return lines[-1]
+
+
 def test_time_left_starts_from_the_expected_seconds_and_follows_the_finished_tasks():
     clock, lines = FakeClock(), []
-    p = Progress(lines.append, clock=clock)
+    p = Progress(lines.append, every=0, clock=clock)
     p.tasks(["a", "b", "c"], [10, 20, 30], jobs=2, done=1)
     # a and b start at once; c waits for the first free worker (after 10 s): 10 + 30
     assert p.left() == 40
-    assert p.status() == "[1/4 runs | 0s, ~40s left] running a, b"
+    assert status(p, lines) == "[1/4 runs | 0s, ~40s left] running a, b"
     clock.t += 20
     p.finished(0, "a done")  # took 20 s where 10 were expected: every expectation doubles
     # b has spent 20 of its 2 * 20 s and c, started now, needs 2 * 30 s
     assert p.left() == 60
-    assert lines == ["[2/4 runs | 20s, ~1m00s left] a done"]
-    assert p.status() == "[2/4 runs | 20s, ~1m00s left] running b, c"
+    assert lines[-1] == "[2/4 runs | 20s, ~1m00s left] a done"
+    assert status(p, lines) == "[2/4 runs | 20s, ~1m00s left] running b, c"
     clock.t += 100  # overdue tasks count as ending now, not as negative time
     assert p.left() == 0
-    p.stage("writing")
-    assert p.status() == "[2/4 runs | 2m00s] writing"
+    p.note = "writing"
+    assert status(p, lines) == "[2/4 runs | 2m00s] writing"
 
 
 def test_without_expected_seconds_the_time_left_is_known_after_the_first_task():
     clock, lines = FakeClock(), []
-    p = Progress(lines.append, clock=clock)
+    p = Progress(lines.append, every=0, clock=clock)
     p.tasks(["x", "y", "z", "w"], jobs=1, what="pilots")
-    assert p.left() is None and p.status() == "[0/4 pilots | 0s] running x"
+    assert p.left() is None and status(p, lines) == "[0/4 pilots | 0s] running x"
     clock.t += 5
     p.finished(0)  # no text: no line
-    assert lines == [] and p.left() == 15 and p.status() == "[1/4 pilots | 5s, ~15s left] running y"
+    assert len(lines) == 1 and p.left() == 15
+    assert status(p, lines) == "[1/4 pilots | 5s, ~15s left] running y"
 
 
 def test_a_status_line_every_interval_and_no_more_often():
