@@ -142,8 +142,8 @@ def _run_all(ds, plan, out, progress, jobs, setup, preset):
     progress.tasks([f"{a} {m} seed {s}" for a, m, s, _ in todo], seconds, jobs=jobs,
                    done=len(keys) - len(todo))
     if todo:
-        progress.log(f"expected: about {duration(progress.left())} for {len(todo)} runs, {jobs} at a "
-                     f"time (from a timed pilot of each network kind), then the statistics and figures")
+        progress.say(f"expected: the {len(todo)} runs take about {duration(progress.left())}, {jobs} "
+                     f"at a time (from a timed pilot of each network kind); then statistics, figures")
     with closing(run_tasks(train_task, todo, context=ds, setup=setup, jobs=jobs,
                            log=progress.log)) as runs:
         for i, rec in runs:

@@ -240,6 +240,11 @@ class Progress:
         with self._lock:
             self._log(line)
 
+    def say(self, text):
+        """Log ``text`` after the status."""
+        with self._lock:
+            self._emit(text)
+
     def _emit(self, text):
         """Log ``[done/total what | elapsed, ~left] text``."""
         now = self.last = self.clock()

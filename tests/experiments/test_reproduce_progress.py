@@ -44,7 +44,8 @@ def test_quick_and_full_together_are_refused(capsys):
 
 def test_the_pilot_scales_its_epoch_and_its_sweep_to_the_run(monkeypatch):
     """One epoch on 3 batches and 100 test images, after a smaller untimed one, timed on a clock of
-    the test's and scaled by the module's formula: E * (t_train N / N_p + t_test n / n_p) + t_after n / n_p."""
+    the test's and scaled by the module's formula:
+    E * (t_train * N / N_p + t_test * n / n_p) + t_after * n / n_p."""
     clock, seen = [0.0], []
 
     def fake_run(part, arch, method, seed, spec):
@@ -80,7 +81,8 @@ def test_status_lines_while_anything_runs(jobs, models, tmp_path):
     assert lines[0].endswith(f"-> {tmp_path}; --full: the paper-scale preset")
     finished = [i for i, line in enumerate(lines) if re.match(RUNS + r", ~\S+ left\] (mlp|cnn) ", line)]
     assert len(finished) == n
-    expected = [i for i, line in enumerate(lines) if line.startswith("expected: about ")]
+    expected = [i for i, line in enumerate(lines)
+                if re.match(RUNS + r", ~\S+ left\] expected: the \d+ runs take about ", line)]
     assert len(expected) == 1 and expected[0] < finished[0]
     training = [i for i, line in enumerate(lines) if re.match(RUNS + r", ~\S+ left\] running ", line)]
     assert training and training[0] < finished[-1]
