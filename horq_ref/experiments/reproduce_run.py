@@ -7,13 +7,15 @@ a float network, evaluates it with every non-first layer's input quantized after
 The pilot (:func:`pilot_task`) runs the same code on a slice of the data: one epoch of
 ``PILOT["batches"]`` training batches, ``PILOT["test"]`` test images, and the post-training sweep on
 those test images with the alternating variant's images cut in the same proportion. Taking training
-time as proportional to the training images, and the test passes and the sweep to the test images,
-a run of ``E`` epochs on ``N`` training and ``n`` test images is expected to take
+time as proportional to the training images, and the test passes and the sweep to the test images
+(beyond ``t_0``, what a run on 10 training and 5 test images spends after its epoch: building the
+model, the calls that do not grow with the images), a run of ``E`` epochs on ``N`` training and
+``n`` test images is expected to take
 
-    seconds = E * (t_train * N / N_p + t_test * n / n_p) + t_after * n / n_p
+    seconds = E * (t_train * N / N_p + t_test * n / n_p) + t_0 + (t_after - t_0) * n / n_p
 
 with ``t_train``, ``t_test`` the pilot epoch's training and test-pass seconds on ``N_p`` and ``n_p``
-images and ``t_after`` its final test pass and sweep. ``reproduce`` runs the pilots in worker
+images and ``t_after`` what the pilot spends after its epoch. ``reproduce`` runs the pilots in worker
 processes, as many at once as the runs, so they share the cores as the runs will.
 """
 
@@ -38,20 +40,25 @@ def train_task(ds, task, log):
 
 def pilot_task(ds, task, log):
     """The expected seconds of the run ``task`` = ``(arch, method, seed, spec)`` on ``ds``, from a
-    pilot on a slice of ``ds`` (the formula is in the module's docstring), after a smaller one that
-    makes the first calls (imports, first allocations) outside the timing."""
+    pilot on a slice of ``ds`` (the formula is in the module's docstring); a first run on 10 images,
+    untimed, makes the first calls (imports, first allocations)."""
     arch, method, seed, spec = task
     N, n = min(ds.n_train, PILOT["batches"] * spec["batch_size"]), min(ds.n_test, PILOT["test"])
-    small = dict(spec, epochs=1, ptq=dict(spec["ptq"], images=1))
-    one_run(_head(ds, 10, 5), arch, method, seed, small)
-    pilot = dict(spec, epochs=1, ptq=dict(spec["ptq"], images=max(1, spec["ptq"]["images"] * n
-                                                                  // ds.n_test)))
-    t0 = time.perf_counter()
-    epoch = one_run(_head(ds, N, n), arch, method, seed, pilot)["history"][0]
-    after = time.perf_counter() - t0 - epoch["seconds"]
+    tiny = (_head(ds, 10, 5), arch, method, seed, dict(spec, ptq=dict(spec["ptq"], images=1)))
+    _timed(*tiny)  # untimed: the first calls
+    t_0 = _timed(*tiny)[1]
+    sweep = dict(spec["ptq"], images=max(1, spec["ptq"]["images"] * n // ds.n_test))
+    epoch, t_after = _timed(_head(ds, N, n), arch, method, seed, dict(spec, ptq=sweep))
     t_test = epoch["seconds"] - epoch["train_seconds"]
     return (spec["epochs"] * (epoch["train_seconds"] * ds.n_train / N + t_test * ds.n_test / n)
-            + after * ds.n_test / n)
+            + t_0 + (t_after - t_0) * ds.n_test / n)
+
+
+def _timed(ds, arch, method, seed, spec):
+    """``(epoch, seconds after it)``: the history row and the rest of one epoch's run."""
+    t0 = time.perf_counter()
+    epoch = one_run(ds, arch, method, seed, dict(spec, epochs=1))["history"][0]
+    return epoch, time.perf_counter() - t0 - epoch["seconds"]
 
 
 def _head(ds, N, n):

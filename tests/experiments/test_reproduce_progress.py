@@ -43,14 +43,15 @@ def test_quick_and_full_together_are_refused(capsys):
 
 
 def test_the_pilot_scales_its_epoch_and_its_sweep_to_the_run(monkeypatch):
-    """One epoch on 3 batches and 100 test images, after a smaller untimed one, timed on a clock of
-    the test's and scaled by the module's formula:
-    E * (t_train * N / N_p + t_test * n / n_p) + t_after * n / n_p."""
+    """A run on 10 training and 5 test images twice (the first untimed), then one epoch on 3
+    batches and 100 test images, timed on a clock of the test's and scaled by the module's formula:
+    E * (t_train * N / N_p + t_test * n / n_p) + t_0 + (t_after - t_0) * n / n_p."""
     clock, seen = [0.0], []
 
     def fake_run(part, arch, method, seed, spec):
         seen.append((part.n_train, part.n_test, spec["epochs"], spec["ptq"]["images"]))
-        clock[0] += 5.0  # 3 s for the epoch (2 training, 1 testing), 2 s for what follows
+        # the epoch: 2 s training, 1 s testing; after it 1 s, and 0.03 s per test image
+        clock[0] += 3.0 + 1.0 + 0.03 * part.n_test
         return {"history": [{"seconds": 3.0, "train_seconds": 2.0}]}
 
     monkeypatch.setattr(reproduce_run, "one_run", fake_run)
@@ -60,8 +61,11 @@ def test_the_pilot_scales_its_epoch_and_its_sweep_to_the_run(monkeypatch):
                  tuple("0123456789"))
     spec = dict(rp.PRESETS["quick"]["mlp"], epochs=7, ptq=dict(images=100, conv_alternating=2))
     seconds = reproduce_run.pilot_task(ds, ("mlp", "float", 0, spec), None)
-    assert seen == [(10, 5, 1, 1), (300, 100, 1, 50)]  # alternating sweep cut as the test images
-    assert seconds == pytest.approx(7 * (2 * 600 / 300 + 1 * 200 / 100) + 2 * 200 / 100)
+    # the alternating sweep's images are cut as the test images
+    assert seen == [(10, 5, 1, 1), (10, 5, 1, 1), (300, 100, 1, 50)]
+    t_0, t_after = 1.0 + 0.03 * 5, 1.0 + 0.03 * 100
+    assert seconds == pytest.approx(7 * (2 * 600 / 300 + 1 * 200 / 100) + t_0
+                                    + (t_after - t_0) * 200 / 100)
 
 
 RUNS = r"\[\s*(\d+)/(\d+) runs \| (\d+m)?\d+s"
