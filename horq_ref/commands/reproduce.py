@@ -1,15 +1,18 @@
 """``horq-ref reproduce``: the project's main experiment, written to ``DIR/results.{json,md}`` + figures.
 
 The experiment itself is :func:`horq_ref.experiments.reproduce.reproduce`; this module parses the
-flags and prints the summary. ``--jobs N`` trains N runs at once, each in its own process (default:
-the usable cores divided by ``--threads``); the numbers do not depend on it. ``--quick`` took about
-one minute on two free cores and a little over two beside two busy processes (docs/performance.md);
-an interrupted run started again with the same ``--out`` resumes from ``DIR/runs/``.
+flags and prints the summary. Without a preset flag (or with ``--quick``) it runs the quick preset
+into ``results/quick``: about one minute on two free cores and a little over two beside two busy
+processes (docs/performance.md). ``--full`` runs the paper-scale preset into ``results/full`` and
+says how long it expects to take before it starts. ``--jobs N`` trains N runs at once, each in its
+own process (default: the usable cores divided by ``--threads``); the numbers do not depend on it.
+An interrupted run started again with the same ``--out`` resumes from ``DIR/runs/``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 
 from ..data.datasets import DATASET_NAMES
 from ..experiments.reproduce import MODELS, reproduce, summary
@@ -22,11 +25,16 @@ THREADS = True
 
 def add_arguments(parser):
     """Register the options of ``horq-ref reproduce`` on ``parser``."""
-    parser.add_argument("--quick", action="store_true",
-                        help="the short preset (MLP 3 seeds x 5 epochs, CNN 1 seed x 3 epochs): about a "
-                             "minute on two free cores")
-    parser.add_argument("--out", metavar="DIR", default="results",
-                        help="folder for results.json, results.md and the figures (default results)")
+    preset = parser.add_mutually_exclusive_group()
+    preset.add_argument("--quick", action="store_true",
+                        help="the quick preset, the default (MLP 3 seeds x 5 epochs, CNN 1 seed x 3 "
+                             "epochs): about a minute on two free cores")
+    preset.add_argument("--full", action="store_true",
+                        help="the paper-scale preset (also the deeper mlp3 and cnn3, more seeds and "
+                             "epochs): tens of minutes; prints its expected wall time first")
+    parser.add_argument("--out", metavar="DIR",
+                        help="folder for results.json, results.md and the figures (default "
+                             "results/quick or results/full)")
     parser.add_argument("--data", choices=DATASET_NAMES, default="mnist",
                         help="data set (default mnist)")
     parser.add_argument("--data-dir", metavar="DIR",
@@ -55,13 +63,13 @@ def run(args):
     from ..experiments.workers import default_jobs
     from ..io.paths import check_output_dir
 
-    check_output_dir(args.out, "--out")
-    results = reproduce(args.out, quick=args.quick, data=args.data, data_dir=args.data_dir,
+    preset = "full" if args.full else "quick"
+    out = check_output_dir(args.out or os.path.join("results", preset), "--out")
+    results = reproduce(out, preset=preset, data=args.data, data_dir=args.data_dir,
                         models=args.models, seeds=args.seeds, epochs=args.epochs,
                         limit_train=args.limit_train, limit_test=args.limit_test,
-                        hidden=args.hidden, channels=args.channels,
-                        bound_groups=args.bound_groups, threads=args.threads,
-                        jobs=args.jobs or default_jobs(args.threads),
+                        hidden=args.hidden, channels=args.channels, bound_groups=args.bound_groups,
+                        threads=args.threads, jobs=args.jobs or default_jobs(args.threads),
                         log=lambda s: print(s, flush=True))
-    print(summary(results, args.out))
+    print(summary(results, out))
     return 0

@@ -2,13 +2,20 @@
 
 Trains the MLP and the CNN in full precision and with HORQ of orders 1 (XNOR-Net), 2 and 3 over
 several seeds on the embedded MNIST subset (or a full data set with ``data_dir``), evaluates every
-float-trained network with its inputs quantized after training (orders 1..4, weights in float),
+float-trained network with its inputs quantized after training (orders 1..6, weights in float),
 measures the error guarantee on a few input laws and adds the speed model. Presets (chosen here, the
-paper gives no schedule): ``quick`` and ``full``. Within a seed, initialization and shuffling are the
-same for every method, so per-seed differences between methods are paired. Every finished training
-run is kept in ``OUT/runs/`` as it completes; an interrupted run started again with the same data and
-settings picks up where it stopped. ``jobs`` trains several runs at once in worker processes
-(:mod:`.workers`), longest first; the numbers are the same for every ``jobs``.
+paper gives no schedule): ``quick`` (the default) and ``full`` (the paper-scale one: more seeds and
+epochs, the deeper ``mlp3`` and ``cnn3``, HORQ-2 CNNs with refit scales). Within a seed,
+initialization and shuffling are the same for every method, so per-seed differences between methods
+are paired. Every finished training run is kept in ``OUT/runs/`` as it completes; an interrupted run
+started again with the same data and settings picks up where it stopped. ``jobs`` trains several
+runs at once in worker processes (:mod:`.workers`); the numbers are the same for every ``jobs``.
+
+How long: a timed pilot of each network kind predicts the seconds of every run
+(:mod:`.reproduce_run`); the expected wall time is printed before the runs start, and status lines
+(:class:`.workers.Progress`: runs done, elapsed, time left) come at least every ``progress_every``
+seconds until the end. The time left covers the runs, not the last step (statistics, bound check,
+figures), whose status lines give the time elapsed.
 """
 
 from __future__ import annotations
@@ -20,16 +27,17 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ..checks import check_int
+from ..checks import check_choice, check_int
 from ..nn.models import ARCHS, METHODS as MODEL_METHODS
 from .records import PTQ_SCALES, data_note as _data_note, saved_run as _saved_run
+from .reproduce_run import PTQ_ORDERS, pilot_task, train_task
+from .workers import Progress, duration, run_tasks
 
 __all__ = ["summary", "METHODS", "MODELS", "PTQ_ORDERS", "PTQ_SCALES", "BOUND_LAWS", "BOUND_N",
            "PRESETS", "FIGURES", "reproduce"]
 
 METHODS = MODEL_METHODS + ("horq2-refit",)  # horq2 trained with least-squares scales
 MODELS = ARCHS
-PTQ_ORDERS = (1, 2, 3, 4, 5, 6)
 BOUND_LAWS = ("normal", "uniform", "relu-normal")
 BOUND_N = 576  # group size of the bound check: 64 channels x 3x3, also `horq-ref bound`'s default
 _COMMON = dict(batch_size=100, optimizer="adam", lr=2e-3, schedule="cosine")
@@ -46,17 +54,17 @@ PTQ_LIMITS = {"quick": dict(images=200, conv_alternating=2),
 FIGURES = ("training_curves.png", "accuracy_vs_order.png", "ptq.png", "ptq_scales.png", "bound.png")
 
 
-def reproduce(out, *, quick=False, data="mnist", data_dir=None, models=None, seeds=None,
+def reproduce(out, *, preset="quick", data="mnist", data_dir=None, models=None, seeds=None,
               epochs=None, limit_train=None, limit_test=None, hidden=None, channels=None,
-              bound_groups=None, threads=None, jobs=1, log=print):
+              bound_groups=None, threads=None, jobs=1, log=print, progress_every=30.0):
     """Run the experiment and write ``out/results.json``, ``out/results.md`` and the figures.
 
     Parameters
     ----------
     out : str
         Output folder (created); ``out/runs/`` keeps every finished training run.
-    quick : bool
-        The quick preset instead of the full one.
+    preset : {"quick", "full"}
+        A key of :data:`PRESETS`.
     data, data_dir, limit_train, limit_test
         As :func:`horq_ref.data.load_dataset`.
     models : sequence of {"mlp", "cnn", "mlp3", "cnn3"}, optional
@@ -74,6 +82,8 @@ def reproduce(out, *, quick=False, data="mnist", data_dir=None, models=None, see
         the results do not depend on it. 1 (default) trains in this process.
     log : callable
         Receives one line of progress at a time.
+    progress_every : float
+        Longest wait in seconds between two status lines (runs done / total, elapsed, time left).
 
     Returns
     -------
@@ -85,134 +95,111 @@ def reproduce(out, *, quick=False, data="mnist", data_dir=None, models=None, see
     from .report import summarize_ptq, summarize_runs
     from .stats import compare_records, wall_estimates
 
-    s = SimpleNamespace(quick=quick, data=data, data_dir=data_dir, seeds=seeds, epochs=epochs,
+    check_choice(preset, "preset", tuple(PRESETS))
+    s = SimpleNamespace(preset=preset, data=data, data_dir=data_dir, seeds=seeds, epochs=epochs,
                         limit_train=limit_train, limit_test=limit_test, hidden=hidden,
                         channels=channels, models=",".join(models) if models else None)
-    t0 = time.perf_counter()
+    t0, jobs = time.perf_counter(), check_int(jobs, "jobs", minimum=1)
     setup = partial(load_dataset, data, data_dir=data_dir, limit_train=limit_train,
                     limit_test=limit_test)  # also gives each worker process its copy
     ds = setup()
-    plan = _plan(s, list(models or PRESETS["quick" if quick else "full"]))
-    records = _run_all(ds, plan, out, log, check_int(jobs, "jobs", minimum=1), setup)
-    runs, ptq = summarize_runs(records, ds.name, ds.n_test), summarize_ptq(records, ds.name)
-    speed, note = _speed()
-    results = {"runs": runs, "ptq": ptq, "comparisons": compare_records(records),
-               "wall_estimates": wall_estimates(runs), "bound": _bound(ds, bound_groups or 1000),
-               "speed": speed, "speed_note": note, "checks": _checks(runs, ptq),
-               "info": {"command": _command(s), "data": _data_note(ds), "plan": plan,
-                        "cpus": os.cpu_count(), "blas": blas_info(threads), "jobs": jobs,
-                        "figures": list(FIGURES),
-                        "ptq_layers": "every weighted layer but the first"}}
-    results["info"]["wall_seconds"] = time.perf_counter() - t0
-    _write(out, results)
+    plan = _plan(s, list(models or PRESETS[preset]))
+    with Progress(log, every=progress_every) as progress:
+        records = _run_all(ds, plan, out, progress, jobs, setup, preset)
+        progress.note = "all runs done; now the statistics, the bound check and the figures"
+        runs, ptq = summarize_runs(records, ds.name, ds.n_test), summarize_ptq(records, ds.name)
+        speed, note = _speed()
+        results = {"runs": runs, "ptq": ptq, "comparisons": compare_records(records),
+                   "wall_estimates": wall_estimates(runs), "bound": _bound(ds, bound_groups or 1000),
+                   "speed": speed, "speed_note": note, "checks": _checks(runs, ptq),
+                   "info": {"command": _command(s), "data": _data_note(ds), "plan": plan,
+                            "cpus": os.cpu_count(), "blas": blas_info(threads), "jobs": jobs,
+                            "figures": list(FIGURES),
+                            "ptq_layers": "every weighted layer but the first"}}
+        results["info"]["wall_seconds"] = time.perf_counter() - t0
+        _write(out, results)
     return results
 
 
-def _run_all(ds, plan, out, log, jobs=1, setup=None):
+def _run_all(ds, plan, out, progress, jobs, setup, preset):
     """Every (model, method, seed) run of ``plan``, read back from ``out/runs/`` when finished, else
-    trained (``jobs`` at a time in worker processes that load the data with ``setup()``); the records
-    in the plan's order."""
+    trained (``jobs`` at a time in worker processes that load the data with ``setup()``), after a
+    timed pilot of each network kind; the records in the plan's order."""
     from contextlib import closing
 
     from .report import write_json
-    from .workers import run_tasks
 
     keys = [(m, meth, s) for m in plan for meth in plan[m].get("methods", METHODS)
             for s in range(plan[m]["seeds"])]
-    log(f"{_data_note(ds)}; {len(keys)} training runs -> {out}" + (f"; {jobs} at a time" * (jobs > 1)))
+    progress.log(_describe(preset, plan, ds, len(keys), jobs, out))
     path = lambda k: os.path.join(out, "runs", "{}-{}-seed{}.json".format(*k))  # noqa: E731
     records = {k: _saved_run(path(k), ds, plan[k[0]]) for k in keys}
     for k in keys:
         if records[k] is not None:
-            log(f"    {k[0]} {k[1]} seed {k[2]}: finished earlier, read from {path(k)}")
-    todo = [k + (plan[k[0]],) for k in keys if records[k] is None]
-    if jobs > 1:  # longest first: the workers take them in this order
-        todo.sort(key=lambda t: -_expected_cost(*t))
-    with closing(run_tasks(_train_task, todo, context=ds, setup=setup, jobs=jobs, log=log)) as runs:
-        for done, (i, rec) in enumerate(runs, start=len(keys) - len(todo) + 1):
+            progress.log(f"    {k[0]} {k[1]} seed {k[2]}: finished earlier, read from {path(k)}")
+    todo, seconds = _pilot(ds, plan, [k + (plan[k[0]],) for k in keys if records[k] is None],
+                           jobs, setup, progress)
+    progress.tasks([f"{a} {m} seed {s}" for a, m, s, _ in todo], seconds, jobs=jobs,
+                   done=len(keys) - len(todo))
+    if todo:
+        progress.say(f"expected: the {len(todo)} runs take about {duration(progress.left())}, {jobs} "
+                     f"at a time (from a timed pilot of each network kind); then statistics, figures")
+    with closing(run_tasks(train_task, todo, context=ds, setup=setup, jobs=jobs,
+                           log=progress.log)) as runs:
+        for i, rec in runs:
             rec["data"] = _data_note(ds)
             write_json(path(todo[i][:3]), rec)  # each finished run is kept: a rerun resumes
             records[todo[i][:3]] = rec
             ptq = "" if "ptq" not in rec else "  PTQ greedy K=1..6: " + " ".join(
                 f"{100 * a:.1f}" for a in rec["ptq"]["greedy"].values())
-            log(f"[{done:2d}/{len(keys)}] {rec['model']} {rec['method']:5s} seed {rec['seed']}: test acc "
-                f"{100 * rec['test_acc']:.2f} %  ({rec['history'][-1]['epoch']} epochs, "
-                f"{rec['train_seconds']:.1f} s, {rec['images_per_s']:,.0f} img/s){ptq}")
+            progress.finished(i, f"{rec['model']} {rec['method']:5s} seed {rec['seed']}: test acc "
+                                 f"{100 * rec['test_acc']:.2f} %  ({rec['history'][-1]['epoch']} "
+                                 f"epochs, {rec['train_seconds']:.1f} s, {rec['images_per_s']:,.0f} "
+                                 f"img/s){ptq}")
     return [records[k] for k in keys]
 
 
-def _expected_cost(arch, method, seed, spec):
-    """A rough relative cost of one run (conv layers and a float run's PTQ sweep cost most)."""
-    order = 0 if method == "float" else int(method[4])
-    return spec["epochs"] * (6 if arch.startswith("cnn") else 1) * (2.5 if order == 0 else 1 + order / 5)
+def _pilot(ds, plan, todo, jobs, setup, progress):
+    """``(todo, seconds)``: the runs (longest first when ``jobs > 1``: the workers take them in this
+    order) and their expected seconds, from one pilot per network kind (:func:`.pilot_task`)."""
+    from contextlib import closing
+
+    kinds = list(dict.fromkeys(t[:2] for t in todo))
+    progress.tasks([f"{a} {m}" for a, m in kinds], jobs=jobs, what="pilots")
+    secs = {}
+    with closing(run_tasks(pilot_task, [(a, m, 0, plan[a]) for a, m in kinds], context=ds,
+                           setup=setup, jobs=jobs, log=progress.log)) as runs:
+        for i, s in runs:
+            secs[kinds[i]] = s
+            progress.finished(i)
+    if jobs > 1:
+        todo = sorted(todo, key=lambda t: -secs[t[:2]])
+    return todo, [secs[t[:2]] for t in todo]
 
 
-def _train_task(ds, task, log):
-    """One training run for :func:`horq_ref.experiments.workers.run_tasks`; ``task`` is
-    ``(arch, method, seed, spec)``."""
-    return _one_run(ds, *task, log)
+def _describe(preset, plan, ds, n_runs, jobs, out):
+    """The first line: what the preset trains, on which data, and where it writes."""
+    nets = ", ".join(f"{m} {'/'.join(spec.get('methods', METHODS))} x {spec['seeds']} seed(s) x "
+                     f"{spec['epochs']} epochs" for m, spec in plan.items())
+    return (f"{preset} preset: {nets} = {n_runs} training runs, {jobs} at a time, on {ds.name} "
+            f"({ds.n_train:,} training / {ds.n_test:,} test images); PTQ sweeps of the float runs, "
+            f"bound check, statistics, figures -> {out}" + "; --full: the paper-scale preset" * (
+                preset == "quick"))
 
 
 def _plan(args, models):
     """``{model: settings}`` from the preset and the overriding flags."""
     plan = {}
     for m in models:
-        spec = dict(PRESETS["quick" if args.quick else "full"][m])
+        spec = dict(PRESETS[args.preset][m])
         spec.update({k: getattr(args, k) for k in ("seeds", "epochs") if getattr(args, k)})
         if m.startswith("mlp") and args.hidden:
             spec["hidden"] = (args.hidden,) * (3 if m == "mlp3" else 2)
         if m.startswith("cnn") and args.channels:
             spec["channels"] = (args.channels, 2 * args.channels) + ((2 * args.channels,) * (m == "cnn3"))
-        spec["ptq"] = PTQ_LIMITS["quick" if args.quick else "full"]
+        spec["ptq"] = PTQ_LIMITS[args.preset]
         plan[m] = spec
     return plan
-
-
-def _ptq(model, ds, limits):
-    """``({scales: {K: accuracy}}, {scales: {K: correct}})``: every non-first layer's input expanded
-    to order K with the named scales, weights float; the alternating variant (slow) on the first
-    ``limits["images"]`` test images only."""
-    from ..nn.train import predict
-    from .stats import encode_correct
-
-    conv = model.config["arch"].startswith("cnn")
-    accs, correct = {}, {}
-    for sc in PTQ_SCALES:
-        model.set_input_scales(sc)
-        m = limits["images"] if sc == "alternating" else ds.n_test
-        x, y = ds.x_test[:m], ds.y_test[:m]
-        for K in PTQ_ORDERS:
-            if sc == "alternating" and conv and K > limits["conv_alternating"]:
-                continue
-            model.set_input_order(K)
-            ok = predict(model, x) == y
-            accs.setdefault(sc, {})[K] = float(ok.mean())
-            correct.setdefault(sc, {})[K] = encode_correct(ok)
-    model.set_input_scales(None)
-    model.set_input_order(None)
-    return accs, correct
-
-
-def _one_run(ds, arch, method, seed, spec, log):
-    from ..nn.models import build_model
-    from ..nn.train import predict, train
-    from .runs import run_record
-    from .stats import encode_correct
-
-    shape = {k: spec[k] for k in ("hidden", "channels") if k in spec}
-    meth, _, scales = method.partition("-")
-    model = build_model(arch, meth, seed=seed, input_shape=ds.image_shape,
-                        num_classes=ds.num_classes, scales=scales or "greedy", **shape)
-    hist = train(model, ds, epochs=spec["epochs"], batch_size=spec["batch_size"],
-                 optimizer=spec["optimizer"], lr=spec["lr"], schedule=spec["schedule"], seed=seed,
-                 log=lambda line: log(f"    {arch} {method} seed {seed}: {line.strip()}")
-                 if "batch" in line else None,
-                 progress_every_s=30.0)
-    rec = run_record(model, method, seed, hist, {k: v for k, v in spec.items() if k != "seeds"})
-    rec["correct"] = encode_correct(predict(model, ds.x_test) == ds.y_test)
-    if method == "float":
-        rec["ptq"], rec["ptq_correct"] = _ptq(model, ds, spec["ptq"])
-    return rec
 
 
 def _bound(ds, groups):
@@ -257,7 +244,7 @@ def _checks(runs, ptq):
 
 
 def _command(args):
-    parts = ["horq-ref reproduce"] + (["--quick"] if args.quick else [])
+    parts = ["horq-ref reproduce", f"--{args.preset}"]
     for flag in ("data", "data_dir", "models", "seeds", "epochs", "limit_train", "limit_test"):
         value = getattr(args, flag)
         if value is not None and not (flag == "data" and value == "mnist"):

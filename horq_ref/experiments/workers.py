@@ -14,6 +14,9 @@ time, never a result (tested). With ``jobs > 1`` the tasks go to that many fresh
   at the command line); anything else becomes a ``RuntimeError`` carrying the worker's traceback;
 * a worker that dies (killed, out of memory) is reported as an ``OSError``; workers ignore Ctrl-C
   (the calling process stops them) and exit by themselves if the calling process disappears.
+
+:class:`Progress` prints how far a long list of such tasks is: tasks done / total, the time elapsed
+and an estimate of the time left, at least every so many seconds whatever runs at the time.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import traceback
 
 from ..checks import check_int, raised_by_a_check
 
-__all__ = ["usable_cores", "default_jobs", "run_tasks"]
+__all__ = ["usable_cores", "default_jobs", "run_tasks", "makespan", "duration", "Progress"]
 
 _EXPECTED = {"ValueError": ValueError, "TypeError": TypeError, "OSError": OSError,
              "MemoryError": MemoryError}
@@ -150,3 +153,115 @@ def _watch_parent(parent, period=1.0):
     while os.getppid() == parent:
         time.sleep(period)
     os._exit(1)
+
+
+def makespan(seconds, jobs, busy=()):
+    """Wall seconds of tasks of ``seconds`` handed out in this order to ``jobs`` workers, each task
+    to the first free worker; the workers in ``busy`` are free after those seconds, the others now."""
+    free = sorted(list(busy) + [0.0] * (jobs - len(busy)))
+    for s in seconds:
+        free[0] += s
+        free.sort()
+    return max(free, default=0.0)
+
+
+def duration(seconds):
+    """``seconds`` for people: ``"42s"``, ``"3m05s"``, ``"1h02m"``."""
+    s = int(round(seconds))
+    if s >= 3600:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
+
+
+class Progress:
+    """Status lines of a long job: tasks done / total, time elapsed and time left, at least every
+    ``every`` seconds of ``clock`` (from a thread, while the ``with`` block runs).
+
+    A job is a list of tasks (:meth:`tasks`), handed out in that order to ``jobs`` workers as
+    :func:`run_tasks` does, then possibly a last step without tasks (``note``, shown instead of the
+    tasks that run). A worker takes the next task as soon as it has finished one, so the start of
+    every task follows from the order in which they finish. With ``seconds`` the expected seconds of
+    each task (a timed pilot's, say) and ``r`` the actual seconds of the finished tasks over their
+    expected seconds (1 before any has finished),
+
+        time left = makespan(r * expected of the waiting tasks) on workers that are free after
+                    max(0, r * expected - seconds spent so far) of the task each one holds.
+
+    Without ``seconds`` every task counts the same and the time left is known after the first one.
+    The job's own lines go through :meth:`log`, so that lines never interleave.
+    """
+
+    def __init__(self, log=print, every=30.0, clock=time.monotonic):
+        self._log, self.every, self.clock = log, every, clock
+        self._lock, self._stop = threading.Lock(), threading.Event()
+        self.t0 = self.last = clock()
+        self.tasks([])
+        self.note = "starting"
+
+    def tasks(self, names, seconds=None, *, jobs=1, done=0, what="runs"):
+        """Start a list of tasks; ``done`` more of them finished earlier (they count as done)."""
+        with self._lock:
+            self.names, self.what, self.before, self.note = list(names), what, done, None
+            self.expected = [1.0] * len(self.names) if seconds is None else list(seconds)
+            self.rate = None if seconds is None else 1.0
+            self.jobs, now = max(1, min(jobs, len(self.names))), self.clock()
+            self.start, self.end = {i: now for i in range(min(self.jobs, len(self.names)))}, {}
+
+    def finished(self, i, text=None):
+        """Task ``i`` has finished (the next waiting one starts): log ``text`` after the status."""
+        with self._lock:
+            now = self.end[i] = self.clock()
+            if self.jobs + len(self.end) - 1 < len(self.names):
+                self.start[self.jobs + len(self.end) - 1] = now
+            spent = sum(self.end[k] - self.start[k] for k in self.end)
+            self.rate = spent / max(sum(self.expected[k] for k in self.end), 1e-9)
+            if text is not None:
+                self._emit(text)
+
+    def left(self, now=None):
+        """Expected seconds until the last task has finished (None: not known yet)."""
+        now = self.clock() if now is None else now
+        if self.rate is None:
+            return None
+        busy = [max(0.0, self.rate * self.expected[i] - (now - t)) for i, t in self.start.items()
+                if i not in self.end]
+        waiting = [self.rate * e for i, e in enumerate(self.expected) if i not in self.start]
+        return makespan(waiting, self.jobs, busy)
+
+    def tick(self):
+        """Log the status if ``every`` seconds have passed since the last status line."""
+        with self._lock:
+            if self.clock() - self.last >= self.every:
+                self._emit(self.note or "running " + ", ".join(
+                    self.names[i] for i in self.start if i not in self.end))
+
+    def log(self, line):
+        """Log a line of the job."""
+        with self._lock:
+            self._log(line)
+
+    def say(self, text):
+        """Log ``text`` after the status."""
+        with self._lock:
+            self._emit(text)
+
+    def _emit(self, text):
+        """Log ``[done/total what | elapsed, ~left] text``."""
+        now = self.last = self.clock()
+        left = None if self.note else self.left(now)
+        done, total = self.before + len(self.end), self.before + len(self.names)
+        when = duration(now - self.t0) + ("" if left is None else f", ~{duration(left)} left")
+        self._log(f"[{done:{len(str(total))}d}/{total} {self.what} | {when}] {text}")
+
+    def __enter__(self):
+        def ticker():
+            while not self._stop.wait(max(0.0, self.every - (self.clock() - self.last))):
+                self.tick()
+
+        self._thread = threading.Thread(target=ticker, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()

@@ -66,7 +66,7 @@ def test_unreadable_json_is_refused(ds, tmp_path):
 
 def test_damaged_run_in_the_cli_is_one_line(ds, tmp_path, capsys):
     out = tmp_path / "rq"
-    argv = ["reproduce", "--out", str(out), "--models", "mlp", "--seeds", "1", "--epochs", "1",
+    argv = ["reproduce", "--full", "--out", str(out), "--models", "mlp", "--seeds", "1", "--epochs", "1",
             "--limit-train", "200", "--limit-test", "100", "--hidden", "8", "--bound-groups", "5"]
     runs = out / "runs"
     runs.mkdir(parents=True)

@@ -1,9 +1,12 @@
-"""Tasks in worker processes: same results as in-process, errors classified, no worker left behind."""
+"""Tasks in worker processes: same results as in-process, errors classified, no worker left behind;
+the status lines of a long list of tasks (done / total, elapsed, time left) on a clock of the test's."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from contextlib import closing
 
@@ -12,7 +15,8 @@ import pytest
 import worker_tasks
 from horq_ref.commands import main
 from horq_ref.experiments import workers
-from horq_ref.experiments.workers import default_jobs, run_tasks, usable_cores
+from horq_ref.experiments.workers import (Progress, default_jobs, duration, makespan, run_tasks,
+                                         usable_cores)
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -127,3 +131,98 @@ def test_default_jobs_fill_the_usable_cores(monkeypatch):
     assert [default_jobs(t) for t in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]
     with pytest.raises(ValueError, match="threads"):
         default_jobs(0)
+
+
+class FakeClock:
+    """A clock that moves only when the test says so."""
+
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+
+def test_makespan_hands_tasks_in_order_to_the_first_free_worker():
+    assert makespan([3, 3, 3], jobs=2) == 6  # two at once, then the third
+    assert makespan([3, 3, 3], jobs=1) == 9
+    assert makespan([], jobs=2, busy=[5, 1]) == 5
+    assert makespan([4], jobs=2, busy=[5, 1]) == 5  # 4 goes to the worker free after 1 s
+    assert makespan([4, 1], jobs=2, busy=[5, 1]) == 6  # and 1 after it to either
+    assert makespan([], jobs=3) == 0
+    assert [duration(s) for s in (0.4, 42, 185, 3720)] == ["0s", "42s", "3m05s", "1h02m"]
+
+
+def status(p, lines):
+    """The status line ``p`` logs now (``p`` made with ``every=0``: a status line at every tick)."""
+    p.tick()
+    return lines[-1]
+
+
+def test_time_left_starts_from_the_expected_seconds_and_follows_the_finished_tasks():
+    clock, lines = FakeClock(), []
+    p = Progress(lines.append, every=0, clock=clock)
+    p.tasks(["a", "b", "c"], [10, 20, 30], jobs=2, done=1)
+    # a and b start at once; c waits for the first free worker (after 10 s): 10 + 30
+    assert p.left() == 40
+    assert status(p, lines) == "[1/4 runs | 0s, ~40s left] running a, b"
+    clock.t += 20
+    p.finished(0, "a done")  # took 20 s where 10 were expected: every expectation doubles
+    # b has spent 20 of its 2 * 20 s and c, started now, needs 2 * 30 s
+    assert p.left() == 60
+    assert lines[-1] == "[2/4 runs | 20s, ~1m00s left] a done"
+    assert status(p, lines) == "[2/4 runs | 20s, ~1m00s left] running b, c"
+    clock.t += 100  # overdue tasks count as ending now, not as negative time
+    assert p.left() == 0
+    p.note = "writing"
+    assert status(p, lines) == "[2/4 runs | 2m00s] writing"
+
+
+def test_without_expected_seconds_the_time_left_is_known_after_the_first_task():
+    clock, lines = FakeClock(), []
+    p = Progress(lines.append, every=0, clock=clock)
+    p.tasks(["x", "y", "z", "w"], jobs=1, what="pilots")
+    assert p.left() is None and status(p, lines) == "[0/4 pilots | 0s] running x"
+    clock.t += 5
+    p.finished(0)  # no text: no line
+    assert len(lines) == 1 and p.left() == 15
+    assert status(p, lines) == "[1/4 pilots | 5s, ~15s left] running y"
+
+
+def test_a_status_line_every_interval_and_no_more_often():
+    clock, lines = FakeClock(), []
+    p = Progress(lines.append, every=30, clock=clock)
+    p.tasks(["a", "b"], [100, 100])
+    for _ in range(12):  # two minutes in steps of 10 s
+        clock.t += 10
+        p.tick()
+    assert len(lines) == 4 and lines[-1] == "[0/2 runs | 2m00s, ~1m40s left] running a"
+    clock.t += 5
+    p.finished(0, "a done")  # a progress line: the next status is due 30 s after it
+    clock.t += 25
+    p.tick()
+    assert len(lines) == 5
+    clock.t += 5
+    p.tick()
+    assert len(lines) == 6 and lines[-1].startswith("[1/2 runs | 2m35s, ~")
+
+
+def test_the_ticker_writes_while_the_calling_thread_is_busy():
+    three = threading.Event()
+    lines = []
+
+    def log(line):
+        lines.append(line)
+        if len(lines) == 3:
+            three.set()
+
+    with Progress(log, every=0.01) as p:
+        p.tasks(["a"], [1.0])
+        # the calling thread does nothing but wait: every line comes from the ticker
+        assert three.wait(60), "no status lines while the caller was blocked"
+    n = len(lines)
+    assert not p._thread.is_alive()
+    time.sleep(0.05)
+    assert len(lines) == n  # stopped with the block
+    assert all(re.fullmatch(r"\[0/1 runs \| \d+s, ~\d+s left\] running a|\[0/0 runs \| \d+s\] starting",
+                            line) for line in lines), lines

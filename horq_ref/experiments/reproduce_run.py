@@ -1,0 +1,114 @@
+"""One training run of ``horq-ref reproduce``, and the timed pilot that predicts its wall time.
+
+A run trains one network with one method and seed, keeps which test images it gets right and, for
+a float network, evaluates it with every non-first layer's input quantized after training: orders
+``PTQ_ORDERS`` with every scale variant of ``PTQ_SCALES``, weights in float.
+
+The pilot (:func:`pilot_task`) runs the same code on a slice of the data: one epoch of
+``PILOT["batches"]`` training batches, ``PILOT["test"]`` test images, and the post-training sweep on
+those test images with the alternating variant's images cut in the same proportion. Taking training
+time as proportional to the training images, and the test passes and the sweep to the test images
+(beyond ``t_0``, what a run on 10 training and 5 test images spends after its epoch: building the
+model, the calls that do not grow with the images), a run of ``E`` epochs on ``N`` training and
+``n`` test images is expected to take
+
+    seconds = E * (t_train * N / N_p + t_test * n / n_p) + t_0 + (t_after - t_0) * n / n_p
+
+with ``t_train``, ``t_test`` the pilot epoch's training and test-pass seconds on ``N_p`` and ``n_p``
+images and ``t_after`` what the pilot spends after its epoch. ``reproduce`` runs the pilots in worker
+processes, as many at once as the runs, so they share the cores as the runs will.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+__all__ = ["PTQ_ORDERS", "PILOT", "one_run", "train_task", "pilot_task"]
+
+PTQ_ORDERS = (1, 2, 3, 4, 5, 6)
+#: Size of a pilot: training batches of one epoch, and test images (one evaluation batch, as the
+#: runs use: the time per image of a HORQ convolution depends on the batch size).
+PILOT = dict(batches=3, test=100)
+
+
+def train_task(ds, task, log):
+    """One training run for :func:`horq_ref.experiments.workers.run_tasks`; ``task`` is
+    ``(arch, method, seed, spec)``."""
+    return one_run(ds, *task)
+
+
+def pilot_task(ds, task, log):
+    """The expected seconds of the run ``task`` = ``(arch, method, seed, spec)`` on ``ds``, from a
+    pilot on a slice of ``ds`` (the formula is in the module's docstring); a first run on 10 images,
+    untimed, makes the first calls (imports, first allocations)."""
+    arch, method, seed, spec = task
+    N, n = min(ds.n_train, PILOT["batches"] * spec["batch_size"]), min(ds.n_test, PILOT["test"])
+    tiny = (_head(ds, 10, 5), arch, method, seed, dict(spec, ptq=dict(spec["ptq"], images=1)))
+    _timed(*tiny)  # untimed: the first calls
+    t_0 = _timed(*tiny)[1]
+    sweep = dict(spec["ptq"], images=max(1, spec["ptq"]["images"] * n // ds.n_test))
+    epoch, t_after = _timed(_head(ds, N, n), arch, method, seed, dict(spec, ptq=sweep))
+    t_test = epoch["seconds"] - epoch["train_seconds"]
+    return (spec["epochs"] * (epoch["train_seconds"] * ds.n_train / N + t_test * ds.n_test / n)
+            + t_0 + (t_after - t_0) * ds.n_test / n)
+
+
+def _timed(ds, arch, method, seed, spec):
+    """``(epoch, seconds after it)``: the history row and the rest of one epoch's run."""
+    t0 = time.perf_counter()
+    epoch = one_run(ds, arch, method, seed, dict(spec, epochs=1))["history"][0]
+    return epoch, time.perf_counter() - t0 - epoch["seconds"]
+
+
+def _head(ds, N, n):
+    """The first ``N`` training and ``n`` test images of ``ds``."""
+    return replace(ds, x_train=ds.x_train[:N], y_train=ds.y_train[:N], x_test=ds.x_test[:n],
+                   y_test=ds.y_test[:n])
+
+
+def ptq_sweep(model, ds, limits):
+    """``({scales: {K: accuracy}}, {scales: {K: correct}})``: every non-first layer's input expanded
+    to order K with the named scales, weights float; the alternating variant (slow) on the first
+    ``limits["images"]`` test images only."""
+    from ..nn.train import predict
+    from .records import PTQ_SCALES
+    from .stats import encode_correct
+
+    conv = model.config["arch"].startswith("cnn")
+    accs, correct = {}, {}
+    for sc in PTQ_SCALES:
+        model.set_input_scales(sc)
+        m = limits["images"] if sc == "alternating" else ds.n_test
+        x, y = ds.x_test[:m], ds.y_test[:m]
+        for K in PTQ_ORDERS:
+            if sc == "alternating" and conv and K > limits["conv_alternating"]:
+                continue
+            model.set_input_order(K)
+            ok = predict(model, x) == y
+            accs.setdefault(sc, {})[K] = float(ok.mean())
+            correct.setdefault(sc, {})[K] = encode_correct(ok)
+    model.set_input_scales(None)
+    model.set_input_order(None)
+    return accs, correct
+
+
+def one_run(ds, arch, method, seed, spec):
+    """Train ``arch`` with ``method`` and ``seed`` as ``spec`` says; return the run's record."""
+    from ..nn.models import build_model
+    from ..nn.train import predict, train
+    from .runs import run_record
+    from .stats import encode_correct
+
+    shape = {k: spec[k] for k in ("hidden", "channels") if k in spec}
+    meth, _, scales = method.partition("-")
+    model = build_model(arch, meth, seed=seed, input_shape=ds.image_shape,
+                        num_classes=ds.num_classes, scales=scales or "greedy", **shape)
+    hist = train(model, ds, epochs=spec["epochs"], batch_size=spec["batch_size"],
+                 optimizer=spec["optimizer"], lr=spec["lr"], schedule=spec["schedule"], seed=seed,
+                 log=None)
+    rec = run_record(model, method, seed, hist, {k: v for k, v in spec.items() if k != "seeds"})
+    rec["correct"] = encode_correct(predict(model, ds.x_test) == ds.y_test)
+    if method == "float":
+        rec["ptq"], rec["ptq_correct"] = ptq_sweep(model, ds, spec["ptq"])
+    return rec
