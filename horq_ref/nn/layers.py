@@ -154,14 +154,12 @@ def horq_dense_forward(x, W, b, order, *, sign_fn=SIGN_STE, ste="chain"):
 def horq_dense_backward(dY, cache):
     """Gradients ``(dx (N, D), dW (F, D), db (F,))`` of :func:`horq_dense_forward` from ``dY`` (N, F).
 
-    The products run at the quantized operands, ``dXt = dY Wt`` and ``dWt = dY^T Xt``; the
-    quantizers' straight-through backward maps them to the latent ``x`` and ``W``.
+    The dense layer's backward at the quantized operands gives ``dXt = dY Wt`` and ``dWt = dY^T Xt``;
+    the quantizers' straight-through backward maps them to the latent ``x`` and ``W``.
     """
     Xt, Wt, xcache, wcache = cache
-    check_array(dY, "dY", (Xt.shape[0], Wt.shape[0]))
-    dx = quantizer_backward(dY @ Wt, xcache)
-    dW = weight_binarize_backward(dY.T @ Xt, wcache)
-    return dx, dW, dY.sum(axis=0)
+    dXt, dWt, db = dense_backward(dY, DenseCache(Xt, Wt))
+    return quantizer_backward(dXt, xcache), weight_binarize_backward(dWt, wcache), db
 
 
 def relu_forward(x):

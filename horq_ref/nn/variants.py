@@ -32,7 +32,7 @@ from ..quantize import binary_sign
 from ..scales import quantize_with
 from ..ste import (SIGN_STE, SignFn, quantizer_backward, quantizer_forward,
                    weight_binarize_backward, weight_binarize_forward)
-from .layers import HorqDenseCache, check_array, check_dense
+from .layers import DenseCache, HorqDenseCache, check_array, check_dense, dense_backward
 from .refit import refit_quantizer_backward, refit_quantizer_forward
 
 __all__ = ["refit_dense_forward", "refit_dense_backward", "bits_dense_forward", "bits_dense_backward",
@@ -56,10 +56,8 @@ def refit_dense_forward(x, W, b, order, *, sign_fn=SIGN_STE, ste="chain"):
 def refit_dense_backward(dY, cache):
     """Gradients ``(dx, dW, db)`` of :func:`refit_dense_forward` from ``dY`` (N, F)."""
     Xt, Wt, xcache, wcache = cache
-    check_array(dY, "dY", (Xt.shape[0], Wt.shape[0]))
-    dx = refit_quantizer_backward(dY @ Wt, xcache)
-    dW = weight_binarize_backward(dY.T @ Xt, wcache)
-    return dx, dW, dY.sum(axis=0)
+    dXt, dWt, db = dense_backward(dY, DenseCache(Xt, Wt))
+    return refit_quantizer_backward(dXt, xcache), weight_binarize_backward(dWt, wcache), db
 
 
 class BitsDenseCache(NamedTuple):
