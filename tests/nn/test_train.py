@@ -203,7 +203,7 @@ def test_train_command_trains_on_bits(tmp_path, capsys, backend):
     to the float backend's accuracy: tests/test_binary_backward.py)."""
     out = tmp_path / "run"
     assert main(TINY_TRAIN_ARGV + ["--backend", backend, "--out", str(out)]) == 0
-    assert f"backend {backend})" in capsys.readouterr().out  # the model's description
+    assert f"backend {backend}: XOR + popcount)" in capsys.readouterr().out  # the model's description
     doc = json.loads((out / "history.json").read_text())
     assert doc["settings"]["backend"] == doc["model"]["backend"] == backend
     assert load_checkpoint(out / "checkpoint.npz")["model_config"]["backend"] == backend
