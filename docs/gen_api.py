@@ -40,7 +40,7 @@ from update_reading_map import READING_ORDER, dotted  # noqa: E402
 MODULES = [dotted(f"horq_ref/{path}") for _, paths in READING_ORDER for path in paths]
 # The parts of the package that get one line per module, in this order.
 SUMMARY_ONLY = ("horq_ref.fast", "horq_ref.io", "horq_ref.data", "horq_ref.experiments",
-                "horq_ref.exercises", "horq_ref.interop", "horq_ref.commands")
+                "horq_ref.interop", "horq_ref.commands")
 SECTIONS = ("Parameters", "Returns", "Yields", "Raises", "Attributes", "Notes")
 ALL_SECTIONS = SECTIONS + ("Examples", "See Also", "References", "Warns", "Other Parameters")
 

@@ -34,7 +34,7 @@ READING_ORDER = (
 UNPLACED = "### Not yet placed in the reading order"
 METHOD_FOLDERS = ("theory", "cost")  # with the top level: the method
 # The other parts, one line per folder, in this order; "horq_ref/" holds the package files.
-FOLDERS = ("nn", "fast", "io", "data", "experiments", "exercises", "interop", "commands", "")
+FOLDERS = ("nn", "fast", "io", "data", "experiments", "interop", "commands", "")
 METHOD_TITLE = "## 1. The method, in reading order"
 REST_TITLE = "## 2. The rest of the package, one line per folder"
 HEADER = ("| step | module | lines | what it holds | notebooks |", "|---|---|---|---|---|")

@@ -211,7 +211,7 @@ def test_api_reference_covers_every_public_name_and_command():
     for name in gen.summary_modules():  # one line each, no entries
         assert f"| [`{name}`](" in text and f"## `{name}`" not in text and f"### `{name}." not in text
     assert {n.split(".")[1] for n in gen.summary_modules()} == {
-        "fast", "io", "data", "experiments", "exercises", "interop", "commands"}
+        "fast", "io", "data", "experiments", "interop", "commands"}
     for command in ("bound", "speedup", "bench", "train", "reproduce", "export", "predict", "download"):
         assert f"### `horq-ref {command}`" in text
     assert ">>> " not in text.split("```\n", 2)[-1].replace("`>>>`", "")  # only the header doctests

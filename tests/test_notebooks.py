@@ -7,8 +7,8 @@
   the first cell that calls a checker: a blank exercise cannot pass.
 
 Notebooks are executed in a temporary directory, so the committed outputs are never touched by the
-tests; the kernel finds ``notebooks/figures.py`` (``import figures``) through ``PYTHONPATH``, as Jupyter
-finds it in the notebook's own folder. Run times are printed, never asserted.
+tests; the kernel finds ``notebooks/figures.py`` (``import figures``) and the exercise checkers
+(``import checkers``) through ``PYTHONPATH``, as Jupyter finds them in the notebook's own folder. Run times are printed, never asserted.
 """
 
 import base64
@@ -71,7 +71,8 @@ def execute(path, tmp_path, monkeypatch):
     nb = nbformat.read(path, as_version=4)
     for var, value in KERNEL_ENV.items():  # the kernel inherits this process's environment
         monkeypatch.setenv(var, value)
-    monkeypatch.setenv("PYTHONPATH", str(NOTEBOOK_DIR), prepend=os.pathsep)  # import figures
+    for folder in (NOTEBOOK_DIR, NOTEBOOK_DIR / "exercises"):  # import figures, import checkers
+        monkeypatch.setenv("PYTHONPATH", str(folder), prepend=os.pathsep)
     client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
                                      resources={"metadata": {"path": str(tmp_path)}})
     start = time.perf_counter()
@@ -108,7 +109,7 @@ def test_exercise_as_shipped_stops_at_its_first_checker(path, tmp_path, monkeypa
         execute(path, tmp_path, monkeypatch)
     assert info.value.ename == "NotImplementedError", info.value.ename
     nb = nbformat.read(path, as_version=4)
-    first_check = next(c for c in code_cells(nb) if "exercises.check_" in c.source)
+    first_check = next(c for c in code_cells(nb) if "checkers.check_" in c.source)
     assert first_check.source.strip() in str(info.value), "the error came from another cell"
 
 

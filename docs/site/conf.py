@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sys
 import zipfile
 from pathlib import Path
 
@@ -185,7 +186,8 @@ def rst_to_markdown(text):
 
 def exercise_box(notebook_json, stem):
     """The notebook with a first-cell note: its download link and the checkers it calls."""
-    import horq_ref.exercises as exercises
+    sys.path.insert(0, str(ROOT / "notebooks" / "exercises"))  # the checkers, beside the exercises
+    import checkers as exercises
 
     nb = json.loads(notebook_json)
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
@@ -214,8 +216,10 @@ def solution_banner(notebook_json, stem):
 
 
 def archive_members():
-    """``{name in the archive: file}``: the notebooks, the exercises and the package they import."""
-    files = [*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("notebooks/exercises/*.ipynb"),
+    """``{name in the archive: file}``: the notebooks, the exercises with their checkers, the
+    notebooks' figures module and the package they import."""
+    files = [*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("notebooks/*.py"),
+             *ROOT.glob("notebooks/exercises/*.ipynb"), *ROOT.glob("notebooks/exercises/checkers/*.py"),
              *ROOT.glob("horq_ref/**/*.py"), *ROOT.glob("horq_ref/data/*.npz"),
              *(ROOT / name for name in ("README.md", "LICENSE", "setup.cfg", "pyproject.toml"))]
     return {f"horq_ref-course/{f.relative_to(ROOT).as_posix()}": f for f in sorted(files)}

@@ -8,17 +8,21 @@ directly: a solution that a checker rejects fails this file, not only the slow n
 
 import ast
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import horq_ref
-from horq_ref import exercises
-from horq_ref.exercises import backward, binarization, bound, popcount, residual
-from horq_ref.exercises.runner import Case, Mistake, compare_arrays, run_cases
 
-SOLUTIONS = Path(__file__).resolve().parents[2] / "notebooks" / "exercises" / "solutions"
+EXERCISES = Path(__file__).resolve().parents[2] / "notebooks" / "exercises"
+sys.path.insert(0, str(EXERCISES))  # the checkers live beside the exercises, as the notebooks import them
+import checkers  # noqa: E402
+from checkers import backward, binarization, bound, popcount, residual  # noqa: E402
+from checkers.runner import Case, Mistake, compare_arrays, run_cases  # noqa: E402
+
+SOLUTIONS = EXERCISES / "solutions"
 if not SOLUTIONS.is_dir():
     pytest.skip("a student copy: notebooks/exercises/solutions/ is left out (docs/course.md)",
                 allow_module_level=True)
@@ -41,31 +45,31 @@ S01, S02, S02b, S03, S05 = (solution(s) for s in (
 
 
 def check_conv(fn, stop=True):
-    return exercises.check_horq_conv2d(fn, S03["popcount_dot"], stop=stop)
+    return checkers.check_horq_conv2d(fn, S03["popcount_dot"], stop=stop)
 
 
 # (checker, the solution's function, planted mistakes)
 CHECKERS = {
-    "sign": (exercises.check_sign, S01["sign"], binarization.SIGN_MISTAKES),
-    "binarize": (exercises.check_binarize, S01["binarize"], binarization.BINARIZE_MISTAKES),
-    "residual_quantize": (exercises.check_residual_quantize, S02["residual_quantize"],
+    "sign": (checkers.check_sign, S01["sign"], binarization.SIGN_MISTAKES),
+    "binarize": (checkers.check_binarize, S01["binarize"], binarization.BINARIZE_MISTAKES),
+    "residual_quantize": (checkers.check_residual_quantize, S02["residual_quantize"],
                           residual.RESIDUAL_MISTAKES),
-    "predicted_energy": (exercises.check_predicted_energy, S02["predicted_energy"],
+    "predicted_energy": (checkers.check_predicted_energy, S02["predicted_energy"],
                          residual.ENERGY_MISTAKES),
-    "worst_input": (exercises.check_worst_input, S02b["worst_input"], bound.WORST_MISTAKES),
-    "refined_bound": (exercises.check_refined_bound, S02b["refined_bound"], bound.REFINED_MISTAKES),
-    "pack_signs": (exercises.check_pack_signs, S03["pack_signs"], popcount.PACK_MISTAKES),
-    "popcount_dot": (exercises.check_popcount_dot, S03["popcount_dot"], popcount.DOT_MISTAKES),
+    "worst_input": (checkers.check_worst_input, S02b["worst_input"], bound.WORST_MISTAKES),
+    "refined_bound": (checkers.check_refined_bound, S02b["refined_bound"], bound.REFINED_MISTAKES),
+    "pack_signs": (checkers.check_pack_signs, S03["pack_signs"], popcount.PACK_MISTAKES),
+    "popcount_dot": (checkers.check_popcount_dot, S03["popcount_dot"], popcount.DOT_MISTAKES),
     "horq_conv2d": (check_conv, S03["conv"], popcount.CONV_MISTAKES),
-    "quantizer_backward": (exercises.check_quantizer_backward, S05["backward"],
+    "quantizer_backward": (checkers.check_quantizer_backward, S05["backward"],
                            backward.BACKWARD_MISTAKES),
-    "fd_error": (exercises.check_fd_error, S05["fd_error"], backward.FD_MISTAKES),
+    "fd_error": (checkers.check_fd_error, S05["fd_error"], backward.FD_MISTAKES),
 }
 MISTAKES = [(name, i) for name, (_, _, ms) in CHECKERS.items() for i in range(len(ms))]
 
 
 def test_every_checker_of_the_package_is_tested():
-    assert {f"check_{name}" for name in CHECKERS} == {n for n in exercises.__all__ if n.startswith("check_")}
+    assert {f"check_{name}" for name in CHECKERS} == {n for n in checkers.__all__ if n.startswith("check_")}
 
 
 @pytest.mark.parametrize("name", CHECKERS)
@@ -113,13 +117,13 @@ def glossary_xnor_dot(a, b, n):
 
 def test_unsigned_popcount_gets_the_signed_counts_hint():
     for fn in (unsigned_dot, uint8_dot):
-        verdict = hint_of(exercises.check_popcount_dot, fn)
+        verdict = hint_of(checkers.check_popcount_dot, fn)
         assert verdict.hint == popcount.UNSIGNED_HINT and verdict.case == "fixed: doc example"
-    assert "dtype:    expected int64, got uint64" in hint_of(exercises.check_popcount_dot, unsigned_dot).detail
+    assert "dtype:    expected int64, got uint64" in hint_of(checkers.check_popcount_dot, unsigned_dot).detail
 
 
 def test_the_xnor_form_with_tail_bits_is_named():
-    verdict = hint_of(exercises.check_popcount_dot, glossary_xnor_dot)
+    verdict = hint_of(checkers.check_popcount_dot, glossary_xnor_dot)
     assert "tail bits" in verdict.hint and "[123 119]" in verdict.detail
 
 
@@ -127,7 +131,7 @@ def test_float32_result_names_its_dtype():
     def residual32(x, order, axis=None):
         betas, H = S02["residual_quantize"](x, order, axis)
         return betas.astype(np.float32), H.astype(np.float32)
-    verdict = hint_of(exercises.check_residual_quantize, residual32)  # the values agree to 6 digits
+    verdict = hint_of(checkers.check_residual_quantize, residual32)  # the values agree to 6 digits
     assert "dtype:    expected float64, got float32" in verdict.detail
 
 
@@ -142,8 +146,8 @@ def test_energy_over_the_whole_array_size_and_lost_keepdims_are_named():
             betas.append(np.mean(np.abs(R), axis=axis))
             R = R - betas[-1] * H[-1]
         return np.stack(betas), np.stack(H)
-    assert "x.size" in hint_of(exercises.check_predicted_energy, energy_size).hint
-    assert "keepdims" in hint_of(exercises.check_residual_quantize, residual_no_keepdims).hint
+    assert "x.size" in hint_of(checkers.check_predicted_energy, energy_size).hint
+    assert "keepdims" in hint_of(checkers.check_residual_quantize, residual_no_keepdims).hint
 
 
 def test_a_hint_needs_the_mistake_on_every_case_not_one_tiny_case():
@@ -151,8 +155,8 @@ def test_a_hint_needs_the_mistake_on_every_case_not_one_tiny_case():
         x = np.zeros(n)
         x[:2] = 1.0  # equals the constant vector at n = 2
         return x
-    assert hint_of(exercises.check_worst_input, two_sparse).hint == bound.WORST_HINT
-    other_seed = hint_of(exercises.check_worst_input, lambda n: np.random.default_rng(7).standard_normal(n))
+    assert hint_of(checkers.check_worst_input, two_sparse).hint == bound.WORST_HINT
+    other_seed = hint_of(checkers.check_worst_input, lambda n: np.random.default_rng(7).standard_normal(n))
     assert other_seed.hint == bound.WORST_HINT
 
 
@@ -164,16 +168,16 @@ def _package_residual(x, order, axis=None):
 
 
 CALLS = [
-    (exercises.check_sign, lambda x: horq_ref.sign(x), "horq_ref.quantize.sign"),
-    (exercises.check_binarize, lambda x, axis=None: horq_ref.binarize(x, axis), "horq_ref.quantize.binarize"),
-    (exercises.check_residual_quantize, _package_residual, "horq_ref.quantize.residual_quantize"),
-    (exercises.check_refined_bound, horq_ref.theory.refined_bound, "refined_bound"),
-    (exercises.check_pack_signs, lambda x: horq_ref.bits.pack_signs(x), "horq_ref.bits.pack_signs"),
-    (exercises.check_popcount_dot, horq_ref.bits.popcount_dot, "horq_ref.bits.popcount_dot"),
+    (checkers.check_sign, lambda x: horq_ref.sign(x), "horq_ref.quantize.sign"),
+    (checkers.check_binarize, lambda x, axis=None: horq_ref.binarize(x, axis), "horq_ref.quantize.binarize"),
+    (checkers.check_residual_quantize, _package_residual, "horq_ref.quantize.residual_quantize"),
+    (checkers.check_refined_bound, horq_ref.theory.refined_bound, "refined_bound"),
+    (checkers.check_pack_signs, lambda x: horq_ref.bits.pack_signs(x), "horq_ref.bits.pack_signs"),
+    (checkers.check_popcount_dot, horq_ref.bits.popcount_dot, "horq_ref.bits.popcount_dot"),
     (check_conv, lambda x, w, order, stride=1, padding=0: horq_ref.horq_conv2d(
         x, w, order, stride, padding, backend="bits"), "horq_ref.conv.horq_conv2d"),
-    (exercises.check_quantizer_backward, backward.reference_backward, "reference_backward"),
-    (exercises.check_fd_error, backward.reference_fd_error, "reference_fd_error"),
+    (checkers.check_quantizer_backward, backward.reference_backward, "reference_backward"),
+    (checkers.check_fd_error, backward.reference_fd_error, "reference_fd_error"),
 ]
 
 
@@ -211,17 +215,17 @@ def test_student_writing_into_its_input_does_not_change_the_reference():
     def sloppy_sign(x):
         x[...] = np.where(x >= 0, 1.0, -1.0)  # overwrites its argument
         return x
-    assert exercises.check_sign(sloppy_sign, stop=False)
+    assert checkers.check_sign(sloppy_sign, stop=False)
 
 
 def test_unknown_wrong_answer_gets_the_general_hint():
-    verdict = exercises.check_sign(lambda x: np.ones_like(x), stop=False)
+    verdict = checkers.check_sign(lambda x: np.ones_like(x), stop=False)
     assert not verdict and verdict.hint == binarization.SIGN_HINT
 
 
 def test_worst_input_rejects_bad_shapes_and_zero_vectors():
-    assert "shape" in exercises.check_worst_input(lambda n: np.eye(n), stop=False).detail
-    assert "not all zero" in exercises.check_worst_input(np.zeros, stop=False).detail
+    assert "shape" in checkers.check_worst_input(lambda n: np.eye(n), stop=False).detail
+    assert "not all zero" in checkers.check_worst_input(np.zeros, stop=False).detail
 
 
 def test_runner_reports_the_first_failing_case():

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..quantize import expand, group_size, normalize_axis, residual_quantize, sign
-from ..theory import identity_prediction
+from horq_ref.quantize import expand, group_size, normalize_axis, residual_quantize, sign
+from horq_ref.theory import identity_prediction
 from .runner import Case, Mistake, compare_arrays, run_cases
 
 __all__ = ["check_residual_quantize", "check_predicted_energy", "residual_cases", "energy_cases"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..quantize import binarize, binary_sign, sign
+from horq_ref.quantize import binarize, binary_sign, sign
 from .runner import Case, Mistake, run_cases
 
 __all__ = ["check_sign", "check_binarize", "sign_cases", "binarize_cases"]

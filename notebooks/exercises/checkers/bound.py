@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..quantize import residual_quantize
-from ..theory import refined_bound, relative_errors, worst_case_bound
+from horq_ref.quantize import residual_quantize
+from horq_ref.theory import refined_bound, relative_errors, worst_case_bound
 from .runner import Case, Mistake, run_cases
 
 __all__ = ["check_worst_input", "check_refined_bound", "order_one_ratio"]

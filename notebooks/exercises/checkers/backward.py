@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn.gradcheck import eval_numerical_gradient_array, rel_error
-from ..quantize import binary_sign, expand, group_size
-from ..ste import SIGN_STE, quantizer_backward, quantizer_forward, smooth_sign
+from horq_ref.nn.gradcheck import eval_numerical_gradient_array, rel_error
+from horq_ref.quantize import binary_sign, expand, group_size
+from horq_ref.ste import SIGN_STE, quantizer_backward, quantizer_forward, smooth_sign
 from .runner import Case, Mistake, run_cases
 
 __all__ = ["check_quantizer_backward", "reference_backward", "check_fd_error", "reference_fd_error"]

@@ -13,10 +13,10 @@ from functools import partial
 
 import numpy as np
 
-from ..bits import binary_gemm_reference, n_words, pack_mask, pack_signs, popcount_dot
-from ..conv import horq_conv2d
-from ..im2col import conv_output_shape, im2col
-from ..quantize import binarize, residual_quantize
+from horq_ref.bits import binary_gemm_reference, n_words, pack_mask, pack_signs, popcount_dot
+from horq_ref.conv import horq_conv2d
+from horq_ref.im2col import conv_output_shape, im2col
+from horq_ref.quantize import binarize, residual_quantize
 from .runner import Case, Mistake, run_cases
 
 __all__ = ["check_pack_signs", "check_popcount_dot", "check_horq_conv2d"]
