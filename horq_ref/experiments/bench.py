@@ -22,7 +22,7 @@ import numpy as np
 from ..conv import horq_conv2d
 from ..cost import speedup
 from ..fast.gemm import default_threads
-from ..im2col import check_conv_args, cols_matmul, im2col
+from ..im2col import check_conv_args, cols_matmul, conv_output_shape, im2col
 
 __all__ = ["float_conv2d", "interleaved_times", "best_times", "timing_stats", "run_bench", "BenchResult",
            "BenchRow", "format_bench", "MEMORY_SHARE"]
@@ -156,8 +156,8 @@ def _check_memory(batch, channels, size, filters, kernel, stride, padding):
         allowed = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // MEMORY_SHARE
     except (ValueError, OSError, AttributeError):  # pragma: no cover - not on POSIX
         allowed = 2 << 30
-    side = max(0, (size + 2 * padding - kernel) // max(stride, 1) + 1)
-    need = 4 * batch * side * side * (channels * kernel * kernel + filters)
+    Ho, Wo = conv_output_shape(size, size, kernel, kernel, stride, padding)
+    need = 4 * batch * Ho * Wo * (channels * kernel * kernel + filters)
     if need > allowed:
         raise ValueError(f"this layer (size {size}, padding {padding}, kernel {kernel}, batch "
                          f"{batch}) needs {need / 2**30:,.1f} GiB of memory for its im2col matrix, "
