@@ -105,7 +105,7 @@ def reproduce(out, *, preset="quick", data="mnist", data_dir=None, models=None, 
     ds = setup()
     plan = _plan(s, list(models or PRESETS[preset]))
     with Progress(log, every=progress_every) as progress:
-        records = _run_all(ds, plan, out, progress, jobs, setup, preset)
+        records, earlier = _run_all(ds, plan, out, progress, jobs, setup, preset)
         progress.note = "all runs done; now the statistics, the bound check and the figures"
         runs, ptq = summarize_runs(records, ds.name, ds.n_test), summarize_ptq(records, ds.name)
         speed, note = _speed()
@@ -114,7 +114,7 @@ def reproduce(out, *, preset="quick", data="mnist", data_dir=None, models=None, 
                    "speed": speed, "speed_note": note, "checks": _checks(runs, ptq),
                    "info": {"command": _command(s), "data": _data_note(ds), "plan": plan,
                             "cpus": os.cpu_count(), "blas": blas_info(threads), "jobs": jobs,
-                            "figures": list(FIGURES),
+                            "figures": list(FIGURES), "runs_read_from_earlier": earlier,
                             "ptq_layers": "every weighted layer but the first"}}
         results["info"]["wall_seconds"] = time.perf_counter() - t0
         _write(out, results)
@@ -124,7 +124,7 @@ def reproduce(out, *, preset="quick", data="mnist", data_dir=None, models=None, 
 def _run_all(ds, plan, out, progress, jobs, setup, preset):
     """Every (model, method, seed) run of ``plan``, read back from ``out/runs/`` when finished, else
     trained (``jobs`` at a time in worker processes that load the data with ``setup()``), after a
-    timed pilot of each network kind; the records in the plan's order."""
+    timed pilot of each network kind; the records in the plan's order and how many were read back."""
     from contextlib import closing
 
     from .report import write_json
@@ -156,7 +156,7 @@ def _run_all(ds, plan, out, progress, jobs, setup, preset):
                                  f"{100 * rec['test_acc']:.2f} %  ({rec['history'][-1]['epoch']} "
                                  f"epochs, {rec['train_seconds']:.1f} s, {rec['images_per_s']:,.0f} "
                                  f"img/s){ptq}")
-    return [records[k] for k in keys]
+    return [records[k] for k in keys], len(keys) - len(todo)
 
 
 def _pilot(ds, plan, todo, jobs, setup, progress):
@@ -269,9 +269,9 @@ def _write(out, results):
 
 def summary(results, out):
     """The lines ``horq-ref reproduce`` ends with: accuracy per network, the checks, what it wrote."""
-    lines = [f"{r['model']} {r['method']:5s}: {100 * r['test_accuracy']:.2f} ± "
-             f"{100 * r['test_accuracy_std']:.2f} % over {len(r['seeds'])} seed(s)"
-             for r in results["runs"]]
+    lines = [f"{r['model']} {r['method']:5s}: {100 * r['test_accuracy']:.2f} %" + (
+             f" ± {100 * r['test_accuracy_std']:.2f} over {len(r['seeds'])} seeds"
+             if len(r["seeds"]) > 1 else " (1 seed)") for r in results["runs"]]
     lines.append("checks: " + ", ".join(f"{k} {'yes' if v else 'NO'}"
                                         for k, v in results["checks"].items()))
     lines.append(f"wrote {out}/results.json, results.md and {len(FIGURES)} figures in "

@@ -196,13 +196,18 @@ def test_interrupted_reproduce_resumes_from_finished_runs(tiny_run, capsys):
     log = capsys.readouterr().out
     assert log.count("finished earlier") == 17
     again = json.loads((out / "results.json").read_text())
+    assert res["info"]["runs_read_from_earlier"] == 0 and again["info"]["runs_read_from_earlier"] == 17
+    assert "17 of the 18 training runs were read back from an earlier call" in (out / "results.md").read_text()
+    assert " ± " in log and "over 2 seeds" in log and "seed(s)" not in log.split("checks:")[0][-400:]
     for r, r2 in zip(res["runs"], again["runs"]):
         assert r2["test_accuracy_per_seed"] == r["test_accuracy_per_seed"]  # same seeds, same weights
     assert again["ptq"] == res["ptq"]
     other = [a if a != "2" or TINY[i - 1] != "--epochs" else "1" for i, a in enumerate(TINY)]
     assert main(["reproduce", "--quick", "--out", str(out), "--seeds", "1", "--models", "mlp"]
                 + other) == 0
-    assert "finished earlier" not in capsys.readouterr().out
+    log = capsys.readouterr().out
+    assert "finished earlier" not in log
+    assert "mlp float: " in log and "% (1 seed)" in log and "± 0.00" not in log  # one seed: no spread
 
 
 def test_paired_interval_resolves_a_real_difference_and_not_noise(rng):
