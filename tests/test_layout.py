@@ -270,6 +270,43 @@ def test_the_training_layer_reads_in_three_frames(layer, other_modules):
     assert opened - {module} <= other_modules, f"{layer} opens {sorted(opened - {module})}"
 
 
+def module_imports(source, module):
+    """Absolute names of the horq_ref modules ``source`` (module ``module``) imports at module level
+    (``from .ste import x`` -> ``horq_ref.ste``; ``from . import ste`` -> ``horq_ref.ste``)."""
+    out = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = _resolve(module, node.level, node.module)
+            out |= {base} if node.module else {f"{base}.{a.name}" for a in node.names}
+    return out
+
+
+def import_cycles(graph):
+    """Modules that import themselves through a chain of module-level imports."""
+    def reaches(start, seen):
+        for nxt in graph.get(start, ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                reaches(nxt, seen)
+        return seen
+    return sorted(m for m in graph if m in reaches(m, set()))
+
+
+def method_import_graph(root=PACKAGE):
+    modules = {_module_of(p): p for p in method_files(root)}
+    return {m: {i for i in module_imports(p.read_text(encoding="utf-8"), m) if i in modules}
+            for m, p in modules.items()}
+
+
+def test_the_method_imports_one_way():
+    """No import cycle among the method's modules (scales builds on quantize, never the reverse),
+    and the method's forward (conv.py) imports neither the backward (ste) nor the fast kernels at
+    module level: those are the training layers' and the "bits-fast" backend's to bring in."""
+    assert import_cycles(method_import_graph()) == []
+    conv = module_imports((PACKAGE / "conv.py").read_text(encoding="utf-8"), "horq_ref.conv")
+    assert not {m for m in conv if m == "horq_ref.ste" or m.startswith("horq_ref.fast")}, conv
+
+
 # ---------------------------------------------------------------- negative controls
 
 def _function(name, n_code, docstring_lines=0):
@@ -338,3 +375,10 @@ def test_reading_path_measures_depth_across_modules():
     assert reading_path(graph, ("a", "g")) == (1, {"a"})  # calls within one module add no depth
     # the real graph resolves relative imports: the old five-module chain would have failed
     assert ("horq_ref.ste", "quantizer_forward") in call_graph()[("horq_ref.nn.layers", "horq_dense_forward")]
+
+
+def test_import_measures_flag_a_cycle_and_a_forbidden_import():
+    assert module_imports("from .ste import a\nfrom . import fast\ndef f():\n    from .x import y\n",
+                          "horq_ref.conv") == {"horq_ref.ste", "horq_ref.fast"}  # module level only
+    assert import_cycles({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == ["a", "b"]
+    assert import_cycles({"a": {"b"}, "b": set()}) == []
