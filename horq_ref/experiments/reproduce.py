@@ -195,9 +195,8 @@ def _ptq(model, ds, limits):
 
 def _one_run(ds, arch, method, seed, spec, log):
     from ..nn.models import build_model
-    from ..nn.train import predict, train
+    from ..nn.train import train
     from .runs import run_record
-    from .stats import encode_correct
 
     shape = {k: spec[k] for k in ("hidden", "channels") if k in spec}
     meth, _, scales = method.partition("-")
@@ -208,8 +207,7 @@ def _one_run(ds, arch, method, seed, spec, log):
                  log=lambda line: log(f"    {arch} {method} seed {seed}: {line.strip()}")
                  if "batch" in line else None,
                  progress_every_s=30.0)
-    rec = run_record(model, method, seed, hist, {k: v for k, v in spec.items() if k != "seeds"})
-    rec["correct"] = encode_correct(predict(model, ds.x_test) == ds.y_test)
+    rec = run_record(model, ds, method, seed, hist, {k: v for k, v in spec.items() if k != "seeds"})
     if method == "float":
         rec["ptq"], rec["ptq_correct"] = _ptq(model, ds, spec["ptq"])
     return rec
