@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .stats import ALPHA, half_width, holm
 
-__all__ = ["CLAIMS", "CLOSE", "classify", "claims_markdown", "exploratory_markdown"]
+__all__ = ["CLAIMS", "CLOSE", "classify", "interval_words", "claims_markdown", "exploratory_markdown"]
 
 #: The paper's direction claims (docs/paper.md §7): a, b, measure, the sign of a - b claimed, words.
 CLAIMS = (("horq2", "horq1", "test accuracy", 1, "HORQ-2 is more accurate than XNOR-Net"),
@@ -52,6 +52,14 @@ def _num(c, key, scale=None):
 
 def _p(p):
     return "—" if p is None else "< 1e-12" if p <= 1e-12 else f"{p:.3g}"
+
+
+def interval_words(c):
+    """One comparison ``c`` (``measure`` and the keys of :func:`.stats.paired_interval`) in words."""
+    unit, p = "points" if c["measure"] == "test accuracy" else "nats", _p(c["p"])
+    return (f"{_num(c, 'diff')} {unit}, 95 % interval [{_num(c, 'ci_low')}, {_num(c, 'ci_high')}] "
+            f"({c['test']}; p {p if p.startswith('<') else '= ' + p}): "
+            + ("excludes 0" if c["ci_low"] > 0 or c["ci_high"] < 0 else "does not exclude 0"))
 
 
 def claims_markdown(comparisons):

@@ -96,9 +96,8 @@ def ptq_sweep(model, ds, limits):
 def one_run(ds, arch, method, seed, spec):
     """Train ``arch`` with ``method`` and ``seed`` as ``spec`` says; return the run's record."""
     from ..nn.models import build_model
-    from ..nn.train import predict, train
+    from ..nn.train import train
     from .runs import run_record
-    from .stats import encode_correct
 
     shape = {k: spec[k] for k in ("hidden", "channels") if k in spec}
     meth, _, scales = method.partition("-")
@@ -107,8 +106,7 @@ def one_run(ds, arch, method, seed, spec):
     hist = train(model, ds, epochs=spec["epochs"], batch_size=spec["batch_size"],
                  optimizer=spec["optimizer"], lr=spec["lr"], schedule=spec["schedule"], seed=seed,
                  log=None)
-    rec = run_record(model, method, seed, hist, {k: v for k, v in spec.items() if k != "seeds"})
-    rec["correct"] = encode_correct(predict(model, ds.x_test) == ds.y_test)
+    rec = run_record(model, ds, method, seed, hist, {k: v for k, v in spec.items() if k != "seeds"})
     if method == "float":
         rec["ptq"], rec["ptq_correct"] = ptq_sweep(model, ds, spec["ptq"])
     return rec

@@ -1,14 +1,16 @@
-"""Small training experiments of the notebooks: one run as a record, a layer's input, paired verdicts.
+"""Small training experiments of the notebooks: one run as a record, a layer's input.
 
 Notebooks 06 and 06b train the project's MLP on the embedded digits with the same settings and compare
-methods seed by seed; these helpers keep that bookkeeping out of their cells.
+methods seed by seed (``stats.compare_records``); these helpers keep that bookkeeping out of their cells.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["layer_input", "train_record", "run_record", "resolved"]
+from .stats import encode_correct
+
+__all__ = ["layer_input", "train_record", "run_record"]
 
 
 def layer_input(model, x, name, train=False):
@@ -32,7 +34,7 @@ def layer_input(model, x, name, train=False):
 
 
 def train_record(ds, method, seed, settings, arch="mlp", **model_kwargs):
-    """Train one model; return ``(record, model)``, the record as ``report.summarize_runs`` expects it.
+    """Train one model; return ``(record, model)``, the record as ``stats.compare_records`` takes it.
 
     ``settings`` holds the keyword arguments of :func:`horq_ref.nn.train.train` (epochs, batch size,
     optimizer, learning rate, schedule); ``model_kwargs`` go to :func:`horq_ref.nn.models.build_model`.
@@ -42,28 +44,16 @@ def train_record(ds, method, seed, settings, arch="mlp", **model_kwargs):
 
     model = build_model(arch, method, seed=seed, **model_kwargs)
     hist = train(model, ds, seed=seed, log=None, **settings)
-    return run_record(model, method, seed, hist, settings), model
+    return run_record(model, ds, method, seed, hist, settings), model
 
 
-def run_record(model, method, seed, history, settings):
-    """The record of one finished training run: its names, final test accuracy, history, time."""
+def run_record(model, ds, method, seed, history, settings):
+    """The record of one finished training run: its names, final test accuracy, history, time, and
+    ``correct``, which test images of ``ds`` it classifies correctly (``stats.encode_correct``)."""
+    from ..nn.train import predict
+
     return {"model": model.config["arch"], "method": method, "order": model.config["order"] or 0,
             "seed": seed, "test_acc": history[-1]["test_acc"], "history": history,
             "train_seconds": float(sum(h["train_seconds"] for h in history)),
             "images_per_s": float(np.mean([h["images_per_s"] for h in history])),
-            "settings": settings}
-
-
-def resolved(d, noise):
-    """The notebooks' rule of thumb for paired differences ``d`` (seeds,): one sign, ``|mean| > noise``.
-
-    Not a significance test: it asks that a difference keep its sign in every seed and exceed the noise
-    of one difference of two accuracies.
-
-    Examples
-    --------
-    >>> resolved(np.array([0.02, 0.03, 0.01]), 0.01), resolved(np.array([0.02, -0.01, 0.03]), 0.01)
-    (True, False)
-    """
-    d = np.asarray(d)
-    return bool((np.all(d > 0) or np.all(d < 0)) and abs(d.mean()) > noise)
+            "settings": settings, "correct": encode_correct(predict(model, ds.x_test) == ds.y_test)}

@@ -1,9 +1,12 @@
-"""Helpers of the training notebooks: a layer's input, one training record, the paired rule of thumb."""
+"""Helpers of the training notebooks: a layer's input, one training record, a comparison in words."""
 
 import numpy as np
 import pytest
 
-from horq_ref.experiments.runs import layer_input, resolved
+from horq_ref.data import load_dataset
+from horq_ref.experiments.claims import interval_words
+from horq_ref.experiments.runs import layer_input, train_record
+from horq_ref.experiments.stats import compare_records, decode_correct, paired_interval
 from horq_ref.nn.models import build_model
 
 
@@ -22,8 +25,22 @@ def test_layer_input_is_what_the_layer_receives():
         layer_input(model, x, "no such layer")
 
 
-def test_resolved_needs_one_sign_and_a_mean_beyond_the_noise():
-    assert resolved([0.02, 0.03, 0.01], 0.01)
-    assert not resolved([0.02, -0.01, 0.03], 0.01)  # sign changes
-    assert not resolved([0.005, 0.006, 0.004], 0.01)  # one sign, but within the noise
-    assert resolved([-0.02, -0.03, -0.02], 0.01)
+def test_train_record_keeps_the_per_image_correctness_behind_its_accuracy():
+    ds = load_dataset(limit_train=200, limit_test=100, seed=0)
+    settings = {"epochs": 1, "batch_size": 50}
+    recs = [train_record(ds, m, s, settings, hidden=16)[0] for m in ("horq1", "horq2") for s in (0, 1)]
+    for rec in recs:
+        correct = decode_correct(rec["correct"])
+        assert correct.shape == (ds.n_test,) and correct.mean() == rec["test_acc"]
+    (acc, *_) = [c for c in compare_records(recs) if c["measure"] == "test accuracy"]
+    assert (acc["a"], acc["b"], acc["n_seeds"], acc["n_images"]) == ("horq2", "horq1", 2, ds.n_test)
+
+
+def test_interval_words_says_whether_the_interval_excludes_zero():
+    """A per-seed loss measure whose seeds agree (t_2 = 4.30, se 0.058) and four test images that
+    cannot tell a 50-point accuracy gap from 0 (the image variance dominates)."""
+    lower = {"measure": "train-loss AUC", **paired_interval([[0.0], [0.1], [-0.1]], [[1.0]] * 3)}
+    wide = {"measure": "test accuracy", **paired_interval([[1, 1, 1, 0]] * 3, [[0, 0, 1, 0]] * 3)}
+    assert interval_words(lower).startswith("-1.000 nats, 95 % interval [-1.248, -0.752]")
+    assert interval_words(lower).endswith(": excludes 0")
+    assert interval_words(wide).startswith("+50.000 points") and interval_words(wide).endswith("does not exclude 0")
