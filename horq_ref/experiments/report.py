@@ -230,18 +230,22 @@ def _checks_lines(checks):
                                                 for k, v in checks.items()) + ".", ""]
 
 
+def _made_by(info, runs):
+    """The first paragraph of results.md: the command, run time, machine and data."""
+    earlier = info.get("runs_read_from_earlier", 0)
+    return (f"Made by `{info['command']}` in {info['wall_seconds']:.0f} s ({info['cpus']} CPUs; "
+            f"{settings_note(info)})" + (f"; {earlier} of the {sum(len(r['seeds']) for r in runs)} "
+            "training runs were read back from an earlier call into the same folder, and their "
+            "training time is not in that figure" if earlier else "") + ". "
+            f"Data: {info['data']}. Accuracies are percent of the test set here; `results.json` holds "
+            f"the same numbers as fractions in [0, 1] (`test_accuracy` is the mean over seeds, "
+            f"`test_accuracy_std` the sample standard deviation over seeds, 0 for one seed).")
+
+
 def render_markdown(results):
     """The text of results.md for a ``results`` dict as written to results.json."""
     runs, ptq, info = results["runs"], results["ptq"], results["info"]
-    earlier = info.get("runs_read_from_earlier", 0)
-    md = ["# HORQ reproduction: results", "",
-          f"Made by `{info['command']}` in {info['wall_seconds']:.0f} s ({info['cpus']} CPUs; "
-          f"{settings_note(info)})" + (f"; {earlier} of the {sum(len(r['seeds']) for r in runs)} "
-          "training runs were read back from an earlier call into the same folder, and their "
-          "training time is not in that figure" if earlier else "") + ". "
-          f"Data: {info['data']}. Accuracies are percent of the test set here; `results.json` holds "
-          f"the same numbers as fractions in [0, 1] (`test_accuracy` is the mean over seeds, "
-          f"`test_accuracy_std` the sample standard deviation over seeds, 0 for one seed).", "",
+    md = ["# HORQ reproduction: results", "", _made_by(info, runs), "",
           *_checks_lines(results.get("checks", {})),
           "## Trained networks", "", *_settings_lines(runs), "", *_runs_table(runs), "",
           "The paper's numbers (Li et al., ICCV 2017, as summarised in docs/paper.md §7) are for full "
