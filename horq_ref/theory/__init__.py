@@ -9,11 +9,9 @@
 Every public name of the three modules is importable from ``horq_ref.theory``.
 """
 
+from . import bounds, family, laws
 from .bounds import *  # noqa: F401,F403
-from .bounds import __all__ as _bounds_all
 from .family import *  # noqa: F401,F403
-from .family import __all__ as _family_all
 from .laws import *  # noqa: F401,F403
-from .laws import __all__ as _laws_all
 
-__all__ = list(_bounds_all) + list(_laws_all) + list(_family_all)
+__all__ = bounds.__all__ + laws.__all__ + family.__all__
