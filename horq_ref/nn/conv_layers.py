@@ -30,17 +30,8 @@ from ..ste import (SIGN_STE, QuantizerCache, quantizer_backward, quantizer_forwa
                    weight_binarize_backward, weight_binarize_forward)
 from .layers import check_array
 
-__all__ = [
-    "conv2d_forward",
-    "conv2d_backward",
-    "horq_conv2d_forward",
-    "horq_conv2d_backward",
-    "maxpool_forward",
-    "maxpool_backward",
-    "ConvCache",
-    "HorqConvCache",
-    "MaxPoolCache",
-]
+__all__ = ["conv2d_forward", "conv2d_backward", "horq_conv2d_forward", "horq_conv2d_backward",
+           "maxpool_forward", "maxpool_backward", "ConvCache", "HorqConvCache", "MaxPoolCache"]
 
 
 class ConvCache(NamedTuple):

@@ -28,15 +28,7 @@ import numpy as np
 
 from ..checks import check_int, check_real
 
-__all__ = [
-    "SGD",
-    "Adam",
-    "make_optimizer",
-    "constant_lr",
-    "step_lr",
-    "cosine_lr",
-    "make_schedule",
-]
+__all__ = ["SGD", "Adam", "make_optimizer", "constant_lr", "step_lr", "cosine_lr", "make_schedule"]
 
 
 def _real(value, name, low=0.0, low_open=False, high=None):
