@@ -62,12 +62,7 @@ class BinaryOperands(NamedTuple):
 
 
 def operands_from_planes(planes, beta, B, alpha):
-    """Pack ±1 planes (K, M, D), ``beta`` (K, M), ``B`` (F, D) ±1 and ``alpha`` (F,).
-
-    Returns
-    -------
-    BinaryOperands
-    """
+    """Pack ±1 planes (K, M, D), ``beta`` (K, M), ±1 ``B`` (F, D), ``alpha`` (F,) as BinaryOperands."""
     planes, B = np.asarray(planes), np.asarray(B)
     if planes.ndim != 3 or B.ndim != 2 or planes.shape[2] != B.shape[1]:
         raise ValueError(f"planes (K, M, D) and B (F, D) do not match: {planes.shape}, {B.shape}")
@@ -84,11 +79,7 @@ def binary_operands(x, W, order):
     """The operands of a HORQ layer on rows ``x`` (M, D) and weights ``W`` (F, D).
 
     The same expansions as the forward pass: ``x`` at order K per row, ``W`` at order one per row
-    (:func:`horq_ref.quantize.expand`).
-
-    Returns
-    -------
-    BinaryOperands
+    (:func:`horq_ref.quantize.expand`). Returns :class:`BinaryOperands`.
     """
     x, W, K = as_float_array(x, "x"), as_float_array(W, "W"), check_order(order)
     if x.ndim != 2 or W.ndim != 2 or x.shape[1] != W.shape[1]:

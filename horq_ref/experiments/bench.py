@@ -137,11 +137,8 @@ def run_bench(batch=4, channels=256, size=16, filters=256, kernel=3, stride=1, p
     """Time the float32 baseline and the bit backend at each order on one random layer.
 
     ``threads``: both sides' thread count (the bit kernel's pool and the BLAS library); None leaves
-    BLAS as it is and gives the bit kernel :func:`horq_ref.fast.gemm.default_threads`.
-
-    Returns
-    -------
-    BenchResult
+    BLAS as it is and gives the bit kernel :func:`horq_ref.fast.gemm.default_threads`. Returns a
+    :class:`BenchResult`.
     """
     from .blas import blas_info, set_blas_threads
 

@@ -63,12 +63,8 @@ class BackwardBench:
 
 def run_backward_bench(batch=4, channels=256, size=16, filters=256, kernel=3, stride=1, padding=1,
                        orders=(1, 2, 3), repeats=5, seed=0, group=DEFAULT_G):
-    """Time the float, the reference binary and the table-lookup backward products at each order.
-
-    Returns
-    -------
-    BackwardBench
-    """
+    """Time the float, the reference binary and the table-lookup backward products at each order
+    (a :class:`BackwardBench`)."""
     rng = np.random.default_rng(seed)
     x, w, layer = random_layer(rng, batch, channels, size, filters, kernel, stride, padding)
     cols = im2col(x, kernel, kernel, stride, padding)  # (N, P, D)

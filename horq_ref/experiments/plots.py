@@ -1,11 +1,9 @@
 """Figures shared by the command line, the report and the notebooks (matplotlib, Agg-safe).
 
 The bound check's figure (:func:`plot_bound_reports`) and the reproduction's figures: training
-curves, accuracy against order and the post-training quantization curve. Every function returns its
-figure and, given ``path``, writes it atomically with :func:`save_figure`. All of them draw in the
-shared style of :mod:`horq_ref.experiments.style` (readable on a projector: text >= 10 pt, colorbars and
-frames where needed, reference values as horizontal lines, one legend outside the panels, seed counts
-in titles, the methods named as the text names them).
+curves, accuracy against order and the post-training quantization curve. Every function draws in the
+style of :mod:`horq_ref.experiments.style`, returns its figure and, given ``path``, writes it
+atomically with :func:`save_figure`.
 """
 
 from __future__ import annotations

@@ -21,20 +21,11 @@ __all__ = ["STYLE", "SAVE_DPI", "apply", "figure_style", "reference_line", "seed
 
 SAVE_DPI = 150
 STYLE = {
-    "figure.dpi": 110,
-    "savefig.dpi": SAVE_DPI,
+    "figure.dpi": 110, "savefig.dpi": SAVE_DPI, "figure.constrained_layout.use": True,
     "figure.figsize": (8.0, 4.2),  # 880 px wide on screen at 110 dpi
-    "figure.constrained_layout.use": True,
-    "font.size": 11,
-    "axes.titlesize": 12,
-    "axes.labelsize": 11,
-    "xtick.labelsize": 10,
-    "ytick.labelsize": 10,
-    "legend.fontsize": 10,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "lines.linewidth": 1.8,
-    "lines.markersize": 6,
+    "font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11,  # text: 10 pt at least
+    "xtick.labelsize": 10, "ytick.labelsize": 10, "legend.fontsize": 10,
+    "axes.grid": True, "grid.alpha": 0.3, "lines.linewidth": 1.8, "lines.markersize": 6,
     "image.cmap": "gray",
 }
 

@@ -4,13 +4,9 @@ The same map and the same backward as :func:`horq_ref.ste.quantizer_forward` /
 :func:`horq_ref.ste.quantizer_backward` with ``SIGN_STE`` and ``ste="chain"`` (derivation in the
 docstring of :mod:`horq_ref.ste`, docs/paper.md §5), written with torch tensors so that it can sit in a
 PyTorch model. PyTorch is an optional dependency: it is imported when the function is first used, and
-its absence gives an ``ImportError`` that says what to install.
-
-Choices that differ from PyTorch's defaults (docs/frameworks.md):
-
-* ``torch.sign(0) = 0``; here ``sign(0) = sign(-0.0) = +1`` (:func:`binary_sign`), as in ``horq_ref``;
-* one scale per group, the group given by ``dim`` (the axes reduced, like ``horq_ref``'s ``axis``);
-* the STE window ``1{|r| <= 1}`` (closed) on every residual, plus the path through each scale.
+its absence gives an ``ImportError`` that says what to install. Its choices that differ from
+PyTorch's defaults (``sign(0) = +1``, one scale per group given by ``dim``, the closed STE window
+``1{|r| <= 1}`` on every residual plus the path through each scale) are compared in docs/frameworks.md.
 """
 
 from __future__ import annotations

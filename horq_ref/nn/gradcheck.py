@@ -15,11 +15,8 @@ gradients' largest magnitude (a scale-aware error), not entry by entry, because 
 nearly zero in both (a dead ReLU, a clipped STE window) would otherwise turn rounding noise into a
 large ratio. ``elementwise=True`` gives cs231n's entry-wise ratio.
 
-Whole networks: :func:`small_network` builds a tiny float64 model whose sign is a smooth stand-in (so
-that finite differences can check the quantizer), with batch norm moved off its initial scale 1 and
-shift 0: a unit whose ReLU is dead for the whole batch would otherwise feed the quantizer an exact 0,
-where ``|r|`` in ``beta = mean|r|`` has a kink that finite differences average over.
-:func:`network_errors` compares the backward pass of the mean cross-entropy with them, array by array.
+Whole networks: :func:`network_errors` checks every gradient of a tiny float64 model from
+:func:`small_network`, whose sign is a smooth stand-in (so that the quantizer is differentiable).
 """
 
 from __future__ import annotations
@@ -34,17 +31,10 @@ __all__ = ["eval_numerical_gradient", "eval_numerical_gradient_array", "rel_erro
 
 
 def eval_numerical_gradient(f, x, h=1e-6):
-    """Centered-difference gradient of a scalar function ``f`` at ``x`` (perturbed in place).
+    """Centered-difference gradient (shape of ``x``) of a scalar function ``f`` at ``x``.
 
-    Parameters
-    ----------
-    f : callable
-        ``f(x)`` returning a scalar (``x`` is modified in place and restored after each entry).
-    x : ndarray of float64, any shape
-
-    Returns
-    -------
-    grad : ndarray, same shape as ``x``
+    :func:`eval_numerical_gradient_array` with ``df = 1``: ``x`` (float64, any shape) is perturbed in
+    place and restored after each entry.
 
     Examples
     --------
@@ -171,6 +161,9 @@ def check_op(forward, backward, args, wrt=None, h=1e-6, seed=0, **kwargs):
 def small_network(arch, sign_fn, method="horq2", ste="chain", seed=1):
     """A tiny float64 network, its batch-norm parameters moved off 1 and 0, and a batch of 5.
 
+    Off 1 and 0: a unit whose ReLU is dead for the whole batch would otherwise feed the quantizer an
+    exact 0, where ``|r|`` in ``beta = mean|r|`` has a kink that finite differences average over.
+
     Parameters
     ----------
     arch : {"mlp", "cnn"}
@@ -203,17 +196,9 @@ def small_network(arch, sign_fn, method="horq2", ste="chain", seed=1):
 def network_errors(model, x, y):
     """``rel_error`` of every parameter's gradient and of ``dx`` for the mean cross-entropy of one batch.
 
-    Parameters
-    ----------
-    model : Model
-        Any model of :mod:`horq_ref.nn.models`; its parameters are perturbed in place and restored.
-    x : ndarray, shape (N, *input_shape)
-    y : ndarray of int, shape (N,)
-
-    Returns
-    -------
-    dict
-        ``{parameter name: error}`` and ``"x"``; one float per array.
+    ``model``: any model of :mod:`horq_ref.nn.models` (its parameters are perturbed in place and
+    restored), ``x`` (N, *input_shape), ``y`` (N,) int. Returns ``{parameter name: error}`` and
+    ``"x"``, one float per array.
     """
     def loss(_):
         return softmax_cross_entropy(model.forward(x, train=True), y)[0]
