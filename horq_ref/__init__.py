@@ -10,10 +10,15 @@ The public contract::
     horq_conv2d(x, w, order, stride=1, padding=0, backend="float")
     horq_linear(x, w, order, backend="float")
 
-The method is the top-level modules with ``theory`` and ``cost``, read in the order of
-docs/reading-the-code.md (``checks`` -> ``quantize`` -> ``theory.bounds`` -> ... -> ``nn.refit``);
-a first reading skips the packages that build on it (``fast``, ``io``, ``data``, ``experiments``,
-``commands``, ``interop`` and the rest of ``nn``).
+Reading order (docs/reading-the-code.md gives one line and the length of each module), following
+the course: ``checks`` (skim) -> ``quantize`` -> ``theory.bounds``, ``theory.laws`` -> ``bits`` ->
+``im2col`` -> ``conv`` -> ``cost.forward`` -> ``ste`` -> the training layers ``nn.layers``,
+``nn.conv_layers``; then the extensions ``binary_backward``, ``cost.backward`` (the backward pass on
+bits) and ``scales``, ``theory.family``, ``nn.refit`` (the scale family). A first reading skips the
+rest: ``fast`` (optimized kernels), ``io`` (files), ``data`` (data sets), ``experiments`` (the
+reproduction, its figures, the benchmarks), ``commands`` (the ``horq-ref`` command line),
+``interop`` (the PyTorch bridge), ``exercises`` (the exercise checkers) and the rest of ``nn``
+(``blocks``, ``models``, ``optim``, ``train`` and the like).
 """
 
 from .conv import horq_conv2d, horq_linear

@@ -139,14 +139,7 @@ def group_errors(e):
 
 
 def refit(x, order, axis=None):
-    """Greedy planes, least-squares scales: never a larger error than greedy.
-
-    Examples
-    --------
-    >>> e = refit([1.0, 0.0, 0.0], 2)
-    >>> e.betas.ravel(), e.residuals[-1]
-    (array([0.5, 0.5]), array([0., 0., 0.]))
-    """
+    """Greedy planes, least-squares scales: never a larger error than greedy."""
     _, H, R, axis = expand(x, order, axis)
     return _build(R[0], least_squares_scales(H, R[0], axis), H, axis)
 
