@@ -1,19 +1,16 @@
 """Measured speed of the backward products on binary operands against the float GEMMs (docs/paper.md §5).
 
-One random float32 layer (the bench layer of ``horq-ref bench``), one process. Three ways to the
-same two products ``dY Wt`` and ``dY^T Xt``:
-
-* *float*: what the ``"float"`` backend computes, two BLAS GEMMs on the float operands it keeps;
-* *reference*: :func:`horq_ref.binary_backward.binary_backward` on the packed planes and signs
-  (``signed_sum``, one add or subtract per term; unpacking the masks included);
-* *lookup*: :func:`horq_ref.fast.lut.lut_backward` on the same packed operands (tables of signed
-  sums of g rows, one lookup per group).
-
-They are timed in the same rounds (:func:`horq_ref.experiments.bench.interleaved_times`, no warm-up
-calls). The report gives the median time of each with its range over the rounds, and the median and
-range of the per-round ratios ``reference / lookup`` (how much faster the lookup is) and ``float /
-lookup``, ``float / reference`` (below 1: slower than BLAS), withheld when the range straddles 1.
-Why the reference is slow, counted and measured: docs/performance.md.
+One random float32 layer (the bench layer of ``horq-ref bench``), one process, three ways to the
+same two products ``dY Wt`` and ``dY^T Xt`` (:data:`SIDES`): *float*, the two BLAS GEMMs of the
+``"float"`` backend on the float operands it keeps; *reference*,
+:func:`horq_ref.binary_backward.binary_backward` on the packed planes and signs (one add or subtract
+per term; unpacking the masks included); *lookup*, :func:`horq_ref.fast.lut.lut_backward` on the same
+packed operands (tables of signed sums of g rows, one lookup per group). They are timed in the same
+rounds (:func:`horq_ref.experiments.bench.interleaved_times`, no warm-up calls); the report gives the
+median time of each with its range over the rounds, and the median and range of the per-round ratios
+``reference / lookup`` (how much faster the lookup is), ``float / lookup`` and ``float / reference``
+(below 1: slower than BLAS), withheld when the range straddles 1. Why the reference is slow, counted
+and measured: docs/performance.md.
 """
 
 from __future__ import annotations

@@ -34,19 +34,15 @@ def blas_name():
         return None
 
 
-def _openblas_libraries():
-    """Loaded shared libraries whose file name says OpenBLAS (Linux: from /proc/self/maps)."""
+def _openblas_function(what):
+    """``openblas_{what}`` of the loaded OpenBLAS (any of its symbol spellings), or None; the library
+    is a loaded one whose file name says OpenBLAS (Linux: from /proc/self/maps)."""
     try:
         with open("/proc/self/maps", encoding="utf-8") as fh:
             paths = {line.split()[-1] for line in fh if "openblas" in line.lower()}
     except OSError:
-        return []
-    return sorted(p for p in paths if os.path.isfile(p))
-
-
-def _openblas_function(what):
-    """``openblas_{what}`` of the loaded OpenBLAS (any of its symbol spellings), or None."""
-    for path in _openblas_libraries():
+        return None
+    for path in sorted(p for p in paths if os.path.isfile(p)):
         lib = ctypes.CDLL(path)
         for prefix in _PREFIXES:
             for suffix in _SUFFIXES:

@@ -58,10 +58,9 @@ def bound_report(X, order, axis=-1, law=None):
 
     Notes
     -----
-    The bounds hold in exact arithmetic. For subnormal inputs (``|x| < 2.2e-308`` in float64) a mean
-    ``beta_k`` is rounded coarsely or underflows to 0 and the ratio can exceed every bound
-    (``[5e-324, 0, 0, 0]`` keeps ratio 1): such groups are counted in ``underflow_groups`` and
-    announced with a :class:`SubnormalWarning`; scaling the input up (the ratio is scale-free) helps.
+    The bounds hold in exact arithmetic. For subnormal inputs a mean ``beta_k`` is rounded coarsely or
+    underflows to 0 and the ratio can exceed every bound (``[5e-324, 0, 0, 0]`` keeps ratio 1): such
+    groups are counted in ``underflow_groups`` and announced with a :class:`SubnormalWarning`.
     """
     e = residual_quantize(X, order, axis=axis)  # validates X, order and axis
     if under := _underflow_groups(e):

@@ -31,19 +31,6 @@ def binary_sign(x):
     return torch.where(x >= 0, torch.ones_like(x), -torch.ones_like(x))
 
 
-def _expand(x, order, dim):
-    """Residuals ``R_0..R_{K-1}``, planes ``H_i`` and scales ``beta_i`` (kept dims), as lists."""
-    R, Rs, Hs, betas = x, [], [], []
-    for _ in range(order):
-        H = binary_sign(R)
-        beta = R.abs().mean(dim=dim, keepdim=True)
-        Rs.append(R)
-        Hs.append(H)
-        betas.append(beta)
-        R = R - beta * H
-    return Rs, Hs, betas
-
-
 def quantize_function():
     """The ``torch.autograd.Function`` class (built once, on first use, so that torch stays optional)."""
     global _FUNCTION
@@ -56,7 +43,12 @@ def quantize_function():
 
         @staticmethod
         def forward(ctx, x, order, dim):
-            Rs, Hs, betas = _expand(x, order, dim)
+            R, Rs, Hs, betas = x, [], [], []  # R_0..R_{K-1}, H_i, beta_i (kept dims)
+            for _ in range(order):
+                Rs.append(R)
+                Hs.append(binary_sign(R))
+                betas.append(R.abs().mean(dim=dim, keepdim=True))
+                R = R - betas[-1] * Hs[-1]
             ctx.save_for_backward(*Rs, *Hs, *betas)
             ctx.order, ctx.dim = order, dim
             Xt = betas[0] * Hs[0]

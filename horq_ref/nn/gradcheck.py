@@ -46,21 +46,10 @@ def eval_numerical_gradient(f, x, h=1e-6):
 
 
 def eval_numerical_gradient_array(f, x, df, h=1e-6):
-    """Centered-difference vector-Jacobian product ``df^T (d f / d x)``.
+    """Centered-difference vector-Jacobian product ``df^T (d f / d x)``, shape of ``x``.
 
-    Parameters
-    ----------
-    f : callable
-        ``f(x) -> ndarray`` (any shape); ``x`` is modified in place and restored after each entry.
-    x : ndarray of float64, any shape
-    df : ndarray, shape of ``f(x)``
-        Upstream gradient.
-    h : float
-        Step.
-
-    Returns
-    -------
-    grad : ndarray, same shape as ``x``
+    ``f(x)`` returns an array of any shape, ``df`` (the upstream gradient) has its shape; ``x``
+    (float64, any shape) is modified in place and restored after each entry; ``h`` is the step.
     """
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
         raise TypeError("x must be a float64 ndarray (finite differences need double precision)")
