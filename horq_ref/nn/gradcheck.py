@@ -69,18 +69,10 @@ def eval_numerical_gradient_array(f, x, df, h=1e-6):
 
 
 def rel_error(a, b, elementwise=False):
-    """Relative error between two gradients.
+    """Relative error between two gradients ``a``, ``b`` of the same shape (0.0 when both are zero).
 
-    Parameters
-    ----------
-    a, b : ndarray, same shape
-    elementwise : bool
-        ``False`` (default): ``max|a - b| / max(max|a|, max|b|)``. ``True``: cs231n's
-        ``max(|a - b| / max(1e-8, |a| + |b|))``.
-
-    Returns
-    -------
-    float; 0.0 when both are zero.
+    ``max|a - b| / max(max|a|, max|b|)``, or with ``elementwise=True`` cs231n's
+    ``max(|a - b| / max(1e-8, |a| + |b|))``.
 
     Examples
     --------
@@ -152,24 +144,11 @@ def small_network(arch, sign_fn, method="horq2", ste="chain", seed=1):
 
     Off 1 and 0: a unit whose ReLU is dead for the whole batch would otherwise feed the quantizer an
     exact 0, where ``|r|`` in ``beta = mean|r|`` has a kink that finite differences average over.
-
-    Parameters
-    ----------
-    arch : {"mlp", "cnn"}
-        The MLP sees (1, 4, 4) inputs with hidden sizes (7, 6); the CNN (2, 6, 6) with channels (3, 4).
-    sign_fn : SignFn
-        The sign of the quantizers (a smooth one, e.g. ``smooth_sign(0.5)``, for a checkable network).
-    method, ste : str
-        As in :func:`horq_ref.nn.models.build_model`.
-    seed : int
-        Seeds the weights; ``seed + 2`` seeds the batch-norm offsets and the batch.
-
-    Returns
-    -------
-    model : Model
-        Three classes, float64.
-    x : ndarray, shape (5, *input_shape)
-    y : ndarray of int, shape (5,)
+    ``arch`` "mlp" sees (1, 4, 4) inputs with hidden sizes (7, 6), "cnn" (2, 6, 6) with channels
+    (3, 4), both three classes; ``sign_fn`` is the quantizers' sign (a smooth one, e.g.
+    ``smooth_sign(0.5)``, for a checkable network); ``method`` and ``ste`` as in
+    :func:`horq_ref.nn.models.build_model`; ``seed`` seeds the weights, ``seed + 2`` the batch-norm
+    offsets and the batch. Returns ``model``, ``x`` (5, *input_shape) and ``y`` (5,) int.
     """
     shape = (1, 4, 4) if arch == "mlp" else (2, 6, 6)
     size = dict(hidden=(7, 6)) if arch == "mlp" else dict(channels=(3, 4))

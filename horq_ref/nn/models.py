@@ -9,11 +9,12 @@ The paper does not give its layer sizes; this project chooses them here:
   every block while the spatial size is even).
 
 Every hidden block is ``layer -> ReLU -> [pool] -> BatchNorm -> (quantizer of the next layer)``
-(batch norm centres what the quantizer sees, :mod:`horq_ref.nn.norm`). HORQ methods (``horq1`` = XNOR-Net, ``horq2``, ``horq3``, or ``horq`` with ``order=K``) quantize
-every layer except the first and the last, which stay full precision as in XNOR-Net: the input of
-each such layer is expanded to order K per group (a sample row / an im2col row) and its weights are
-binarized at order one. Initialization: He-normal weights, zero biases, batch norm ``gamma = 1``,
-``shift = 0``, all from ``np.random.default_rng(seed)`` in layer order.
+(batch norm centres what the quantizer sees, :mod:`horq_ref.nn.norm`). HORQ methods (``horq1`` =
+XNOR-Net, ``horq2``, ``horq3``, or ``horq`` with ``order=K``) quantize every layer except the first
+and the last, which stay full precision as in XNOR-Net: the input of each such layer is expanded to
+order K per group (a sample row / an im2col row) and its weights are binarized at order one.
+Initialization: He-normal weights, zero biases, batch norm ``gamma = 1``, ``shift = 0``, all from
+``np.random.default_rng(seed)`` in layer order.
 """
 
 from __future__ import annotations
@@ -158,20 +159,15 @@ def _parse_method(method, order):
     return check_order(K)
 
 
-def _widths(value, name, default):
-    value = default if value is None else value
+def _arch_widths(arch, hidden, channels):
+    """The hidden widths (MLPs) or channel counts (CNNs) :func:`build_model` gives ``arch``."""
+    name, value = ("hidden", hidden) if arch.startswith("mlp") else ("channels", channels)
+    if value is None:
+        value = _DEEP.get(arch, 512 if name == "hidden" else (16, 32))
     value = ((value, value) if name == "hidden" else (value,)) if isinstance(value, Integral) else tuple(value)
     if not value:
         raise ValueError(f"{name} must be a positive int or a non-empty tuple of them, got {value!r}")
     return tuple(check_int(v, name, minimum=1) for v in value)
-
-
-def _arch_widths(arch, hidden, channels):
-    """The hidden widths (MLPs) or channel counts (CNNs) :func:`build_model` gives ``arch``."""
-    if arch.startswith("mlp"):
-        return _widths(_DEEP[arch] if hidden is None and arch in _DEEP else hidden, "hidden", 512)
-    return _widths(_DEEP[arch] if channels is None and arch in _DEEP else channels, "channels",
-                   (16, 32))
 
 
 def weight_count(arch, input_shape=(1, 28, 28), num_classes=10, hidden=None, channels=None):

@@ -32,15 +32,6 @@ def make_bn_param(C, dtype=np.float32, momentum=0.9, eps=1e-5):
             "running_mean": np.zeros(C, dtype=dtype), "running_var": np.ones(C, dtype=dtype)}
 
 
-def _axes(x, gamma, shift):
-    if np.ndim(x) not in (2, 4):
-        raise ValueError(f"x must be (N, D) or (N, C, H, W), got shape {np.shape(x)}")
-    C = x.shape[1]
-    if np.shape(gamma) != (C,) or np.shape(shift) != (C,):
-        raise ValueError(f"gamma and shift must have shape ({C},), got {np.shape(gamma)}, {np.shape(shift)}")
-    return ((0,), (1, C)) if x.ndim == 2 else ((0, 2, 3), (1, C, 1, 1))
-
-
 def batchnorm_forward(x, gamma, shift, bn_param):
     """Batch normalization in train or eval mode.
 
@@ -71,7 +62,12 @@ def batchnorm_forward(x, gamma, shift, bn_param):
     >>> np.round(out.ravel(), 4), p["running_mean"]
     (array([-1.,  1.]), array([0.2]))
     """
-    axes, shape = _axes(x, gamma, shift)
+    if np.ndim(x) not in (2, 4):
+        raise ValueError(f"x must be (N, D) or (N, C, H, W), got shape {np.shape(x)}")
+    C = x.shape[1]
+    if np.shape(gamma) != (C,) or np.shape(shift) != (C,):
+        raise ValueError(f"gamma and shift must have shape ({C},), got {np.shape(gamma)}, {np.shape(shift)}")
+    axes, shape = ((0,), (1, C)) if x.ndim == 2 else ((0, 2, 3), (1, C, 1, 1))
     mode, eps = bn_param.get("mode", "train"), bn_param.get("eps", 1e-5)
     if mode == "train":
         mu, var = x.mean(axis=axes), x.var(axis=axes)  # (C,)
