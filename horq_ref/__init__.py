@@ -21,15 +21,10 @@ reproduction, its figures, the benchmarks), ``commands`` (the ``horq-ref`` comma
 (``blocks``, ``models``, ``optim``, ``train`` and the like).
 """
 
+from .conv import horq_conv2d, horq_linear
 from .quantize import Expansion, binarize, residual_quantize, sign
 
 __version__ = "0.1.0"
 
-__all__ = ["sign", "binarize", "residual_quantize", "Expansion", "__version__"]
-
-try:  # the binary convolution lives in its own module
-    from .conv import horq_conv2d, horq_linear  # noqa: F401
-
-    __all__ += ["horq_conv2d", "horq_linear"]
-except ImportError:  # pragma: no cover - only while the module does not exist yet
-    pass
+__all__ = ["sign", "binarize", "residual_quantize", "Expansion", "horq_conv2d", "horq_linear",
+           "__version__"]

@@ -18,17 +18,10 @@ one add or subtract per term. What stays a multiplication is the scaling by ``al
 products) and by ``beta_i`` (``K M F`` products), applied to ``dY`` before the additions: ``alpha_f``
 and ``beta_i[m]`` are constant along the summed index, so they can leave the sum.
 
-The reading of the abstract's "high-order binary ... gradient propagation" implemented here
-(docs/paper.md §5): the two backward GEMMs run on the binary planes and signs the forward pass used,
-with additions and subtractions only. Unlike the forward pass, each product has one float operand
-(``dY``), so XOR + popcount does not apply and no 64-fold packing gain is possible. Float work that
-remains: the scale products above, the straight-through window and the gradient through ``beta_i``
-and ``alpha`` (:mod:`horq_ref.ste`), which this module does not change. Operation counts:
-:func:`horq_ref.cost.backward_cost`.
-
-Accuracy: ``signed_sum`` adds the same rounded terms as a float GEMM with ``±1`` entries, in another
-order, so the two agree to ``(n + 1) eps sum|terms|`` (``n`` terms per output, ``n (n + 1) eps <= 2``;
-docs/theory.md §14).
+This is the reading of the abstract's "high-order binary ... gradient propagation" given in
+docs/paper.md §5. Each product has one float operand (``dY``), so XOR + popcount does not apply; the
+straight-through window and the gradients through ``beta_i`` and ``alpha`` stay in float
+(:mod:`horq_ref.ste`). Operation counts: :func:`horq_ref.cost.backward_cost`.
 """
 
 from __future__ import annotations
@@ -69,12 +62,7 @@ class BinaryOperands(NamedTuple):
 
 
 def operands_from_planes(planes, beta, B, alpha):
-    """Pack ±1 planes (K, M, D), ``beta`` (K, M), ``B`` (F, D) ±1 and ``alpha`` (F,).
-
-    Returns
-    -------
-    BinaryOperands
-    """
+    """Pack ±1 planes (K, M, D), ``beta`` (K, M), ±1 ``B`` (F, D), ``alpha`` (F,) as BinaryOperands."""
     planes, B = np.asarray(planes), np.asarray(B)
     if planes.ndim != 3 or B.ndim != 2 or planes.shape[2] != B.shape[1]:
         raise ValueError(f"planes (K, M, D) and B (F, D) do not match: {planes.shape}, {B.shape}")
@@ -91,11 +79,7 @@ def binary_operands(x, W, order):
     """The operands of a HORQ layer on rows ``x`` (M, D) and weights ``W`` (F, D).
 
     The same expansions as the forward pass: ``x`` at order K per row, ``W`` at order one per row
-    (:func:`horq_ref.quantize.expand`).
-
-    Returns
-    -------
-    BinaryOperands
+    (:func:`horq_ref.quantize.expand`). Returns :class:`BinaryOperands`.
     """
     x, W, K = as_float_array(x, "x"), as_float_array(W, "W"), check_order(order)
     if x.ndim != 2 or W.ndim != 2 or x.shape[1] != W.shape[1]:
@@ -128,7 +112,9 @@ def signed_sum(A, negative):
     -----
     ``out[m, d] = sum_{f: S[f,d] = +1} A[m, f] - sum_{f: S[f,d] = -1} A[m, f]``. Column ``A[:, f]``
     is added to every output whose bit ``f`` is clear and subtracted from every output whose bit is
-    set: one addition or subtraction per term, ``np.where`` only chooses which.
+    set: one addition or subtraction per term, ``np.where`` only chooses which. The terms are those of
+    a float GEMM with ±1 entries, added in another order: the two agree to ``(n + 1) eps sum|terms|``
+    (``n`` terms per output, ``n (n + 1) eps <= 2``; docs/theory.md §14).
 
     Examples
     --------

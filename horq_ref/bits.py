@@ -17,12 +17,6 @@ Bit layout (chosen by this project; the paper does not fix one)
   ``n`` is always the true length. Zero words are what zero padding of an image packs to (0 = +1).
 * Words are built with ``np.packbits(..., bitorder="little")`` and read as explicit little-endian
   ``'<u8'``, so the integer value of every word is the same on every machine.
-
-The reference GEMM
-------------------
-:func:`binary_gemm_reference` broadcasts one ``(M, F, words)`` XOR and popcount: obviously correct,
-the one the ``"bits"`` backend uses. The tiled, threaded kernel with the same result is
-:func:`horq_ref.fast.gemm.binary_gemm` (``backend="bits-fast"``).
 """
 
 from __future__ import annotations
@@ -154,7 +148,10 @@ def popcount_dot(a, b, n):
 
 
 def binary_gemm_reference(A, B, n):
-    """All ±1 dot products ``A_m · B_f``, the slow, obviously correct way.
+    """All ±1 dot products ``A_m · B_f``, the slow, obviously correct way (the ``"bits"`` backend).
+
+    One broadcast ``(M, F, words)`` XOR and popcount; :func:`horq_ref.fast.gemm.binary_gemm` is the
+    tiled, threaded kernel with the same result (``"bits-fast"``).
 
     Parameters
     ----------

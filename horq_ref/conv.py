@@ -8,18 +8,13 @@ products, ::
 
     Y = sum_i Y_i,     Y_i[n, f, p] = alpha_f * beta_i[n, p] * (B_f . H_i[n, p, :])
 
-Backends (the paper gives the bit arithmetic; the split into backends is this project's)
--------------------------------------------------------------------------------------------
-``"float"`` multiplies float ±1 planes with BLAS (the planes the training layer
-:func:`horq_ref.nn.conv_layers.horq_conv2d_forward` builds). ``"bits"`` is the reference bit path,
-step by step: im2col -> residual expansion -> pack each plane -> XOR + popcount GEMM -> combine
-with ``beta`` and ``alpha``; every ``B_f . H_i`` is ``n - 2 popcount(b XOR h)`` (:mod:`horq_ref.bits`). Its dot
-products are integers, equal to the float backend's exactly; with the same scales (one
-:func:`~horq_ref.residual_quantize` of the same rows) and the same combination, so are its outputs.
-``"bits-fast"`` (:mod:`horq_ref.fast.conv`) computes the same planes, scales, dot products and
-outputs, bit for bit, with optimized kernels. ``scales="refit"`` or ``"alternating"``
-(:mod:`horq_ref.scales`) changes how the scales (and, for alternating, the planes) are chosen; the
-planes stay binary and every backend's kernel is unchanged.
+Backends (the split is this project's): ``"float"`` multiplies float ±1 planes with BLAS (the planes
+of the training layer :func:`horq_ref.nn.conv_layers.horq_conv2d_forward`); ``"bits"`` is the
+reference bit path, im2col -> residual expansion -> pack each plane -> XOR + popcount GEMM
+(:mod:`horq_ref.bits`) -> combine with ``beta`` and ``alpha``; ``"bits-fast"`` (:mod:`horq_ref.fast.conv`)
+does the same with optimized kernels. The dot products are integers, so with the same scales and the
+same combination all three give the same outputs, bit for bit. ``scales="refit"`` or ``"alternating"``
+(:mod:`horq_ref.scales`) changes how the scales (and the planes) are chosen, not the kernels.
 """
 
 from __future__ import annotations

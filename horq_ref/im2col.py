@@ -8,9 +8,8 @@ A convolution becomes one matrix product once every receptive field is laid out 
 So ``Y[n, f, p] = cols[n, p, :] @ w.reshape(F, -1)[f]``. In HORQ each row ``cols[n, p, :]`` is one
 *input group*: it gets its own scales ``beta_i`` (``axis=-1``).
 
-:func:`cols_matmul` is that product (the training layers' GEMM; the float convolution the speed
-measurements compare against is :func:`horq_ref.experiments.bench.float_conv2d`). ``col2im`` is the adjoint of ``im2col``
-(overlapping patches add up), which is what the backward pass of a convolution needs.
+:func:`cols_matmul` is that product (the training layers' GEMM). ``col2im`` is the adjoint of
+``im2col`` (overlapping patches add up), which is what the backward pass of a convolution needs.
 """
 
 from __future__ import annotations
@@ -28,10 +27,8 @@ def conv_output_shape(H, W, kh, kw, stride=1, padding=0):
     stride = check_int(stride, "stride", minimum=1)
     padding = check_int(padding, "padding", minimum=0)
     if kh > H + 2 * padding or kw > W + 2 * padding:
-        raise ValueError(
-            f"kernel size ({kh}, {kw}) is larger than the padded input ({H + 2 * padding}, "
-            f"{W + 2 * padding})"
-        )
+        raise ValueError(f"kernel size ({kh}, {kw}) is larger than the padded input "
+                         f"({H + 2 * padding}, {W + 2 * padding})")
     return (H + 2 * padding - kh) // stride + 1, (W + 2 * padding - kw) // stride + 1
 
 
@@ -46,9 +43,7 @@ def check_conv_args(x, w, stride=1, padding=0):
     if np.ndim(w) != 4:
         raise ValueError(f"w must be 4-D (F, C, kh, kw), got shape {np.shape(w)}")
     if x.shape[1] != w.shape[1]:
-        raise ValueError(
-            f"w has {w.shape[1]} input channels but x has {x.shape[1]} (channel mismatch)"
-        )
+        raise ValueError(f"w has {w.shape[1]} input channels but x has {x.shape[1]} (channel mismatch)")
     return conv_output_shape(x.shape[2], x.shape[3], w.shape[2], w.shape[3], stride, padding)
 
 

@@ -12,11 +12,9 @@ All four approximate one group ``X`` of ``n`` entries by ``2^K`` levels (docs/th
 ``G = [<H_i, H_j>]`` is the K x K Gram matrix of the planes of one group. Every variant returns an
 :class:`~horq_ref.quantize.Expansion` with the same contract: ``signs`` are ±1 int8 planes, ``betas``
 their scales and ``residuals[i] = X - sum_{j<=i} beta_j H_j``, so ``reconstruct()`` works unchanged.
-Only greedy's scales are non-negative; a refit scale may be negative or zero.
-
-Linearly dependent planes (e.g. ``H_2 = -H_1``, ``G`` singular): the scales are the *minimum-norm*
-least-squares solution ``beta = G^+ H^T X``, eigenvalues of ``G`` below ``RCOND * max eigenvalue``
-counting as zero. The error is the least-squares minimum either way; the planes keep their shape.
+Only greedy's scales are non-negative; a refit scale may be negative or zero. Linearly dependent
+planes (e.g. ``H_2 = -H_1``, ``G`` singular) get the *minimum-norm* scales ``beta = G^+ H^T X``
+(:func:`gram_solve`); the planes keep their shape.
 """
 
 from __future__ import annotations
@@ -29,8 +27,8 @@ from .checks import as_float_array, check_choice, check_int, check_order
 from .quantize import Expansion, expand, group_size, normalize_axis, residual_quantize
 
 __all__ = ["SCALES", "RCOND", "MAX_ORDER", "to_groups", "from_groups", "gram_solve",
-           "least_squares_scales", "refit", "nearest_planes", "alternating_step", "alternating",
-           "quantize_with", "group_errors", "optimal_levels", "optimal_errors"]
+           "least_squares_scales", "refit", "sign_patterns", "nearest_planes", "alternating_step",
+           "alternating", "quantize_with", "group_errors", "optimal_levels", "optimal_errors"]
 
 SCALES = ("greedy", "refit", "alternating")
 #: Relative eigenvalue threshold of the Gram solve: 1e-10 is far above the ~K * eps rounding of an
@@ -141,20 +139,13 @@ def group_errors(e):
 
 
 def refit(x, order, axis=None):
-    """Greedy planes, least-squares scales: never a larger error than greedy.
-
-    Examples
-    --------
-    >>> e = refit([1.0, 0.0, 0.0], 2)
-    >>> e.betas.ravel(), e.residuals[-1]
-    (array([0.5, 0.5]), array([0., 0., 0.]))
-    """
+    """Greedy planes, least-squares scales: never a larger error than greedy."""
     _, H, R, axis = expand(x, order, axis)
     return _build(R[0], least_squares_scales(H, R[0], axis), H, axis)
 
 
-def _patterns(K):
-    """All 2^K sign patterns, shape (2^K, K), +1 before -1 at every position."""
+def sign_patterns(K):
+    """All 2^K sign patterns, shape (2^K, K), +1 before -1 at every position (``itertools.product``)."""
     return np.array(list(itertools.product((1.0, -1.0), repeat=K)))
 
 
@@ -170,7 +161,7 @@ def nearest_planes(x, betas, axis=None):
     axis = normalize_axis(axis, X.ndim)
     b = np.asarray(betas, dtype=X.dtype)
     K = check_int(b.shape[0] if b.ndim else 0, "len(betas)", 1, MAX_ORDER)
-    pats = _patterns(K)  # (2^K, K)
+    pats = sign_patterns(K)  # (2^K, K)
     Xg = to_groups(X, axis)  # (M, n)
     levels = b.reshape(K, -1).T @ pats.T  # (M, 2^K)
     order = np.argsort(levels, axis=1, kind="stable")

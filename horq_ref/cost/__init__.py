@@ -6,9 +6,8 @@ the per-layer counts and memory, and what the least-squares refit of the scales 
 Every name is importable from :mod:`horq_ref.cost` itself.
 """
 
+from . import backward, forward
 from .backward import *  # noqa: F401,F403
-from .backward import __all__ as _backward_all
 from .forward import *  # noqa: F401,F403
-from .forward import __all__ as _forward_all
 
-__all__ = list(_forward_all) + list(_backward_all)
+__all__ = forward.__all__ + backward.__all__

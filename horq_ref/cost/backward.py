@@ -3,8 +3,7 @@
 The two backward products of a layer, ``dY Wt`` and ``dY^T Xt``, have one ±1 operand each; on binary
 operands (:mod:`horq_ref.binary_backward`) they need additions only, after ``(K + 1) M F`` scale
 products; by table lookup (:mod:`horq_ref.fast.lut`) about g / (1 + 2^g / n) times fewer.
-docs/theory.md §14-15 derive the counts; tests/cost/test_backward.py checks them against
-instrumented loops.
+docs/theory.md §14-15 derive the counts.
 """
 
 from __future__ import annotations

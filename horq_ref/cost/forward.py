@@ -1,23 +1,16 @@
 """Operation and memory model of a binary convolution layer (docs/paper.md §6, after XNOR-Net §3.2).
 
-XNOR-Net counts, per filter, a float convolution as ``c * N_W * N_I`` operations (``c`` channels, a
-``N_W = kh*kw`` kernel, ``N_I`` output positions) and its binary version as ``c * N_W * N_I / 64``
-word operations (XNOR + popcount of 64 entries count as one) plus ``N_I`` float operations that apply
-the scale, so ``S = 64 c N_W / (c N_W + 64)`` (62.27 for c=256, 3x3).
+XNOR-Net counts a float convolution as ``c N_W N_I`` operations per filter (``c`` channels, an
+``N_W = kh*kw`` kernel, ``N_I`` output positions) and its binary version as ``c N_W N_I / 64`` word
+operations (XNOR + popcount of 64 entries) plus ``N_I`` float operations that apply the scale. An
+order-K layer makes K binary passes and applies one scale per order and output,
+``Y += (alpha_f beta_i) * (B_f . H_i)``; counted the same way::
 
-The denominator used here (the paper's exact one is unknown)
--------------------------------------------------------------
-An order-K HORQ layer makes K binary passes over the same packed weights and applies one scale per
-order and output, ``Y += (alpha_f beta_i) * (B_f . H_i)``. Counting that scale the way XNOR-Net
-counts its one scale gives ``K`` float operations per output::
+    S_K = 64 c N_W / (K c N_W + 64 K) = S_1 / K      (62.27, 31.1, 20.8, 15.6 for c=256, 3x3)
 
-    S_K = 64 c N_W / (K c N_W + 64 K) = S_1 / K
-
-which is XNOR-Net's formula at ``K = 1`` (62.27, 31.1, 20.8, 15.6 for c=256, 3x3: the "about
-58 / 30 / 20 / 15" pattern). A secondary description of the paper (docs/paper.md §6) writes ``64 (K + 1)`` ("about K + 1 float passes"); that
-variant is ``speedup(..., float_ops=order + 1)`` and gives 60.6 at ``K = 1``, not XNOR-Net's value.
-Like XNOR-Net's ``K`` matrix, the residual construction is per column and shared by all filters, so it
-is left out of ``S_K``; :class:`LayerCost` counts it, and :attr:`LayerCost.speedup_counted` includes it.
+docs/paper.md §6 compares it with the ``64 (K + 1)`` denominator of a secondary description
+(``speedup(..., float_ops=order + 1)``). Like XNOR-Net's ``K`` matrix, the residual construction is
+per column and shared by all filters, so it is left out of ``S_K``; :class:`LayerCost` counts it.
 """
 
 from __future__ import annotations

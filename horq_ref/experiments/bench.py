@@ -1,14 +1,12 @@
 """Measured speed of the bit backend against a float32 im2col + BLAS convolution (docs/paper.md §6).
 
-Both run in one process on the same float32 layer: the baseline ``im2col(x) @ W.T`` (BLAS) and
-``horq_conv2d(..., backend="bits-fast")`` (:mod:`horq_ref.fast`), each on ``threads`` threads when given
-(:func:`horq_ref.experiments.blas.set_blas_threads`). They take turns in each of ``repeats`` rounds, each
-timed call right after an untimed one; the report gives each side's median and interquartile range (IQR)
-and the ratio of the medians with the range the quartiles allow, withheld when that range contains 1
-(a busy machine: the rounds cannot say which side is faster). Beside it the model's ``S_K``
-(:func:`horq_ref.cost.speedup`) counts one 64-bit XOR + popcount as one operation and data movement as
-free; NumPy pays a pass over memory for each of XOR, popcount and sum, so the measured ratios are far
-below the model. Their decline with the order is the part to compare.
+Both run in one process on the same float32 layer, each on ``threads`` threads when given
+(:func:`horq_ref.experiments.blas.set_blas_threads`), timed in the same rounds
+(:func:`interleaved_times`). The report gives each side's median and interquartile range (IQR) and
+the ratio of the medians with the range the quartiles allow, withheld when that range contains 1 (a
+busy machine: the rounds cannot say which side is faster). Beside it the model's ``S_K``
+(:func:`horq_ref.cost.speedup`); why the measured ratios are far below it, and why their decline
+with the order is the part to compare: docs/performance.md.
 """
 
 from __future__ import annotations
@@ -24,8 +22,8 @@ from ..cost import speedup
 from ..fast.gemm import default_threads
 from ..im2col import check_conv_args, cols_matmul, conv_output_shape, im2col
 
-__all__ = ["float_conv2d", "interleaved_times", "best_times", "timing_stats", "run_bench", "BenchResult",
-           "BenchRow", "format_bench", "MEMORY_SHARE"]
+__all__ = ["float_conv2d", "interleaved_times", "best_times", "Spread", "timing_stats", "random_layer",
+           "layer_text", "run_bench", "BenchResult", "BenchRow", "format_bench", "MEMORY_SHARE"]
 
 MEMORY_SHARE = 4  # the im2col matrix of the layer may use at most 1/4 of the machine's memory
 
@@ -33,13 +31,8 @@ MEMORY_SHARE = 4  # the im2col matrix of the layer may use at most 1/4 of the ma
 def float_conv2d(x, w, stride=1, padding=0):
     """Full-precision convolution (cross-correlation): im2col, then one BLAS matrix product.
 
-    ``x`` (N, C, H, W), ``w`` (F, C, kh, kw) -> (N, F, Ho, Wo) in the dtype of ``x``.
-
-    Examples
-    --------
-    >>> float_conv2d(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2)))[0, 0]
-    array([[4., 4.],
-           [4., 4.]])
+    ``x`` (N, C, H, W), ``w`` (F, C, kh, kw) -> (N, F, Ho, Wo) in the dtype of ``x``; the value of
+    :func:`horq_ref.nn.conv_layers.conv2d_forward` without the bias.
     """
     Ho, Wo = check_conv_args(x, w, stride, padding)
     F, _, kh, kw = w.shape
@@ -47,19 +40,21 @@ def float_conv2d(x, w, stride=1, padding=0):
     return cols_matmul(im2col(x, kh, kw, stride, padding), Wr, Ho, Wo)
 
 
-def interleaved_times(fns, repeats=5):
+def interleaved_times(fns, repeats=5, warm_up=True):
     """Wall times (seconds) of each of ``fns`` over ``repeats`` rounds: ``times[i][r]``.
 
-    In each round every function runs twice in a row and only the second call is timed: the first
-    absorbs the switch from the other function (BLAS worker threads still spinning, cold caches),
-    and taking turns means a change of machine load hits all functions alike.
+    Each round calls every function, in the reverse order every other round, so that a change of
+    machine load hits all of them alike. With ``warm_up`` each timed call follows an untimed one,
+    which absorbs the switch from the other function (BLAS worker threads still spinning, cold
+    caches); the backward bench goes without, as its reference products are slow.
     """
     times = [[] for _ in fns]
-    for _ in range(max(1, repeats)):
-        for i, fn in enumerate(fns):
-            fn()
+    for r in range(max(1, repeats)):
+        for i in range(len(fns)) if r % 2 == 0 else reversed(range(len(fns))):
+            if warm_up:
+                fns[i]()
             t0 = time.perf_counter()
-            fn()
+            fns[i]()
             times[i].append(time.perf_counter() - t0)
     return times
 
@@ -67,6 +62,25 @@ def interleaved_times(fns, repeats=5):
 def best_times(fns, repeats=5):
     """The best of :func:`interleaved_times` for each of ``fns`` (seconds)."""
     return [min(t) for t in interleaved_times(fns, repeats)]
+
+
+@dataclass(frozen=True)
+class Spread:
+    """The median of per-round values (seconds, or a ratio of two times) and a range around it."""
+
+    median: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, values, low=0, high=100):
+        """The median and the ``low`` and ``high`` percentiles (default: the whole range)."""
+        return cls(*(float(v) for v in np.percentile(values, [50, low, high])))
+
+    @property
+    def straddles_one(self):
+        """True when the range holds 1: the rounds do not say which side is faster."""
+        return self.low <= 1 <= self.high
 
 
 def timing_stats(float_times, bits_times):
@@ -79,13 +93,11 @@ def timing_stats(float_times, bits_times):
         ``ratio_low = q1_float / q3_bits``, ``ratio_high = q3_float / q1_bits`` and ``reliable``:
         the range leaves out 1, so the rounds say which side is faster.
     """
-    qf = np.percentile(float_times, [25, 50, 75])
-    qb = np.percentile(bits_times, [25, 50, 75])
-    ratio, low, high = qf[1] / qb[1], qf[0] / qb[2], qf[2] / qb[0]
-    return {"float_seconds": float(qf[1]), "bits_seconds": float(qb[1]),
-            "float_iqr": float(qf[2] - qf[0]), "bits_iqr": float(qb[2] - qb[0]),
-            "ratio": float(ratio), "ratio_low": float(low), "ratio_high": float(high),
-            "reliable": bool(not low <= 1.0 <= high)}
+    f, b = Spread.of(float_times, 25, 75), Spread.of(bits_times, 25, 75)
+    ratio = Spread(f.median / b.median, f.low / b.high, f.high / b.low)
+    return {"float_seconds": f.median, "bits_seconds": b.median, "float_iqr": f.high - f.low,
+            "bits_iqr": b.high - b.low, "ratio": ratio.median, "ratio_low": ratio.low,
+            "ratio_high": ratio.high, "reliable": not ratio.straddles_one}
 
 
 @dataclass(frozen=True)
@@ -125,11 +137,8 @@ def run_bench(batch=4, channels=256, size=16, filters=256, kernel=3, stride=1, p
     """Time the float32 baseline and the bit backend at each order on one random layer.
 
     ``threads``: both sides' thread count (the bit kernel's pool and the BLAS library); None leaves
-    BLAS as it is and gives the bit kernel :func:`horq_ref.fast.gemm.default_threads`.
-
-    Returns
-    -------
-    BenchResult
+    BLAS as it is and gives the bit kernel :func:`horq_ref.fast.gemm.default_threads`. Returns a
+    :class:`BenchResult`.
     """
     from .blas import blas_info, set_blas_threads
 
@@ -137,16 +146,27 @@ def run_bench(batch=4, channels=256, size=16, filters=256, kernel=3, stride=1, p
     if threads is not None:
         set_blas_threads(threads)
     threads = default_threads() if threads is None else threads
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((batch, channels, size, size)).astype(np.float32)  # (N, C, H, W)
-    w = rng.standard_normal((filters, channels, kernel, kernel)).astype(np.float32)  # (F, C, k, k)
-    check_conv_args(x, w, stride, padding)
+    x, w, layer = random_layer(np.random.default_rng(seed), batch, channels, size, filters, kernel,
+                               stride, padding)
     rows = [_bench_order(x, w, K, stride, padding, repeats, threads) for K in orders]
-    layer = dict(batch=batch, channels=channels, size=size, filters=filters, kernel=kernel,
-                 stride=stride, padding=padding)
     return BenchResult(layer=layer, threads=threads, repeats=repeats,
                        float_seconds=min(r.float_seconds for r in rows), rows=rows,
                        blas=blas_info(threads))
+
+
+def random_layer(rng, batch, channels, size, filters, kernel, stride, padding):
+    """A random float32 layer of both benches: ``x`` (N, C, H, W), ``w`` (F, C, k, k), its settings."""
+    x = rng.standard_normal((batch, channels, size, size)).astype(np.float32)  # (N, C, H, W)
+    w = rng.standard_normal((filters, channels, kernel, kernel)).astype(np.float32)  # (F, C, k, k)
+    check_conv_args(x, w, stride, padding)
+    return x, w, dict(batch=batch, channels=channels, size=size, filters=filters, kernel=kernel,
+                      stride=stride, padding=padding)
+
+
+def layer_text(L):
+    """The layer of a bench result in words, the first line of both reports."""
+    return (f"layer: N={L['batch']} C={L['channels']} {L['size']}x{L['size']} float32, F={L['filters']} "
+            f"{L['kernel']}x{L['kernel']}, stride {L['stride']}, padding {L['padding']}")
 
 
 def _check_memory(batch, channels, size, filters, kernel, stride, padding):
@@ -181,9 +201,7 @@ def format_bench(result):
     whose quartile range contains 1 is withheld, and every "/first" column divides by the same row."""
     L, rows = result.layer, result.rows
     first = next((r for r in rows if r.reliable), None)
-    lines = [f"layer: N={L['batch']} C={L['channels']} {L['size']}x{L['size']} float32, F={L['filters']} "
-             f"{L['kernel']}x{L['kernel']}, stride {L['stride']}, padding {L['padding']}",
-             f"threads: {result.threads} (bits pool); BLAS threads: {result.blas.get('threads')} "
+    lines = [layer_text(L), f"threads: {result.threads} (bits pool); BLAS threads: {result.blas.get('threads')} "
              f"({result.blas.get('name')}); median of {result.repeats} interleaved rounds, each call warmed up",
              "", f"{'order':>5} {'float ms':>9} {'IQR':>7} {'bits ms':>9} {'IQR':>7} {'ratio':>7} "
              f"{'ratio range':>13} {'model S_K':>10} {'ratio/first':>12} {'S_K/first':>10} {'rel diff':>9}"]

@@ -1,32 +1,20 @@
 """Measured speed of the backward products on binary operands against the float GEMMs (docs/paper.md §5).
 
-One random float32 layer (the bench layer of ``horq-ref bench``), one process. Three ways to the
-same two products ``dY Wt`` and ``dY^T Xt``:
-
-* *float*: what the ``"float"`` backend computes, two BLAS GEMMs on the float operands it keeps;
-* *reference*: :func:`horq_ref.binary_backward.binary_backward` on the packed planes and signs
-  (``signed_sum``, one add or subtract per term; unpacking the masks included);
-* *lookup*: :func:`horq_ref.fast.lut.lut_backward` on the same packed operands (tables of signed
-  sums of g rows, one lookup per group).
-
-In each round every one is timed once, the order reversed every other round. The report gives the
-median time of each with its range over the rounds, and the median and range of the per-round
-ratios ``reference / lookup`` (how much faster the lookup is) and ``float / lookup``, ``float /
-reference`` (below 1: slower than BLAS). A ratio is withheld when its range straddles 1: then the
-rounds do not agree on which side is faster.
-
-Why the reference is slow: the op counts (:func:`horq_ref.cost.backward_cost`) say it does ``(K + 1)
-/ 2`` times as many additions as the float backward does multiply-adds, and almost no
-multiplications (a factor ``2 n / (K + 1)`` fewer). BLAS fuses each multiply-add into one vector
-instruction on data held in registers and cache; NumPy cannot fuse ``np.where`` with ``+=``, so every
-term of :func:`~horq_ref.binary_backward.signed_sum` is a select and an add, each a full pass over an
-``(M, n)`` array in memory. The lookup does about ``g / (1 + 2^g / n)`` times fewer additions (7 at
-g = 8 on the bench layer), each a row copy and an add on data in cache.
+One random float32 layer (the bench layer of ``horq-ref bench``), one process, three ways to the
+same two products ``dY Wt`` and ``dY^T Xt`` (:data:`SIDES`): *float*, the two BLAS GEMMs of the
+``"float"`` backend on the float operands it keeps; *reference*,
+:func:`horq_ref.binary_backward.binary_backward` on the packed planes and signs (one add or subtract
+per term; unpacking the masks included); *lookup*, :func:`horq_ref.fast.lut.lut_backward` on the same
+packed operands (tables of signed sums of g rows, one lookup per group). They are timed in the same
+rounds (:func:`horq_ref.experiments.bench.interleaved_times`, no warm-up calls); the report gives the
+median time of each with its range over the rounds, and the median and range of the per-round ratios
+``reference / lookup`` (how much faster the lookup is), ``float / lookup`` and ``float / reference``
+(below 1: slower than BLAS), withheld when the range straddles 1. Why the reference is slow, counted
+and measured: docs/performance.md.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,45 +23,10 @@ from ..binary_backward import binary_backward, binary_operands
 from ..bits import unpack_signs
 from ..cost import backward_cost
 from ..fast.lut import DEFAULT_G, lut_backward
-from ..im2col import check_conv_args, im2col
+from ..im2col import im2col
+from .bench import Spread, interleaved_times, layer_text, random_layer
 
-__all__ = ["run_backward_bench", "BackwardBench", "BackwardRow", "Spread", "format_backward_bench",
-           "alternating_times"]
-
-
-def alternating_times(fns, repeats):
-    """Wall times (seconds), shape (repeats, len(fns)): each round calls every function once,
-    the order reversed every other round, so a change of machine load hits all of them alike.
-
-    Unlike :func:`horq_ref.experiments.bench.interleaved_times` there is no untimed warm-up call
-    per round: the reference binary products are slow, and a warm-up call would double the
-    bench's run time."""
-    times = np.empty((max(1, repeats), len(fns)))
-    for r in range(times.shape[0]):
-        order = range(len(fns)) if r % 2 == 0 else reversed(range(len(fns)))
-        for i in order:
-            t0 = time.perf_counter()
-            fns[i]()
-            times[r, i] = time.perf_counter() - t0
-    return times
-
-
-@dataclass(frozen=True)
-class Spread:
-    """The median of per-round values (seconds, or a ratio of two times) and their range."""
-
-    median: float
-    low: float
-    high: float
-
-    @classmethod
-    def of(cls, values):
-        return cls(float(np.median(values)), float(np.min(values)), float(np.max(values)))
-
-    @property
-    def straddles_one(self):
-        """True when some rounds put the ratio below 1 and others above: no side is faster."""
-        return self.low <= 1 <= self.high
+__all__ = ["run_backward_bench", "BackwardBench", "BackwardRow", "format_backward_bench"]
 
 
 SIDES = ("float", "reference", "lookup")
@@ -105,29 +58,16 @@ class BackwardBench:
     rows: list
 
 
-def _layer(batch, channels, size, filters, kernel, stride, padding, seed):
+def run_backward_bench(batch=4, channels=256, size=16, filters=256, kernel=3, stride=1, padding=1,
+                       orders=(1, 2, 3), repeats=5, seed=0, group=DEFAULT_G):
+    """Time the float, the reference binary and the table-lookup backward products at each order
+    (a :class:`BackwardBench`)."""
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal((batch, channels, size, size)).astype(np.float32)  # (N, C, H, W)
-    w = rng.standard_normal((filters, channels, kernel, kernel)).astype(np.float32)
-    check_conv_args(x, w, stride, padding)
+    x, w, layer = random_layer(rng, batch, channels, size, filters, kernel, stride, padding)
     cols = im2col(x, kernel, kernel, stride, padding)  # (N, P, D)
     rows = cols.reshape(-1, cols.shape[2])  # (M, D)
     dY = rng.standard_normal((rows.shape[0], filters)).astype(np.float32)  # (M, F)
-    return rows, w.reshape(filters, -1), dY
-
-
-def run_backward_bench(batch=4, channels=256, size=16, filters=256, kernel=3, stride=1, padding=1,
-                       orders=(1, 2, 3), repeats=5, seed=0, group=DEFAULT_G):
-    """Time the float, the reference binary and the table-lookup backward products at each order.
-
-    Returns
-    -------
-    BackwardBench
-    """
-    rows, Wr, dY = _layer(batch, channels, size, filters, kernel, stride, padding, seed)
-    out = [_bench_order(rows, Wr, dY, K, repeats, group) for K in orders]
-    layer = dict(batch=batch, channels=channels, size=size, filters=filters, kernel=kernel,
-                 stride=stride, padding=padding)
+    out = [_bench_order(rows, w.reshape(filters, -1), dY, K, repeats, group) for K in orders]
     return BackwardBench(layer=layer, rows_M=rows.shape[0], repeats=repeats, group=group, rows=out)
 
 
@@ -139,19 +79,16 @@ def _bench_order(rows, Wr, dY, K, repeats, group):
     fns = [lambda: (dY @ Wt, dY.T @ Xt), lambda: binary_backward(dY, ops),
            lambda: lut_backward(dY, ops, group)]  # in the order of SIDES
     fns[0]()  # warm BLAS up
-    t = alternating_times(fns, repeats)  # (repeats, 3)
-    grads = [fn() for fn in fns]
+    t = np.array(interleaved_times(fns, repeats, warm_up=False))  # (3, repeats)
+    grads = [fn() for fn in fns]  # (dXt, dWt) of each side
+    rel_diff = max(float(np.abs(g - w).max() / np.abs(w).max())  # both binary forms against float
+                   for got in grads[1:] for g, w in zip(got, grads[0]))
     c = backward_cost(Wr.shape[1], 1, 1, rows.shape[0], Wr.shape[0], K, group)
     return BackwardRow(
-        K, {side: Spread.of(t[:, i]) for i, side in enumerate(SIDES)},
-        {f"{SIDES[i]}/{SIDES[j]}": Spread.of(t[:, i] / t[:, j]) for i, j in RATIOS},
+        K, {side: Spread.of(t[i]) for i, side in enumerate(SIDES)},
+        {f"{SIDES[i]}/{SIDES[j]}": Spread.of(t[i] / t[j]) for i, j in RATIOS},
         (c.binary_adds_input + c.binary_adds_weight) / (c.lut_adds_input + c.lut_adds_weight),
-        max(_rel_diff(grads[i], grads[0]) for i in (1, 2)))
-
-
-def _rel_diff(got, want):
-    """``max |got - want| / max |want|`` over the two gradients, the larger of the two."""
-    return max(float(np.abs(g - w).max() / np.abs(w).max()) for g, w in zip(got, want))
+        rel_diff)
 
 
 def _ratio(r):
@@ -161,11 +98,8 @@ def _ratio(r):
 
 def format_backward_bench(result):
     """The printed report of :func:`run_backward_bench`: times, then ratios, one line per order."""
-    L = result.layer
     lines = [
-        f"layer: N={L['batch']} C={L['channels']} {L['size']}x{L['size']} float32, "
-        f"F={L['filters']} {L['kernel']}x{L['kernel']}, stride {L['stride']}, padding "
-        f"{L['padding']}: M={result.rows_M} rows",
+        f"{layer_text(result.layer)}: M={result.rows_M} rows",
         f"backward products dY·Wt and dY^T·Xt: float (BLAS), reference on binary operands "
         f"(additions only), table lookup (g={result.group}); {result.repeats} interleaved rounds",
         "", "order" + "".join(f"{side + ' ms':>16}" for side in SIDES)]

@@ -1,21 +1,13 @@
 """Which BLAS NumPy uses and how many threads it runs: read, set and recorded by the commands.
 
-Not part of the paper. Matrix products of the float layers go through NumPy's BLAS, which by default
-starts one thread per core. On a machine whose cores are shared those threads wait for each other
-and a run can take several times longer; the thread count also changes the order of floating-point
-sums and so the last digits of every result. The commands that train or time therefore choose the
-count (``--threads``, default ``HORQ_THREADS`` else 1, see :mod:`horq_ref.commands`) and record it.
-
-How the count is applied, in order of preference:
-
-1. the environment variables ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``, which
-   every BLAS reads when it is loaded (for child processes, and for the BLAS if NumPy is not loaded
-   yet);
-2. the ``openblas_set_num_threads`` function of an OpenBLAS already loaded into the process (NumPy's
-   own wheels ship OpenBLAS, under a prefixed symbol name), called through :mod:`ctypes`;
-3. :mod:`threadpoolctl`, if it happens to be installed (it is not a dependency).
-
-Importing this module changes nothing; only :func:`set_blas_threads` does.
+Not part of the paper. NumPy's BLAS starts one thread per core by default; on shared cores those
+threads wait for each other, and the thread count changes the order of floating-point sums and so the
+last digits of every result. The commands that train or time therefore choose the count
+(``--threads``, default ``HORQ_THREADS`` else 1, see :mod:`horq_ref.commands`) and record it.
+:func:`set_blas_threads` sets the variables :data:`ENV_VARS` (read by a BLAS when it is loaded, and
+by child processes), then the OpenBLAS already loaded (NumPy's wheels ship it under a prefixed symbol
+name) through :mod:`ctypes`, else :mod:`threadpoolctl` if installed (not a dependency). Importing
+this module changes nothing.
 """
 
 from __future__ import annotations
@@ -42,19 +34,15 @@ def blas_name():
         return None
 
 
-def _openblas_libraries():
-    """Loaded shared libraries whose file name says OpenBLAS (Linux: from /proc/self/maps)."""
+def _openblas_function(what):
+    """``openblas_{what}`` of the loaded OpenBLAS (any of its symbol spellings), or None; the library
+    is a loaded one whose file name says OpenBLAS (Linux: from /proc/self/maps)."""
     try:
         with open("/proc/self/maps", encoding="utf-8") as fh:
             paths = {line.split()[-1] for line in fh if "openblas" in line.lower()}
     except OSError:
-        return []
-    return sorted(p for p in paths if os.path.isfile(p))
-
-
-def _openblas_function(what):
-    """``openblas_{what}`` of the loaded OpenBLAS (any of its symbol spellings), or None."""
-    for path in _openblas_libraries():
+        return None
+    for path in sorted(p for p in paths if os.path.isfile(p)):
         lib = ctypes.CDLL(path)
         for prefix in _PREFIXES:
             for suffix in _SUFFIXES:

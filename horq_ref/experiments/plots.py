@@ -1,11 +1,9 @@
 """Figures shared by the command line, the report and the notebooks (matplotlib, Agg-safe).
 
 The bound check's figure (:func:`plot_bound_reports`) and the reproduction's figures: training
-curves, accuracy against order and the post-training quantization curve. Every function returns its
-figure and, given ``path``, writes it atomically with :func:`save_figure`. All of them draw in the
-shared style of :mod:`horq_ref.experiments.style` (readable on a projector: text >= 10 pt, colorbars and
-frames where needed, reference values as horizontal lines, one legend outside the panels, seed counts
-in titles, the methods named as the text names them).
+curves, accuracy against order and the post-training quantization curve. Every function draws in the
+style of :mod:`horq_ref.experiments.style`, returns its figure and, given ``path``, writes it
+atomically with :func:`save_figure`.
 """
 
 from __future__ import annotations
@@ -90,10 +88,12 @@ def _figure(ncols, nrows=1):
     return fig, axes
 
 
-def _panels(n, rows_per_model=1, max_cols=2):
-    """A figure with a block of ``rows_per_model`` stacked axes for each of ``n`` models, at most
-    ``max_cols`` blocks side by side (four models make a 2 x 2 grid that stays readable on a
-    projector); returns ``(fig, blocks)``, ``blocks[j]`` the axes of model ``j``, top to bottom."""
+def _panels(records, rows_per_model=1, max_cols=2):
+    """A figure with a block of ``rows_per_model`` stacked axes for each model of ``records``, at
+    most ``max_cols`` blocks side by side (four models make a 2 x 2 grid that stays readable on a
+    projector); returns ``(fig, {model: its axes, top to bottom})``."""
+    models = list(dict.fromkeys(r["model"] for r in records))
+    n = len(models)
     ncols = min(n, max_cols)
     nblocks = -(-n // ncols)
     fig, axes = _figure(ncols, nblocks * rows_per_model)
@@ -102,7 +102,7 @@ def _panels(n, rows_per_model=1, max_cols=2):
     for block in blocks[n:]:
         for ax in block:
             ax.set_visible(False)
-    return fig, blocks[:n]
+    return fig, dict(zip(models, blocks))
 
 
 def _shared_legend(fig):
@@ -140,9 +140,8 @@ def plot_training_curves(runs):
     dots at the last epoch are each seed's final accuracy (the spread over seeds)."""
     from matplotlib.ticker import MaxNLocator
 
-    models = list(dict.fromkeys(r["model"] for r in runs))
-    fig, blocks = _panels(len(models), 2)
-    for (top, bottom), model in zip(blocks, models):
+    fig, panels = _panels(runs, 2)
+    for model, (top, bottom) in panels.items():
         mine = [r for r in runs if r["model"] == model]
         for r in mine:
             e = np.arange(1, len(r["curve_test_acc"]) + 1)
@@ -167,9 +166,8 @@ def plot_accuracy_vs_order(runs):
     The line joins the means over the seeds, with bars of one binomial standard error (what the test
     split can resolve); dots are the seeds, when there are several.
     """
-    models = list(dict.fromkeys(r["model"] for r in runs))
-    fig, blocks = _panels(len(models))
-    for (ax,), model in zip(blocks, models):
+    fig, panels = _panels(runs)
+    for model, (ax,) in panels.items():
         rows = sorted((r for r in runs if r["model"] == model), key=lambda r: r["order"])
         binary = [r for r in rows if r["order"] > 0 and "-" not in r["method"]]  # greedy scales
         K, seeds = [r["order"] for r in binary], min(len(r["seeds"]) for r in rows)
@@ -213,9 +211,8 @@ def plot_ptq(runs, ptq):
 @_with_style
 def plot_ptq_scales(ptq):
     """PTQ by scale variant: one panel per model, accuracy against K for greedy, refit, alternating."""
-    models = list(dict.fromkeys(p["model"] for p in ptq))
-    fig, blocks = _panels(len(models))
-    for (ax,), model in zip(blocks, models):
+    fig, panels = _panels(ptq)
+    for model, (ax,) in panels.items():
         for sc, style in (("greedy", "o-"), ("refit", "s--"), ("alternating", "^:")):
             pts = [p for p in ptq if p["model"] == model and p.get("scales", "greedy") == sc]
             if pts:

@@ -14,16 +14,10 @@ __all__ = ["layer_input", "train_record", "run_record"]
 
 
 def layer_input(model, x, name, train=False):
-    """The array that layer ``name`` of ``model`` receives for the input batch ``x``.
+    """The array that layer ``name`` (e.g. ``"fc2"``) of ``model`` receives for the input batch ``x``.
 
-    Parameters
-    ----------
-    model : horq_ref.nn.models.Model
-    x : ndarray, shape (N, C, H, W) or whatever the model's first layer takes
-    name : str
-        A layer name, e.g. ``"fc2"``.
-    train : bool
-        Run the earlier layers in training mode (batch statistics) or evaluation mode.
+    ``x`` is (N, C, H, W), or whatever the model's first layer takes; ``train`` runs the earlier
+    layers in training mode (batch statistics) or evaluation mode.
     """
     out = x
     for layer in model.layers:

@@ -2,18 +2,12 @@
 
 Methods of one model share the seeds and the test images, so differences are paired. For differences
 ``d[s, i]`` on S seeds and N test images (``N = 1`` for one number per seed, e.g. a loss-curve area)
-the 95 % interval of their mean is ``mean ± sqrt(t² v_seeds + z² v_images)``: ``v_seeds`` the variance
-of the per-seed means over S, ``v_images`` that of the per-image means over N less the seed x image
-interaction mean square over SN (two-way random effects), ``t`` and ``z`` the 97.5 % quantiles of
-Student's t with S - 1 degrees of freedom and of the normal law (Banerjee's conservative form). For
-``N = 1`` it is the paired t-interval; with one seed it covers the test images only. The seeds share
-the test images, so their agreement says nothing about the sampling of the test set: ``v_images`` does.
-
-*Resolved* means the interval excludes 0. tests/experiments/test_calibration.py simulates true nulls
-and holds every procedure here to at most ~7 % resolved for the nominal 5 %. The t-interval assumes
-normal per-seed differences; without that assumption no exact paired test reaches p < 0.05 with
-fewer than 6 seeds (the smallest two-sided sign-flip p is ``2^(1 - S)``). Which comparisons are the paper's claims, and how
-the report words them, is :mod:`.claims`.
+the 95 % interval of their mean adds a seed part (Student's t) and a test-image part (normal) of a
+two-way random-effects model (:func:`variance_parts`, :func:`half_width`; Banerjee's conservative
+form): for ``N = 1`` the paired t-interval, with one seed the test images only. *Resolved* means the
+interval excludes 0; tests/experiments/test_calibration.py simulates true nulls and holds every
+procedure here to at most ~7 % resolved for the nominal 5 %. Which comparisons are the paper's
+claims, and how the report words them, is :mod:`.claims`.
 """
 
 from __future__ import annotations

@@ -3,14 +3,8 @@
 ``STYLE`` sets the resolution (110 dpi on screen, 150 dpi in saved files), text of at least 10 pt, a light
 grid and constrained layout. Use :func:`apply` once at the top of a notebook, or :func:`figure_style` as a
 context manager around code that draws (the figure functions of :mod:`horq_ref.experiments.plots` and of
-``notebooks/figures.py`` do). The helpers below encode the project's figure conventions:
-
-* a reference value that does not depend on the x axis (the float network) is a horizontal line
-  (:func:`reference_line`), never a point joined to the curve;
-* a title says how many seeds a curve averages (:func:`seeds_title`);
-* legends go outside the axes (:func:`legend_outside`), never over a curve;
-* a value shown by colour gets a colorbar, and an image a frame, so that an all-white panel stays
-  visible (``image_panel`` in ``notebooks/figures.py``, where the images are drawn).
+``notebooks/figures.py`` do). The helpers below encode the project's figure conventions; a value shown
+by colour also gets a colorbar, and an image a frame (``image_panel`` in ``notebooks/figures.py``).
 """
 
 from __future__ import annotations
@@ -21,20 +15,11 @@ __all__ = ["STYLE", "SAVE_DPI", "apply", "figure_style", "reference_line", "seed
 
 SAVE_DPI = 150
 STYLE = {
-    "figure.dpi": 110,
-    "savefig.dpi": SAVE_DPI,
+    "figure.dpi": 110, "savefig.dpi": SAVE_DPI, "figure.constrained_layout.use": True,
     "figure.figsize": (8.0, 4.2),  # 880 px wide on screen at 110 dpi
-    "figure.constrained_layout.use": True,
-    "font.size": 11,
-    "axes.titlesize": 12,
-    "axes.labelsize": 11,
-    "xtick.labelsize": 10,
-    "ytick.labelsize": 10,
-    "legend.fontsize": 10,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "lines.linewidth": 1.8,
-    "lines.markersize": 6,
+    "font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11,  # text: 10 pt at least
+    "xtick.labelsize": 10, "ytick.labelsize": 10, "legend.fontsize": 10,
+    "axes.grid": True, "grid.alpha": 0.3, "lines.linewidth": 1.8, "lines.markersize": 6,
     "image.cmap": "gray",
 }
 
@@ -62,7 +47,8 @@ def figure_style():
 
 
 def reference_line(ax, y, label, color="0.25"):
-    """A horizontal dashed line at ``y``: a reference that does not depend on the x axis."""
+    """A horizontal dashed line at ``y``: a reference that does not depend on the x axis (the float
+    network), never a point joined to the curve."""
     return ax.axhline(y, color=color, linestyle="--", linewidth=1.4, label=label)
 
 

@@ -1,11 +1,7 @@
 """What the small commands do: the bound check, inference with a packed model, an export summary.
 
-:func:`bound_report` measures the theory's statements (:mod:`horq_ref.theory`) on a set of groups:
-the error by order against the energy identity, the closed form and both bounds.
-
-The modules of :mod:`horq_ref.commands` only parse arguments and call these functions (and
-:func:`horq_ref.experiments.reproduce.reproduce`, :func:`horq_ref.experiments.train_run.train_run`),
-so everything a command computes can also be called, and tested, from Python.
+The modules of :mod:`horq_ref.commands` only parse arguments and call these functions, so everything
+a command computes can also be called, and tested, from Python.
 """
 
 from __future__ import annotations
@@ -62,10 +58,9 @@ def bound_report(X, order, axis=-1, law=None):
 
     Notes
     -----
-    The bounds hold in exact arithmetic. For subnormal inputs (``|x| < 2.2e-308`` in float64) a mean
-    ``beta_k`` is rounded coarsely or underflows to 0 and the ratio can exceed every bound
-    (``[5e-324, 0, 0, 0]`` keeps ratio 1): such groups are counted in ``underflow_groups`` and
-    announced with a :class:`SubnormalWarning`; scaling the input up (the ratio is scale-free) helps.
+    The bounds hold in exact arithmetic. For subnormal inputs a mean ``beta_k`` is rounded coarsely or
+    underflows to 0 and the ratio can exceed every bound (``[5e-324, 0, 0, 0]`` keeps ratio 1): such
+    groups are counted in ``underflow_groups`` and announced with a :class:`SubnormalWarning`.
     """
     e = residual_quantize(X, order, axis=axis)  # validates X, order and axis
     if under := _underflow_groups(e):
@@ -82,8 +77,7 @@ def bound_report(X, order, axis=-1, law=None):
             identity_max_abs_gap=float(np.max(np.abs(pred[k] - meas[k]))),
             closed_form=None if law is None else closed_form_ratio(law, k),
             worst_case_bound=worst_case_bound(e.n, k), refined_bound=refined_bound(e.n, k),
-            underflow_groups=under,
-        ))
+            underflow_groups=under))
     return rows
 
 

@@ -4,13 +4,9 @@ The same map and the same backward as :func:`horq_ref.ste.quantizer_forward` /
 :func:`horq_ref.ste.quantizer_backward` with ``SIGN_STE`` and ``ste="chain"`` (derivation in the
 docstring of :mod:`horq_ref.ste`, docs/paper.md §5), written with torch tensors so that it can sit in a
 PyTorch model. PyTorch is an optional dependency: it is imported when the function is first used, and
-its absence gives an ``ImportError`` that says what to install.
-
-Choices that differ from PyTorch's defaults (docs/frameworks.md):
-
-* ``torch.sign(0) = 0``; here ``sign(0) = sign(-0.0) = +1`` (:func:`binary_sign`), as in ``horq_ref``;
-* one scale per group, the group given by ``dim`` (the axes reduced, like ``horq_ref``'s ``axis``);
-* the STE window ``1{|r| <= 1}`` (closed) on every residual, plus the path through each scale.
+its absence gives an ``ImportError`` that says what to install. Its choices that differ from
+PyTorch's defaults (``sign(0) = +1``, one scale per group given by ``dim``, the closed STE window
+``1{|r| <= 1}`` on every residual plus the path through each scale) are compared in docs/frameworks.md.
 """
 
 from __future__ import annotations
@@ -35,19 +31,6 @@ def binary_sign(x):
     return torch.where(x >= 0, torch.ones_like(x), -torch.ones_like(x))
 
 
-def _expand(x, order, dim):
-    """Residuals ``R_0..R_{K-1}``, planes ``H_i`` and scales ``beta_i`` (kept dims), as lists."""
-    R, Rs, Hs, betas = x, [], [], []
-    for _ in range(order):
-        H = binary_sign(R)
-        beta = R.abs().mean(dim=dim, keepdim=True)
-        Rs.append(R)
-        Hs.append(H)
-        betas.append(beta)
-        R = R - beta * H
-    return Rs, Hs, betas
-
-
 def quantize_function():
     """The ``torch.autograd.Function`` class (built once, on first use, so that torch stays optional)."""
     global _FUNCTION
@@ -60,7 +43,12 @@ def quantize_function():
 
         @staticmethod
         def forward(ctx, x, order, dim):
-            Rs, Hs, betas = _expand(x, order, dim)
+            R, Rs, Hs, betas = x, [], [], []  # R_0..R_{K-1}, H_i, beta_i (kept dims)
+            for _ in range(order):
+                Rs.append(R)
+                Hs.append(binary_sign(R))
+                betas.append(R.abs().mean(dim=dim, keepdim=True))
+                R = R - betas[-1] * Hs[-1]
             ctx.save_for_backward(*Rs, *Hs, *betas)
             ctx.order, ctx.dim = order, dim
             Xt = betas[0] * Hs[0]

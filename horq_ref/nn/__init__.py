@@ -1,6 +1,3 @@
-"""Networks built on the method: layers as forward/backward pairs, batch norm, losses, blocks, models,
-optimizers, the training loop and the gradient checker.
-
-Everything here is plumbing around :mod:`horq_ref.quantize`, :mod:`horq_ref.conv` and
-:mod:`horq_ref.ste`; read those first (docs/reading-the-code.md gives the order).
+"""Networks built on the method: layers, batch norm, losses, blocks, models, optimizers, training, the
+gradient checker; read :mod:`horq_ref.quantize`, :mod:`horq_ref.conv` and :mod:`horq_ref.ste` first.
 """

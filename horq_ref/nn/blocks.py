@@ -15,26 +15,11 @@ from functools import partial
 
 import numpy as np
 
-from .conv_layers import (
-    conv2d_backward,
-    conv2d_forward,
-    horq_conv2d_backward,
-    horq_conv2d_forward,
-    maxpool_backward,
-    maxpool_forward,
-)
-from .layers import (
-    dense_backward,
-    dense_forward,
-    flatten_backward,
-    flatten_forward,
-    hardtanh_backward,
-    hardtanh_forward,
-    horq_dense_backward,
-    horq_dense_forward,
-    relu_backward,
-    relu_forward,
-)
+from .conv_layers import (conv2d_backward, conv2d_forward, horq_conv2d_backward, horq_conv2d_forward,
+                          maxpool_backward, maxpool_forward)
+from .layers import (dense_backward, dense_forward, flatten_backward, flatten_forward, hardtanh_backward,
+                     hardtanh_forward, horq_dense_backward, horq_dense_forward, relu_backward,
+                     relu_forward)
 from .norm import batchnorm_backward, batchnorm_forward, make_bn_param
 from .variants import (bits_dense_backward, bits_dense_forward, quantized_input_dense,
                        refit_dense_backward, refit_dense_forward, rows_conv2d_backward,

@@ -11,10 +11,6 @@ the HORQ dense layer of :mod:`horq_ref.nn.layers` applied to every row. The back
 adjoint: ``dW_r = sum_{n,p} dY[n, :, p] cols[n, p]``, ``dcols = dY^T W_r``, then
 :func:`horq_ref.im2col.col2im` adds overlapping rows back into the image; in the HORQ layer the
 quantizer's straight-through rule (:mod:`horq_ref.ste`) first maps ``dcols_t`` to ``dcols``.
-
-Max-pooling routes the gradient to the first maximum of each window (``np.argmax``): where a
-window holds ties (common after ReLU) exactly one entry receives it, a choice the paper does not
-make for us.
 """
 
 from __future__ import annotations
@@ -30,17 +26,8 @@ from ..ste import (SIGN_STE, QuantizerCache, quantizer_backward, quantizer_forwa
                    weight_binarize_backward, weight_binarize_forward)
 from .layers import check_array
 
-__all__ = [
-    "conv2d_forward",
-    "conv2d_backward",
-    "horq_conv2d_forward",
-    "horq_conv2d_backward",
-    "maxpool_forward",
-    "maxpool_backward",
-    "ConvCache",
-    "HorqConvCache",
-    "MaxPoolCache",
-]
+__all__ = ["conv2d_forward", "conv2d_backward", "horq_conv2d_forward", "horq_conv2d_backward",
+           "maxpool_forward", "maxpool_backward", "ConvCache", "HorqConvCache", "MaxPoolCache"]
 
 
 class ConvCache(NamedTuple):
@@ -219,7 +206,11 @@ def maxpool_forward(x, kernel=2, stride=None):
 
 
 def maxpool_backward(dout, cache):
-    """``dx`` (N, C, H, W) of :func:`maxpool_forward` from ``dout`` (N, C, Ho, Wo)."""
+    """``dx`` (N, C, H, W) of :func:`maxpool_forward` from ``dout`` (N, C, Ho, Wo).
+
+    The gradient goes to the first maximum of each window (``np.argmax``): of tied entries (common
+    after ReLU) exactly one receives it, a choice the paper does not make for us.
+    """
     x_shape, dtype, (kh, kw), (sh, sw), idx = cache
     Ho, Wo = idx.shape[2:]
     dx = np.zeros(x_shape, dtype=np.result_type(dout, dtype))

@@ -14,27 +14,27 @@ Choice made here: :func:`rel_error` divides the worst absolute discrepancy by th
 gradients' largest magnitude (a scale-aware error), not entry by entry, because an entry that is
 nearly zero in both (a dead ReLU, a clipped STE window) would otherwise turn rounding noise into a
 large ratio. ``elementwise=True`` gives cs231n's entry-wise ratio.
+
+Whole networks: :func:`network_errors` checks every gradient of a tiny float64 model from
+:func:`small_network`, whose sign is a smooth stand-in (so that the quantizer is differentiable).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["eval_numerical_gradient", "eval_numerical_gradient_array", "rel_error", "check_op"]
+from .losses import softmax_cross_entropy
+from .models import build_model
+
+__all__ = ["eval_numerical_gradient", "eval_numerical_gradient_array", "rel_error", "check_op",
+           "small_network", "network_errors"]
 
 
 def eval_numerical_gradient(f, x, h=1e-6):
-    """Centered-difference gradient of a scalar function ``f`` at ``x`` (perturbed in place).
+    """Centered-difference gradient (shape of ``x``) of a scalar function ``f`` at ``x``.
 
-    Parameters
-    ----------
-    f : callable
-        ``f(x)`` returning a scalar (``x`` is modified in place and restored after each entry).
-    x : ndarray of float64, any shape
-
-    Returns
-    -------
-    grad : ndarray, same shape as ``x``
+    :func:`eval_numerical_gradient_array` with ``df = 1``: ``x`` (float64, any shape) is perturbed in
+    place and restored after each entry.
 
     Examples
     --------
@@ -46,21 +46,10 @@ def eval_numerical_gradient(f, x, h=1e-6):
 
 
 def eval_numerical_gradient_array(f, x, df, h=1e-6):
-    """Centered-difference vector-Jacobian product ``df^T (d f / d x)``.
+    """Centered-difference vector-Jacobian product ``df^T (d f / d x)``, shape of ``x``.
 
-    Parameters
-    ----------
-    f : callable
-        ``f(x) -> ndarray`` (any shape); ``x`` is modified in place and restored after each entry.
-    x : ndarray of float64, any shape
-    df : ndarray, shape of ``f(x)``
-        Upstream gradient.
-    h : float
-        Step.
-
-    Returns
-    -------
-    grad : ndarray, same shape as ``x``
+    ``f(x)`` returns an array of any shape, ``df`` (the upstream gradient) has its shape; ``x``
+    (float64, any shape) is modified in place and restored after each entry; ``h`` is the step.
     """
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
         raise TypeError("x must be a float64 ndarray (finite differences need double precision)")
@@ -80,18 +69,10 @@ def eval_numerical_gradient_array(f, x, df, h=1e-6):
 
 
 def rel_error(a, b, elementwise=False):
-    """Relative error between two gradients.
+    """Relative error between two gradients ``a``, ``b`` of the same shape (0.0 when both are zero).
 
-    Parameters
-    ----------
-    a, b : ndarray, same shape
-    elementwise : bool
-        ``False`` (default): ``max|a - b| / max(max|a|, max|b|)``. ``True``: cs231n's
-        ``max(|a - b| / max(1e-8, |a| + |b|))``.
-
-    Returns
-    -------
-    float; 0.0 when both are zero.
+    ``max|a - b| / max(max|a|, max|b|)``, or with ``elementwise=True`` cs231n's
+    ``max(|a - b| / max(1e-8, |a| + |b|))``.
 
     Examples
     --------
@@ -155,4 +136,43 @@ def check_op(forward, backward, args, wrt=None, h=1e-6, seed=0, **kwargs):
             return forward(*a, **kwargs)[0]
 
         errors[i] = rel_error(grads[i], eval_numerical_gradient_array(f, args[i], dout, h))
+    return errors
+
+
+def small_network(arch, sign_fn, method="horq2", ste="chain", seed=1):
+    """A tiny float64 network, its batch-norm parameters moved off 1 and 0, and a batch of 5.
+
+    Off 1 and 0: a unit whose ReLU is dead for the whole batch would otherwise feed the quantizer an
+    exact 0, where ``|r|`` in ``beta = mean|r|`` has a kink that finite differences average over.
+    ``arch`` "mlp" sees (1, 4, 4) inputs with hidden sizes (7, 6), "cnn" (2, 6, 6) with channels
+    (3, 4), both three classes; ``sign_fn`` is the quantizers' sign (a smooth one, e.g.
+    ``smooth_sign(0.5)``, for a checkable network); ``method`` and ``ste`` as in
+    :func:`horq_ref.nn.models.build_model`; ``seed`` seeds the weights, ``seed + 2`` the batch-norm
+    offsets and the batch. Returns ``model``, ``x`` (5, *input_shape) and ``y`` (5,) int.
+    """
+    shape = (1, 4, 4) if arch == "mlp" else (2, 6, 6)
+    size = dict(hidden=(7, 6)) if arch == "mlp" else dict(channels=(3, 4))
+    model = build_model(arch, method, seed=seed, ste=ste, input_shape=shape, num_classes=3,
+                        dtype=np.float64, sign_fn=sign_fn, **size)
+    rng = np.random.default_rng(seed + 2)
+    for name, p in model.params.items():
+        if name.endswith((".gamma", ".shift")):
+            p += 0.2 * rng.standard_normal(p.shape)
+    return model, rng.standard_normal((5,) + shape), rng.integers(0, 3, 5)
+
+
+def network_errors(model, x, y):
+    """``rel_error`` of every parameter's gradient and of ``dx`` for the mean cross-entropy of one batch.
+
+    ``model``: any model of :mod:`horq_ref.nn.models` (its parameters are perturbed in place and
+    restored), ``x`` (N, *input_shape), ``y`` (N,) int. Returns ``{parameter name: error}`` and
+    ``"x"``, one float per array.
+    """
+    def loss(_):
+        return softmax_cross_entropy(model.forward(x, train=True), y)[0]
+
+    dx = model.backward(softmax_cross_entropy(model.forward(x, train=True), y)[1])
+    grads = {name: g.copy() for name, g in model.grads.items()}
+    errors = {name: rel_error(grads[name], eval_numerical_gradient(loss, p)) for name, p in model.params.items()}
+    errors["x"] = rel_error(dx, eval_numerical_gradient(loss, x))
     return errors

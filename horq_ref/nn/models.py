@@ -8,19 +8,13 @@ The paper does not give its layer sizes; this project chooses them here:
   -> BN -> flatten -> fc 32*7*7->10`` (``channels=`` sets the convolutions; a 2x2 max-pool follows
   every block while the spatial size is even).
 
-Every hidden block is ``layer -> ReLU -> [pool] -> BatchNorm -> (quantizer of the next layer)``:
-the ReLU is the network's nonlinearity, batch norm centres what the quantizer sees (post-ReLU
-inputs are all >= 0 and poorly approximated at order one). ``hidden_relu=False`` drops the ReLUs;
-the quantizer is then the only nonlinearity and the network tends to a linear map as the order
-grows (the ablation that shows why the ReLU is there).
-
-HORQ methods (``horq1`` = XNOR-Net, ``horq2``, ``horq3``, or ``horq`` with ``order=K``) quantize
-every layer except the first and the last, which stay full precision as in XNOR-Net: the input of
-each such layer is expanded to order K per group (a sample row / an im2col row) and its weights are
-binarized at order one. Initialization: He-normal weights, zero biases, batch norm ``gamma = 1``,
-``shift = 0``, all from ``np.random.default_rng(seed)`` in layer order.
-
-Measured training speeds are in docs/performance.md.
+Every hidden block is ``layer -> ReLU -> [pool] -> BatchNorm -> (quantizer of the next layer)``
+(batch norm centres what the quantizer sees, :mod:`horq_ref.nn.norm`). HORQ methods (``horq1`` =
+XNOR-Net, ``horq2``, ``horq3``, or ``horq`` with ``order=K``) quantize every layer except the first
+and the last, which stay full precision as in XNOR-Net: the input of each such layer is expanded to
+order K per group (a sample row / an im2col row) and its weights are binarized at order one.
+Initialization: He-normal weights, zero biases, batch norm ``gamma = 1``, ``shift = 0``, all from
+``np.random.default_rng(seed)`` in layer order.
 """
 
 from __future__ import annotations
@@ -165,20 +159,15 @@ def _parse_method(method, order):
     return check_order(K)
 
 
-def _widths(value, name, default):
-    value = default if value is None else value
+def _arch_widths(arch, hidden, channels):
+    """The hidden widths (MLPs) or channel counts (CNNs) :func:`build_model` gives ``arch``."""
+    name, value = ("hidden", hidden) if arch.startswith("mlp") else ("channels", channels)
+    if value is None:
+        value = _DEEP.get(arch, 512 if name == "hidden" else (16, 32))
     value = ((value, value) if name == "hidden" else (value,)) if isinstance(value, Integral) else tuple(value)
     if not value:
         raise ValueError(f"{name} must be a positive int or a non-empty tuple of them, got {value!r}")
     return tuple(check_int(v, name, minimum=1) for v in value)
-
-
-def _arch_widths(arch, hidden, channels):
-    """The hidden widths (MLPs) or channel counts (CNNs) :func:`build_model` gives ``arch``."""
-    if arch.startswith("mlp"):
-        return _widths(_DEEP[arch] if hidden is None and arch in _DEEP else hidden, "hidden", 512)
-    return _widths(_DEEP[arch] if channels is None and arch in _DEEP else channels, "channels",
-                   (16, 32))
 
 
 def weight_count(arch, input_shape=(1, 28, 28), num_classes=10, hidden=None, channels=None):
@@ -251,6 +240,8 @@ def build_model(arch, method="float", *, order=None, seed=0, ste="chain", backen
         "bits" (the reference kernel) and "bits-fast" evaluate HORQ layers with XOR + popcount and
         train them with the backward products on binary operands (:mod:`horq_ref.binary_backward`).
     hidden_relu : bool
+        False drops the ReLUs: the quantizer is then the only nonlinearity and the network tends to a
+        linear map as the order grows (the ablation that shows why the ReLU is there).
     input_shape : (C, H, W)
     num_classes : int
     dtype : np.float32 or np.float64

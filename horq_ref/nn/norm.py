@@ -2,18 +2,8 @@
 
 Post-ReLU activations are poorly approximated at order one (they are all >= 0, so ``H_1 = +1``
 everywhere), which is why every hidden block here normalizes its input before quantizing it:
-``layer -> ReLU -> BatchNorm -> quantizer -> next layer``.
-
-For ``x`` of shape ``(N, D)`` the statistics are per feature (over axis 0); for ``(N, C, H, W)``
-they are per channel (over axes 0, 2, 3), i.e. spatial batch norm::
-
-    x_hat = (x - mu) / sqrt(var + eps),   out = gamma * x_hat + shift.
-
-The learned shift is called ``shift`` (elsewhere usually "beta") so it cannot be confused with the
-paper's input scales ``beta_i``. Choices made here: biased batch variance for normalization and
-for the running statistics (as in cs231n), running statistics updated in place as
-``running = momentum * running + (1 - momentum) * batch`` with ``momentum = 0.9`` by default,
-``eps = 1e-5``.
+``layer -> ReLU -> BatchNorm -> quantizer -> next layer``. The learned shift is called ``shift``
+(elsewhere usually "beta") so it cannot be confused with the paper's input scales ``beta_i``.
 """
 
 from __future__ import annotations
@@ -38,22 +28,8 @@ class BatchNormCache(NamedTuple):
 
 def make_bn_param(C, dtype=np.float32, momentum=0.9, eps=1e-5):
     """A fresh ``bn_param`` dict: mode "train", running mean 0 and running variance 1, shape (C,)."""
-    return {
-        "mode": "train",
-        "eps": eps,
-        "momentum": momentum,
-        "running_mean": np.zeros(C, dtype=dtype),
-        "running_var": np.ones(C, dtype=dtype),
-    }
-
-
-def _axes(x, gamma, shift):
-    if np.ndim(x) not in (2, 4):
-        raise ValueError(f"x must be (N, D) or (N, C, H, W), got shape {np.shape(x)}")
-    C = x.shape[1]
-    if np.shape(gamma) != (C,) or np.shape(shift) != (C,):
-        raise ValueError(f"gamma and shift must have shape ({C},), got {np.shape(gamma)}, {np.shape(shift)}")
-    return ((0,), (1, C)) if x.ndim == 2 else ((0, 2, 3), (1, C, 1, 1))
+    return {"mode": "train", "eps": eps, "momentum": momentum,
+            "running_mean": np.zeros(C, dtype=dtype), "running_var": np.ones(C, dtype=dtype)}
 
 
 def batchnorm_forward(x, gamma, shift, bn_param):
@@ -72,6 +48,13 @@ def batchnorm_forward(x, gamma, shift, bn_param):
     out : ndarray, shape of ``x``
     cache : BatchNormCache
 
+    Notes
+    -----
+    Statistics per feature (over axis 0) for ``(N, D)``, per channel (over axes 0, 2, 3) for
+    ``(N, C, H, W)``: ``x_hat = (x - mu) / sqrt(var + eps)``, ``out = gamma * x_hat + shift``.
+    Choices made here: the biased batch variance, for normalizing and for the running statistics (as
+    in cs231n), updated in place as ``running = momentum * running + (1 - momentum) * batch``.
+
     Examples
     --------
     >>> p = make_bn_param(1, np.float64)
@@ -79,7 +62,12 @@ def batchnorm_forward(x, gamma, shift, bn_param):
     >>> np.round(out.ravel(), 4), p["running_mean"]
     (array([-1.,  1.]), array([0.2]))
     """
-    axes, shape = _axes(x, gamma, shift)
+    if np.ndim(x) not in (2, 4):
+        raise ValueError(f"x must be (N, D) or (N, C, H, W), got shape {np.shape(x)}")
+    C = x.shape[1]
+    if np.shape(gamma) != (C,) or np.shape(shift) != (C,):
+        raise ValueError(f"gamma and shift must have shape ({C},), got {np.shape(gamma)}, {np.shape(shift)}")
+    axes, shape = ((0,), (1, C)) if x.ndim == 2 else ((0, 2, 3), (1, C, 1, 1))
     mode, eps = bn_param.get("mode", "train"), bn_param.get("eps", 1e-5)
     if mode == "train":
         mu, var = x.mean(axis=axes), x.var(axis=axes)  # (C,)

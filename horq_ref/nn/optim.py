@@ -3,21 +3,12 @@
 Training keeps real-valued latent weights and updates them with the straight-through gradient
 (XNOR-Net, BinaryConnect); after every step the latent weights of binarized layers are clipped to
 ``[-1, 1]`` (``clip_names``), where the sign's straight-through window ``1{|W| <= 1}`` is open.
-The paper does not name its optimizer, so both usual ones are here.
-
-SGD (PyTorch's form, so changing ``lr`` does not rescale the stored velocity)::
-
-    g = dW + wd W;   v = mu v + g;   W -= lr v            (nesterov: W -= lr (g + mu v))
-
-Adam (Kingma & Ba 2015, with the L2 term added to the gradient, not decoupled)::
-
-    m = b1 m + (1 - b1) g;   v = b2 v + (1 - b2) g^2;   W -= lr m_hat / (sqrt(v_hat) + eps),
-    m_hat = m / (1 - b1^t),  v_hat = v / (1 - b2^t).
-
-Choices made here: weight decay acts only on arrays with ``ndim >= 2`` (weights and filters, not
-biases or batch-norm scales); updates are in place in the parameters' own dtype, so the model and
-the optimizer share the arrays; ``state_dict()`` holds only numbers and arrays (npz-ready).
-Schedules are functions of the 0-based epoch; the training loop sets ``optimizer.lr`` each epoch.
+The paper does not name its optimizer, so both usual ones are here. Choices made here: weight decay
+(an L2 term added to the gradient, ``g = dW + wd W``) acts only on arrays with ``ndim >= 2``
+(weights and filters, not biases or batch-norm scales); updates are in place in the parameters' own
+dtype, so the model and the optimizer share the arrays; ``state_dict()`` holds only numbers and
+arrays (npz-ready). Schedules are functions of the 0-based epoch; the training loop sets
+``optimizer.lr`` each epoch.
 """
 
 from __future__ import annotations
@@ -28,15 +19,7 @@ import numpy as np
 
 from ..checks import check_int, check_real
 
-__all__ = [
-    "SGD",
-    "Adam",
-    "make_optimizer",
-    "constant_lr",
-    "step_lr",
-    "cosine_lr",
-    "make_schedule",
-]
+__all__ = ["SGD", "Adam", "make_optimizer", "constant_lr", "step_lr", "cosine_lr", "make_schedule"]
 
 
 def _real(value, name, low=0.0, low_open=False, high=None):
@@ -119,6 +102,9 @@ class _Optimizer:
 class SGD(_Optimizer):
     """Stochastic gradient descent with momentum, optional Nesterov and weight decay.
 
+    PyTorch's form, so changing ``lr`` does not rescale the stored velocity:
+    ``v = mu v + g;  W -= lr v`` (nesterov: ``W -= lr (g + mu v)``).
+
     Examples
     --------
     >>> p, opt = {"w": np.array([1.0])}, SGD(lr=0.1, momentum=0.0)
@@ -145,7 +131,11 @@ class SGD(_Optimizer):
 
 
 class Adam(_Optimizer):
-    """Adam with bias correction and optional (L2) weight decay."""
+    """Adam with bias correction and optional (L2) weight decay (Kingma & Ba 2015).
+
+    ``m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  W -= lr m_hat / (sqrt(v_hat) + eps)`` with
+    ``m_hat = m / (1 - b1^t)``, ``v_hat = v / (1 - b2^t)``.
+    """
 
     hyper = ("beta1", "beta2", "eps")
     buffers = ("m", "v")

@@ -1,16 +1,11 @@
-"""The input quantizer with least-squares scales, forward and backward (docs/theory.md §13).
+"""The input quantizer with least-squares scales, forward and backward (derived in docs/theory.md §13).
 
 Forward, per group: the greedy recursion builds the planes ``H_i = s(R_{i-1})`` (its own scales
 ``b_i = mean|R_{i-1}|`` only serve to form the residuals), then the scales are refit,
 ``beta = G^+ H X`` with ``G = H H^T`` (:func:`horq_ref.scales.least_squares_scales`), and
-``Xt = H^T beta = P X``, the projection of ``X`` on the span of the planes. Backward, with
-``g = dL/dXt``, ``gamma = G^+ H g`` and the refit residual ``r = X - Xt``::
-
-    dL/dX |_H = P g = H^T gamma,        dL/dH_i = beta_i (g - H^T gamma) + gamma_i r,
-
-and ``dL/dH_i`` is carried back through the greedy recursion (:func:`recursion_backward`) with the
-straight-through (or smooth) derivative of ``s``. With the refit switched off (``Xt = sum_i b_i H_i``)
-the same reverse pass gives exactly the chain STE of :mod:`horq_ref.ste`.
+``Xt = H^T beta = P X``, the projection of ``X`` on the span of the planes. The backward carries
+``dL/dH_i`` back through the greedy recursion with the straight-through (or smooth) derivative of
+``s``; with the refit switched off it gives exactly the chain STE of :mod:`horq_ref.ste`.
 """
 
 from __future__ import annotations
@@ -83,7 +78,11 @@ def recursion_backward(dH, dB, cache):
 
 
 def refit_quantizer_backward(dXt, cache):
-    """``dL/dX`` for :func:`refit_quantizer_forward` (module docstring for the formulas)."""
+    """``dL/dX`` for :func:`refit_quantizer_forward` from ``g = dL/dXt``.
+
+    With ``gamma = G^+ H g`` and the refit residual ``r = X - Xt``: ``dL/dX |_H = P g = H^T gamma``
+    and ``dL/dH_i = beta_i (g - H^T gamma) + gamma_i r``, then :func:`recursion_backward`.
+    """
     b, beta, H, R, ax = cache.b, cache.beta, cache.H, cache.R, cache.axis
     if not cache.refit:  # Xt = sum b_i H_i: dH_i = b_i g, db_i = sum_group g H_i
         dB = np.stack([_gsum(dXt * H[i], ax) for i in range(H.shape[0])])

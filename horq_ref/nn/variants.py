@@ -1,21 +1,12 @@
 """Variants of the HORQ layer, each its own named forward/backward pair (docs/paper.md §5, theory.md §13).
 
 :func:`horq_ref.nn.layers.horq_dense_forward` and :func:`horq_ref.nn.conv_layers.horq_conv2d_forward`
-are HORQ itself: greedy scales, float ``±1`` planes, BLAS products. The variants change one thing each:
-
-* ``refit_dense_*``: the input scales refit by least squares (:mod:`horq_ref.nn.refit`), trained
-  through the refit;
-* ``bits_dense_*``: the forward with XOR + popcount (:func:`horq_ref.horq_linear`, ``backend="bits"``
-  or ``"bits-fast"``) and the backward products on the binary operands, additions only
-  (:mod:`horq_ref.binary_backward`; ``"bits-fast"`` by table lookup, :mod:`horq_ref.fast.lut`);
-  the true sign only;
-* ``quantized_input_dense``: evaluation only, for post-training quantization -- the input expanded
-  to order K with any scale variant (:func:`horq_ref.scales.quantize_with`), the weights used as
-  given (float, or already binarized).
-
-Every convolution variant is its dense variant on the im2col rows (:func:`rows_conv2d_forward`), as
-:func:`horq_ref.nn.conv_layers.horq_conv2d_forward` is :func:`~horq_ref.nn.layers.horq_dense_forward`
-on them (a test checks that equality, bit for bit).
+are HORQ itself: greedy scales, float ``±1`` planes, BLAS products. Each variant changes one thing, as
+its forward says: least-squares input scales (``refit_dense_*``), the products on bits
+(``bits_dense_*``), or any scale variant for evaluation only (``quantized_input_dense``, post-training
+quantization). Every convolution variant is its dense variant on the im2col rows
+(:func:`rows_conv2d_forward`), as ``horq_conv2d_forward`` is ``horq_dense_forward`` on them (a test
+checks that equality, bit for bit).
 """
 
 from __future__ import annotations

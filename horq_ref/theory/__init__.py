@@ -1,19 +1,11 @@
-"""The theory of residual quantization as executable statements (proofs in ``docs/theory.md``).
-
-* :mod:`.bounds` -- the error guarantee: energy identity, contraction, both bounds, the scales;
-* :mod:`.laws` -- input laws: samplers, closed forms (order one at every ``n``, order two as
-  ``n -> inf``) and their quadrature for every scale variant;
-* :mod:`.family` -- greedy within the scale family: the least-squares optimality condition, the
-  nearest-level condition, sharpness of the growth bound, exact rational expansions.
-
-Every public name of the three modules is importable from ``horq_ref.theory``.
+"""The theory of residual quantization as executable statements (proofs in ``docs/theory.md``): the
+error guarantee (:mod:`.bounds`), input laws and their closed forms (:mod:`.laws`), greedy within the
+scale family (:mod:`.family`). Every public name of the three is importable from ``horq_ref.theory``.
 """
 
+from . import bounds, family, laws
 from .bounds import *  # noqa: F401,F403
-from .bounds import __all__ as _bounds_all
 from .family import *  # noqa: F401,F403
-from .family import __all__ as _family_all
 from .laws import *  # noqa: F401,F403
-from .laws import __all__ as _laws_all
 
-__all__ = list(_bounds_all) + list(_laws_all) + list(_family_all)
+__all__ = bounds.__all__ + laws.__all__ + family.__all__

@@ -1,27 +1,14 @@
-"""The approximation-error guarantee as executable statements (docs/paper.md §3, ``docs/theory.md``).
+"""The approximation-error guarantee as executable statements (docs/paper.md §3, docs/theory.md §2-7).
 
 For one group of ``n`` entries, ``beta = ||R||_1 / n`` and ``H = sign(R)`` give::
 
-    ||R - beta H||^2 = ||R||^2 - 2 beta ||R||_1 + n beta^2 = ||R||^2 - n beta^2.
+    ||R - beta H||^2 = ||R||^2 - 2 beta ||R||_1 + n beta^2 = ||R||^2 - n beta^2,
 
-From this one line follow, for every input:
-
-* the energy identity       ``||R_K||^2 = ||X||^2 - n sum_{i<=K} beta_i^2``;
-* the per-order contraction ``||R_i||^2 / ||R_{i-1}||^2 = 1 - ||R_{i-1}||_1^2 / (n ||R_{i-1}||_2^2)``;
-* the worst-case bound      ``||R_K||^2 <= (1 - 1/n)^K ||X||^2``  (from ``||r||_1 >= ||r||_2``).
-
-Derived in this project (proofs in ``docs/theory.md``; not in what is known of the paper):
-
-* after the first order a residual has ``||R_i||_1^2 >= 2 ||R_i||_2^2``, so every later order removes
-  at least ``2/n`` of the energy: ``||R_K||^2 <= (1 - 1/n)(1 - 2/n)^(K-1) ||X||^2`` (``refined_bound``).
-  Hence ``(1 - 1/n)^K`` is reached for ``K = 1`` (1-sparse inputs) but, for ``n >= 2`` and
-  ``X != 0``, never for ``K >= 2``.
-* the scales need not decrease: ``x = (1, 0, 0)`` gives ``beta_2 = 4/9 > beta_1 = 1/3``. What does hold is
-  ``beta_{i+1} <= 2 (1 - 1/n) beta_i`` (``beta_growth_bound``), attained by 1-sparse inputs.
-
-Energies are computed after dividing each group by its largest magnitude, so the ratios are exact to
-rounding even for entries whose squares would overflow or underflow. A group that is entirely zero has
-nothing to approximate: its ratios are defined as 0.
+from which the energy identity, the per-order contraction and both bounds follow (each function
+below states its formula; :func:`refined_bound` and :func:`beta_growth_bound` are derived in this
+project, not in what is known of the paper). Energies are computed after dividing each group by its
+largest magnitude, so the ratios are exact to rounding even for entries whose squares would overflow
+or underflow. A group that is entirely zero has nothing to approximate: its ratios are defined as 0.
 """
 
 from __future__ import annotations
@@ -62,7 +49,9 @@ def relative_errors(expansion):
 
 
 def identity_prediction(expansion):
-    """The identity's prediction ``1 - n sum_{i<=k} beta_i^2 / ||X||^2`` for ``k = 0..K``.
+    """The energy identity's prediction ``1 - n sum_{i<=k} beta_i^2 / ||X||^2`` for ``k = 0..K``.
+
+    From ``||R_K||^2 = ||X||^2 - n sum_{i<=K} beta_i^2``, which holds for every input.
 
     Returns
     -------
@@ -135,6 +124,8 @@ def _check_n_order(n, order):
 
 def worst_case_bound(n, order):
     """The guarantee ``(1 - 1/n)^K``: no input keeps more of its energy after K orders.
+
+    Each order keeps at most ``1 - 1/n`` of it, as ``||R||_1 >= ||R||_2`` (reached by 1-sparse inputs).
 
     Examples
     --------

@@ -1,12 +1,6 @@
-"""Where greedy stands in the scale family: its optimality and nearest-level conditions (theory §11-12).
-
-* Greedy's scales are least-squares optimal for its planes iff ``c_j = sum_{i>j} beta_i <H_j, H_i>``
-  vanishes for every ``j``; the refit then gains exactly ``c^T G^+ c`` (:func:`refit_gain`).
-* Successive sign coding ``h_i = sign(t - sum_{j<i} beta_j h_j)`` sends every real ``t`` to its nearest
-  level ``sum_i ±beta_i`` if ``beta_i >= sum_{j>i} beta_j`` for every ``i``; when the ``2^K`` levels
-  are distinct the condition is also necessary (:func:`miscoded_value` gives a witness).
-* Also: an explicit input family attaining the growth bound of the later scales, the number of levels
-  greedy uses on non-negative input, and the exact (rational) expansion for the odd-``n`` theorem.
+"""Where greedy stands in the scale family (docs/theory.md §11-12): the least-squares optimality and
+nearest-level conditions with their witnesses, sharpness of the growth bound, the levels greedy uses
+and exact rational expansions.
 """
 
 from __future__ import annotations
@@ -17,7 +11,7 @@ import numpy as np
 
 from ..checks import check_int, check_real
 from ..quantize import Expansion
-from ..scales import RCOND, to_groups
+from ..scales import RCOND, sign_patterns, to_groups
 
 __all__ = ["normal_equation_residual", "refit_gain", "nearest_level_condition", "successive_code",
            "nearest_level", "miscoded_value", "levels_used", "growth_attaining_input",
@@ -35,7 +29,8 @@ def _gram(e: Expansion):
 def normal_equation_residual(e):
     """``c_j = sum_{i>j} beta_i <H_j, H_i>`` for ``j = 1..K`` and every group: (K,) + G.
 
-    ``c = G beta - H^T X`` is how far greedy's scales are from the normal equations of their planes.
+    ``c = G beta - H^T X`` is how far greedy's scales are from the normal equations of their planes:
+    they are least-squares optimal for them iff ``c = 0``.
     At K = 2 only ``c_1 = beta_2 <H_1, H_2>`` remains: zero iff ``beta_2 = 0`` or ``<H_1, H_2> = 0``.
     """
     _, gram = _gram(e)
@@ -53,7 +48,11 @@ def refit_gain(e):
 
 
 def nearest_level_condition(betas):
-    """``beta_i >= sum_{j>i} beta_j`` for every ``i``: bool, shape ``betas.shape[1:]``."""
+    """``beta_i >= sum_{j>i} beta_j`` for every ``i``: bool, shape ``betas.shape[1:]``.
+
+    Under it successive sign coding sends every real to its nearest level ``sum_i ±beta_i``; when the
+    ``2^K`` levels are distinct it is also necessary (:func:`miscoded_value` gives a witness).
+    """
     b = np.asarray(betas, dtype=np.float64)
     tails = np.flip(np.cumsum(np.flip(b, 0), 0), 0)  # sum_{j>=i}
     return np.all(b[:-1] >= tails[1:], axis=0) if b.shape[0] > 1 else np.ones(b.shape[1:], bool)
@@ -72,8 +71,7 @@ def successive_code(t, betas):
 def nearest_level(t, betas):
     """The nearest of the ``2^K`` levels ``sum_i ±beta_i`` to each real in ``t``."""
     b = np.asarray(betas, dtype=np.float64)
-    pats = np.array(np.meshgrid(*[[1.0, -1.0]] * b.size, indexing="ij")).reshape(b.size, -1)
-    levels = b @ pats
+    levels = b @ sign_patterns(b.size).T  # (2^K,)
     t = np.asarray(t, dtype=np.float64)
     return levels[np.argmin(np.abs(t[..., None] - levels), axis=-1)]
 

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from ..checks import check_choice, check_int
+from ..scales import sign_patterns
 
 __all__ = ["LAWS", "sample_law", "closed_form_ratio", "order_one_expected_ratio", "law_quadrature",
            "limit_errors", "lloyd_max"]
@@ -144,7 +145,7 @@ def limit_errors(law, order, scales="greedy", points=400_001, max_iter=200):
     if scales != "greedy":
         betas = _weighted_lsq(H, t, w)
     err = float(w @ (t - betas @ H) ** 2)
-    pats = np.array(np.meshgrid(*[[1.0, -1.0]] * K, indexing="ij")).reshape(K, -1)  # (K, 2^K)
+    pats = sign_patterns(K).T  # (K, 2^K)
     for _ in range(max_iter if scales == "alternating" else 0):
         H = pats[:, np.argmin(np.abs(t[:, None] - betas @ pats), axis=1)]
         betas = _weighted_lsq(H, t, w)

@@ -1,10 +1,12 @@
 """``horq-ref bench --backward`` and ``horq-ref speedup --backward``: structure and values, no timing goals."""
 
+import numpy as np
 import pytest
 
 from horq_ref.commands import main
 from horq_ref.cost import backward_cost, speedup
-from horq_ref.experiments.bench_backward import Spread, _ratio, alternating_times, run_backward_bench
+from horq_ref.experiments.bench import Spread, interleaved_times
+from horq_ref.experiments.bench_backward import _ratio, run_backward_bench
 
 
 def test_backward_bench_rows_on_a_tiny_layer():
@@ -30,11 +32,18 @@ def test_a_ratio_is_withheld_only_when_its_range_straddles_one(low, high, withhe
     assert text.endswith(f"({low:.3g}-{high:.3g})")
 
 
-def test_alternating_times_shape_and_order():
+@pytest.mark.parametrize("warm_up, order", [(False, "abba"), (True, "aabbbbaa")])
+def test_interleaved_times_shape_and_order(warm_up, order):
     calls = []
-    t = alternating_times([lambda: calls.append("a"), lambda: calls.append("b")], 2)
-    assert t.shape == (2, 2) and (t >= 0).all()
-    assert calls == ["a", "b", "b", "a"]  # the order alternates
+    t = interleaved_times([lambda: calls.append("a"), lambda: calls.append("b")], 2, warm_up)
+    assert np.shape(t) == (2, 2) and (np.asarray(t) >= 0).all()  # times[function][round]
+    assert "".join(calls) == order  # the order alternates; a warm-up call precedes each timed one
+
+
+def test_spread_of_percentiles():
+    values = [4.0, 1.0, 3.0, 2.0, 5.0]
+    assert Spread.of(values) == Spread(3.0, 1.0, 5.0)  # median and the whole range
+    assert Spread.of(values, 25, 75) == Spread(3.0, 2.0, 4.0)  # median and quartiles
 
 
 def test_cli_bench_backward(capsys):

@@ -8,10 +8,9 @@ the smooth network) and assert it rejects each by orders of magnitude.
 import numpy as np
 import pytest
 
-from horq_ref.nn.gradcheck import check_op, eval_numerical_gradient, eval_numerical_gradient_array, rel_error
+from horq_ref.nn.gradcheck import (check_op, eval_numerical_gradient, eval_numerical_gradient_array,
+                                   network_errors, rel_error, small_network)
 from horq_ref.nn.layers import dense_forward
-from horq_ref.nn.losses import softmax_cross_entropy
-from horq_ref.nn.models import build_model
 from horq_ref.nn.norm import batchnorm_backward, batchnorm_forward, make_bn_param
 from horq_ref.ste import smooth_sign
 
@@ -88,36 +87,16 @@ def test_negative_control_dropped_term(rng):
 # ---- whole networks, float64, smooth sign ---------------------------------------------------
 
 
-def network_errors(model, x, y):
-    """Relative errors of every parameter's gradient and of dx for the mean cross-entropy."""
-    loss_of = lambda _: softmax_cross_entropy(model.forward(x, train=True), y)[0]  # noqa: E731
-    _, dz = softmax_cross_entropy(model.forward(x, train=True), y)
-    dx = model.backward(dz)
-    grads = {k: v.copy() for k, v in model.grads.items()}
-    errors = {k: rel_error(grads[k], eval_numerical_gradient(loss_of, p)) for k, p in model.params.items()}
-    errors["x"] = rel_error(dx, eval_numerical_gradient(loss_of, x))
-    return errors
-
-
-def small(arch, method, **kw):
-    shape = (1, 4, 4) if arch == "mlp" else (2, 6, 6)
-    opts = dict(hidden=(7, 6)) if arch == "mlp" else dict(channels=(3, 4))
-    model = build_model(arch, method, seed=1, input_shape=shape, num_classes=3, dtype=np.float64,
-                        sign_fn=SMOOTH, **opts, **kw)
-    rng = np.random.default_rng(3)
-    # Move batch norm off its initial gamma = 1, shift = 0: a unit whose ReLU is dead for the whole
-    # batch then feeds the quantizer shift (not an exact 0, where |r| in beta = mean|r| has a kink
-    # that finite differences average over and no derivative can match).
-    for name, p in model.params.items():
-        if name.endswith((".gamma", ".shift")):
-            p += 0.2 * rng.standard_normal(p.shape)
-    return model, rng.standard_normal((5,) + shape), rng.integers(0, 3, 5)
+def test_small_network_shapes_and_moved_batch_norm():
+    model, x, y = small_network("cnn", SMOOTH)
+    assert x.shape == (5, 2, 6, 6) and y.shape == (5,) and model.params["bn1.gamma"].dtype == np.float64
+    assert not np.allclose(model.params["bn1.gamma"], 1.0)  # moved off its initial value
 
 
 @pytest.mark.parametrize("arch", ["mlp", "cnn"])
 @pytest.mark.parametrize("method", ["float", "horq1", "horq2", "horq3"])
 def test_whole_network_gradients(arch, method):
-    model, x, y = small(arch, method)
+    model, x, y = small_network(arch, SMOOTH, method)
     errors = network_errors(model, x, y)
     assert len(errors) == len(model.params) + 1
     assert max(errors.values()) < FD_TOL, errors
@@ -125,7 +104,7 @@ def test_whole_network_gradients(arch, method):
 
 def test_negative_control_identity_ste_is_not_the_smooth_derivative():
     # The identity rule ignores the quantizer's true Jacobian: on the smooth network it must fail.
-    model, x, y = small("mlp", "horq2", ste="identity")
+    model, x, y = small_network("mlp", SMOOTH, ste="identity")
     errors = network_errors(model, x, y)
     assert errors["fc1.W"] > WRONG and errors["fc2.W"] > WRONG
     assert errors["fc3.W"] < FD_TOL  # above the quantizer nothing changes
