@@ -136,8 +136,9 @@ class Model:
         """A short text: the configuration, then one line per layer."""
         c = self.config
         how = {"float": "±1 planes as float matrices on BLAS"}.get(c["backend"], "XOR + popcount")
-        head = (f"{c['arch']} {c['method']} (order {c['order']}, ste {c['ste']}, backend "
-                f"{c['backend']}: {how}), input {self.input_shape}, {self.num_params:,} parameters")
+        setup = (f"order {c['order']}, ste {c['ste']}, backend {c['backend']}: {how}"
+                 if c["order"] else "full precision")
+        head = f"{c['arch']} {c['method']} ({setup}), input {self.input_shape}, {self.num_params:,} parameters"
         return "\n".join([head] + ["  " + l.describe() for l in self.layers])
 
 
