@@ -12,11 +12,10 @@ from http.server import BaseHTTPRequestHandler
 
 import numpy as np
 import pytest
-from support import http_server, mnist_like_files
+from support import http_server, mnist_like_files, write_cifar10_batch
 
 from horq_ref import commands as cli
 from horq_ref.data import download as dl
-from horq_ref.data.cifar import write_cifar10_batch
 from horq_ref.data.datasets import load_dataset
 from horq_ref.data.idx import IDX_STEMS
 
