@@ -17,7 +17,10 @@ The error rule
 * **Anything else is a bug** and is not disguised: any other exception, and a ValueError or
   TypeError raised from inside NumPy or the standard library (a check of ours is missing), prints
   the full traceback and a line saying it is a bug in horq_ref; exit status 1.
-* ``KeyboardInterrupt`` prints ``interrupted``; exit status 130.
+  :func:`raised_by_a_check` tells them apart by the frame that raised (for a failure forwarded from
+  a worker process, the worker's frame: ``exc.origin``, :mod:`horq_ref.experiments.workers`).
+* ``KeyboardInterrupt`` prints ``interrupted``; exit status 130. ``SIGTERM`` is handled the same way
+  (exit status 143): the last finished epoch is saved, workers are stopped, no temporary file stays.
 
 BLAS threads
 ------------
@@ -34,13 +37,36 @@ import argparse
 import importlib
 import os
 import pkgutil
+import signal
 import sys
 import traceback
 
 from .. import __version__
-from ..checks import raised_by_a_check
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "raised_by_a_check"]
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # horq_ref/
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that it stops as after Ctrl-C."""
+
+
+def _terminate(signum, frame):
+    raise Terminated
+
+
+def raised_by_a_check(exc):
+    """True if ``exc`` came from a ``raise`` statement in horq_ref's own source: its last frame, or
+    the ``origin`` ``(file name, source line)`` a worker process attached to it."""
+    origin = getattr(exc, "origin", None)
+    if origin is None:
+        frames = traceback.extract_tb(exc.__traceback__)
+        if not frames:
+            return False
+        origin = frames[-1].filename, frames[-1].line
+    mine = os.path.abspath(origin[0]).startswith(_PACKAGE_DIR + os.sep)
+    return mine and (origin[1] or "").lstrip().startswith("raise")
 
 
 def _command_modules():
@@ -99,12 +125,14 @@ def main(argv=None) -> int:
         parser.print_help()
         return 2
     name = f"horq-ref {args.command}"
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         _apply_threads(args)
         return int(args._run(args) or 0)
-    except KeyboardInterrupt:
-        print(f"{name}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        stop = isinstance(exc, Terminated)
+        print(f"{name}: {'terminated' if stop else 'interrupted'}", file=sys.stderr)
+        return 143 if stop else 130
     except MemoryError as exc:
         print(f"{name}: error: out of memory{f' ({exc})' if str(exc) else ''}", file=sys.stderr)
         return 2
@@ -115,6 +143,8 @@ def main(argv=None) -> int:
         return _bug(name)
     except Exception:  # noqa: BLE001 - reported as a bug, with its traceback
         return _bug(name)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _bug(name):
