@@ -21,7 +21,7 @@ __all__ = ["check_int", "check_real", "check_choice", "check_real_dtype", "as_fl
 #: Largest order K accepted anywhere (expansions, models, model files, the command line). The time
 #: and memory of an expansion grow in proportion to K, so an unbounded K in a file or a flag could
 #: run for hours; the paper uses K <= 3 and the experiments here K <= 6.
-ORDER_LIMIT = 64
+ORDER_LIMIT = 128
 
 
 def check_int(value, name, minimum=None, maximum=None):

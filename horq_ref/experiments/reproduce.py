@@ -8,7 +8,9 @@ paper gives no schedule): ``quick`` (the default) and ``full`` (the paper-scale 
 epochs, the deeper ``mlp3`` and ``cnn3``, HORQ-2 CNNs with refit scales). Within a seed,
 initialization and shuffling are the same for every method, so per-seed differences between methods
 are paired. Every finished training run is kept in ``OUT/runs/`` as it completes; an interrupted run
-started again with the same data and settings picks up where it stopped. ``jobs`` trains several
+started again with the same data and settings picks up where it stopped; the output folder belongs to
+one run (:func:`horq_ref.io.paths.claim`: other settings or data are refused without ``force``, and
+two runs cannot work in it at once). ``jobs`` trains several
 runs at once in worker processes (:mod:`.workers`); the numbers are the same for every ``jobs``.
 
 How long: a timed pilot of each network kind predicts the seconds of every run
@@ -56,7 +58,7 @@ FIGURES = ("training_curves.png", "accuracy_vs_order.png", "ptq.png", "ptq_scale
 
 def reproduce(out, *, preset="quick", data="mnist", data_dir=None, models=None, seeds=None,
               epochs=None, limit_train=None, limit_test=None, hidden=None, channels=None,
-              bound_groups=None, threads=None, jobs=1, log=print, progress_every=30.0):
+              bound_groups=None, threads=None, jobs=1, log=print, progress_every=30.0, force=False):
     """Run the experiment and write ``out/results.json``, ``out/results.md`` and the figures.
 
     Parameters
@@ -84,6 +86,8 @@ def reproduce(out, *, preset="quick", data="mnist", data_dir=None, models=None, 
         Receives one line of progress at a time.
     progress_every : float
         Longest wait in seconds between two status lines (runs done / total, elapsed, time left).
+    force : bool
+        Replace the outputs of a run with other settings or data in ``out`` (else refused).
 
     Returns
     -------
@@ -91,6 +95,7 @@ def reproduce(out, *, preset="quick", data="mnist", data_dir=None, models=None, 
         What ``results.json`` holds.
     """
     from ..data.datasets import load_dataset
+    from ..io.paths import claim
     from .blas import blas_info
     from .report import summarize_ptq, summarize_runs
     from .stats import compare_records, wall_estimates
@@ -104,7 +109,10 @@ def reproduce(out, *, preset="quick", data="mnist", data_dir=None, models=None, 
                     limit_test=limit_test)  # also gives each worker process its copy
     ds = setup()
     plan = _plan(s, list(models or PRESETS[preset]))
-    with Progress(log, every=progress_every) as progress:
+    data = {"name": ds.name, "sha256": ds.fingerprint}
+    with claim(out, "reproduce", {"preset": preset, "plan": plan}, data, force=force,
+               outputs=("runs", "results.json", "results.md") + FIGURES), \
+            Progress(log, every=progress_every) as progress:
         records, earlier = _run_all(ds, plan, out, progress, jobs, setup, preset)
         progress.note = "all runs done; now the statistics, the bound check and the figures"
         runs, ptq = summarize_runs(records, ds.name, ds.n_test), summarize_ptq(records, ds.name)
@@ -133,7 +141,7 @@ def _run_all(ds, plan, out, progress, jobs, setup, preset):
             for s in range(plan[m]["seeds"])]
     progress.log(_describe(preset, plan, ds, len(keys), jobs, out))
     path = lambda k: os.path.join(out, "runs", "{}-{}-seed{}.json".format(*k))  # noqa: E731
-    records = {k: _saved_run(path(k), ds, plan[k[0]]) for k in keys}
+    records = {k: _saved_run(path(k), ds, k, plan[k[0]]) for k in keys}
     for k in keys:
         if records[k] is not None:
             progress.log(f"    {k[0]} {k[1]} seed {k[2]}: finished earlier, read from {path(k)}")

@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-__all__ = ["PTQ_ORDERS", "PILOT", "one_run", "train_task", "pilot_task"]
+__all__ = ["PTQ_ORDERS", "PILOT", "one_run", "train_task", "pilot_task", "ptq_plan"]
 
 PTQ_ORDERS = (1, 2, 3, 4, 5, 6)
 #: Size of a pilot: training batches of one epoch, and test images (one evaluation batch, as the
@@ -67,23 +67,29 @@ def _head(ds, N, n):
                    y_test=ds.y_test[:n])
 
 
+def ptq_plan(arch, limits, n_test):
+    """``{scales: (orders, test images)}`` of the PTQ sweep of a float ``arch``: the alternating
+    variant (slow) on the first ``limits["images"]`` test images only, and on convolutions up to
+    order ``limits["conv_alternating"]``."""
+    from .records import PTQ_SCALES
+
+    top = limits["conv_alternating"] if arch.startswith("cnn") else max(PTQ_ORDERS)
+    return {sc: ([K for K in PTQ_ORDERS if sc != "alternating" or K <= top],
+                 min(limits["images"], n_test) if sc == "alternating" else n_test)
+            for sc in PTQ_SCALES}
+
+
 def ptq_sweep(model, ds, limits):
     """``({scales: {K: accuracy}}, {scales: {K: correct}})``: every non-first layer's input expanded
-    to order K with the named scales, weights float; the alternating variant (slow) on the first
-    ``limits["images"]`` test images only."""
+    to order K with the named scales, weights float, as :func:`ptq_plan` says."""
     from ..nn.train import predict
-    from .records import PTQ_SCALES
     from .stats import encode_correct
 
-    conv = model.config["arch"].startswith("cnn")
     accs, correct = {}, {}
-    for sc in PTQ_SCALES:
+    for sc, (orders, m) in ptq_plan(model.config["arch"], limits, ds.n_test).items():
         model.set_input_scales(sc)
-        m = limits["images"] if sc == "alternating" else ds.n_test
         x, y = ds.x_test[:m], ds.y_test[:m]
-        for K in PTQ_ORDERS:
-            if sc == "alternating" and conv and K > limits["conv_alternating"]:
-                continue
+        for K in orders:
             model.set_input_order(K)
             ok = predict(model, x) == y
             accs.setdefault(sc, {})[K] = float(ok.mean())
