@@ -16,11 +16,10 @@ The error rule
   checks name what is wrong, so their message is all a user needs.
 * **Anything else is a bug** and is not disguised: any other exception, and a ValueError or
   TypeError raised from inside NumPy or the standard library (a check of ours is missing), prints
-  the full traceback and a line saying it is a bug in horq_ref; exit status 1.
-  :func:`raised_by_a_check` tells them apart by the frame that raised (for a failure forwarded from
-  a worker process, the worker's frame: ``exc.origin``, :mod:`horq_ref.experiments.workers`).
-* ``KeyboardInterrupt`` prints ``interrupted``; exit status 130. ``SIGTERM`` is handled the same way
-  (exit status 143): the last finished epoch is saved, workers are stopped, no temporary file stays.
+  the full traceback and a line saying it is a bug in horq_ref; exit status 1 (the frame that
+  raised tells, :func:`raised_by_a_check`; for a worker process's failure, its ``exc.origin``).
+* ``KeyboardInterrupt`` prints ``interrupted``, exit status 130; ``SIGTERM`` stops the same way
+  (the last epoch saved, workers stopped, no temporary file left), exit status 143.
 
 BLAS threads
 ------------
@@ -48,25 +47,17 @@ __all__ = ["main", "build_parser", "raised_by_a_check"]
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # horq_ref/
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the program is, so that it stops as after Ctrl-C."""
-
-
 def _terminate(signum, frame):
-    raise Terminated
+    raise KeyboardInterrupt("terminated")  # SIGTERM stops the program where it is, as Ctrl-C does
 
 
 def raised_by_a_check(exc):
     """True if ``exc`` came from a ``raise`` statement in horq_ref's own source: its last frame, or
     the ``origin`` ``(file name, source line)`` a worker process attached to it."""
-    origin = getattr(exc, "origin", None)
-    if origin is None:
-        frames = traceback.extract_tb(exc.__traceback__)
-        if not frames:
-            return False
-        origin = frames[-1].filename, frames[-1].line
-    mine = os.path.abspath(origin[0]).startswith(_PACKAGE_DIR + os.sep)
-    return mine and (origin[1] or "").lstrip().startswith("raise")
+    last = traceback.extract_tb(exc.__traceback__)[-1:]
+    file, line = getattr(exc, "origin", None) or ((last[0].filename, last[0].line) if last else ("", ""))
+    mine = bool(file) and os.path.abspath(file).startswith(_PACKAGE_DIR + os.sep)
+    return mine and (line or "").lstrip().startswith("raise")
 
 
 def _command_modules():
@@ -130,9 +121,8 @@ def main(argv=None) -> int:
         _apply_threads(args)
         return int(args._run(args) or 0)
     except KeyboardInterrupt as exc:
-        stop = isinstance(exc, Terminated)
-        print(f"{name}: {'terminated' if stop else 'interrupted'}", file=sys.stderr)
-        return 143 if stop else 130
+        print(f"{name}: {exc or 'interrupted'}", file=sys.stderr)
+        return 143 if str(exc) == "terminated" else 130
     except MemoryError as exc:
         print(f"{name}: error: out of memory{f' ({exc})' if str(exc) else ''}", file=sys.stderr)
         return 2

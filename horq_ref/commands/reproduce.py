@@ -18,7 +18,7 @@ import os
 
 from ..data.datasets import DATASET_NAMES
 from ..experiments.reproduce import FIGURES, MODELS, reproduce, summary
-from ._types import comma_list, positive_int
+from ._types import comma_list, path, positive_int
 
 NAME = "reproduce"
 HELP = "train float / HORQ-1 / HORQ-2 / HORQ-3 MLPs and CNNs over seeds; write results.json/.md"
@@ -34,14 +34,14 @@ def add_arguments(parser):
     preset.add_argument("--full", action="store_true",
                         help="the paper-scale preset (also the deeper mlp3 and cnn3, more seeds and "
                              "epochs): tens of minutes; prints its expected wall time first")
-    parser.add_argument("--out", metavar="DIR",
+    parser.add_argument("--out", type=path, metavar="DIR",
                         help="folder for results.json, results.md and the figures (default "
                              "results/quick or results/full)")
     parser.add_argument("--force", action="store_true",
                         help="replace the results of a run with other settings or data in --out")
     parser.add_argument("--data", choices=DATASET_NAMES, default="mnist",
                         help="data set (default mnist)")
-    parser.add_argument("--data-dir", metavar="DIR",
+    parser.add_argument("--data-dir", type=path, metavar="DIR",
                         help="folder with the full data set (default: the embedded 5,000 MNIST "
                              "digits; full MNIST has 15x the training images and takes 15x longer)")
     parser.add_argument("--seeds", type=positive_int, metavar="N",

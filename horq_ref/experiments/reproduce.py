@@ -31,8 +31,8 @@ import numpy as np
 
 from ..checks import check_choice, check_int
 from ..nn.models import ARCHS, METHODS as MODEL_METHODS
-from .records import PTQ_SCALES, data_note as _data_note, saved_run as _saved_run
-from .reproduce_run import PTQ_ORDERS, pilot_task, train_task
+from .reproduce_run import (PTQ_ORDERS, PTQ_SCALES, data_note as _data_note, pilot_task,
+                            saved_run as _saved_run, train_task)
 from .workers import Progress, duration, run_tasks
 
 __all__ = ["summary", "METHODS", "MODELS", "PTQ_ORDERS", "PTQ_SCALES", "BOUND_LAWS", "BOUND_N",
@@ -77,21 +77,17 @@ def reproduce(out, *, preset="quick", data="mnist", data_dir=None, models=None, 
         Shrink the run (the tests use them).
     threads : int, optional
         The BLAS thread count the caller set (:func:`horq_ref.experiments.blas.set_blas_threads`),
-        recorded in ``info["blas"]`` with the BLAS library's name and the count in effect. The count
-        changes the order of floating-point sums and so the last digits of every accuracy.
+        recorded in ``info["blas"]``; it changes the last digits of every accuracy.
     jobs : int
-        Training runs at once, each in its own worker process (:mod:`horq_ref.experiments.workers`);
-        the results do not depend on it. 1 (default) trains in this process.
-    log : callable
-        Receives one line of progress at a time.
-    progress_every : float
-        Longest wait in seconds between two status lines (runs done / total, elapsed, time left).
+        Training runs at once, each in its own worker process; the results do not depend on it.
+    log, progress_every
+        Receives the lines of progress; the longest wait in seconds between two status lines.
     force : bool
         Replace the outputs of a run with other settings or data in ``out`` (else refused).
 
     Returns
     -------
-    results : dict
+    dict
         What ``results.json`` holds.
     """
     from ..data.datasets import load_dataset

@@ -9,15 +9,12 @@ time, never a result (tested). With ``jobs > 1`` the tasks go to that many fresh
   :mod:`horq_ref.experiments.blas`), builds its context once (``setup()``, e.g. loading the data set)
   and then takes tasks in the order given, so a caller who lists the longest first balances the load;
 * results and log lines come back through a queue; only the calling process writes files;
-* an error in a task stops the others: a ``ValueError``, ``TypeError``, ``OSError`` or
-  ``MemoryError`` is raised again here with the task's message, its ``origin`` (the file and line
-  that raised it, which the command line uses to tell a check from a bug) and the worker's
-  traceback as its cause; anything else becomes a ``RuntimeError`` with the same cause;
-* a worker that dies (killed, out of memory) or cannot start (too many open files, say) is reported
-  as an ``OSError``, the first failure being the one reported; workers ignore Ctrl-C (the calling
-  process stops them) and exit by themselves if the calling process disappears. Stopping a worker
-  waits at most :data:`STOP_SECONDS` for it to end, then kills it (a stopped process ignores the
-  polite request).
+* the first error in a task stops the others: a ``ValueError``, ``TypeError``, ``OSError`` or
+  ``MemoryError`` is raised again here with its message, its ``origin`` (the file and line that
+  raised it: a check or a bug?) and the worker's traceback as its cause; anything else becomes a
+  ``RuntimeError``; a worker that dies or cannot start (too many open files) is an ``OSError``;
+* workers ignore Ctrl-C (the calling process stops them: SIGTERM, then SIGKILL after
+  :data:`STOP_SECONDS`) and exit by themselves if the calling process disappears.
 
 :class:`Progress` prints how far a long list of such tasks is: tasks done / total, the time elapsed
 and an estimate of the time left, at least every so many seconds whatever runs at the time.
@@ -135,10 +132,6 @@ def _collect(done, procs, n_tasks, log):
             _raise_failure(*msg[1:])
 
 
-class WorkerTraceback(Exception):
-    """The traceback of a failure in a worker process: the cause of what is raised here."""
-
-
 def _raise_failure(kind, name, message, trace, origin):
     """Raise, in the calling process, what a task raised in a worker."""
     if kind == "interrupt":
@@ -146,7 +139,7 @@ def _raise_failure(kind, name, message, trace, origin):
     exc = _EXPECTED[name](message) if kind == "expected" else RuntimeError(
         f"a task failed in a worker process with {name}: {message}")
     exc.origin = origin
-    raise exc from WorkerTraceback(f"the worker's traceback:\n{trace}")
+    raise exc from RuntimeError(f"the worker's traceback:\n{trace}")  # shown by a bug's traceback
 
 
 def _worker(fn, setup, todo, done, parent):

@@ -3,30 +3,21 @@
 Not part of the paper; the project's choices for files that must survive a crash and never run code
 when read:
 
-* The file is a plain NumPy ``.npz`` (a zip of ``.npy`` members), read with ``allow_pickle=False``.
-  Nothing is ever pickled: every member is a numeric array.
-* A state is a nested structure of dicts (string keys), lists, arrays and JSON scalars (int, float,
-  str, bool, None; Python ints of any size, so a random generator's 128-bit state fits). Arrays are
-  stored as members named by their path (``"model/fc1.W"``); everything else goes into one JSON
-  document, stored as the UTF-8 bytes of member ``__meta__`` (a uint8 array), that also names the
-  file's ``kind`` and format ``version``. NumPy scalars (e.g. ``np.float32(0.5)``) are stored as 0-d
-  arrays and come back as NumPy scalars of the same dtype, so a restored state computes bit for bit
-  what the saved one would have.
-* Writing goes to a temporary file in the target's folder, is flushed to disk, then renamed over the
-  target with :func:`os.replace`: a reader sees the old file or the new one, never half of one, and a
-  failure midway leaves the old file untouched and no temporary file behind.
-* A truncated, corrupt or foreign file raises ``ValueError`` naming the path, not an error from deep
-  inside NumPy or :mod:`zipfile`.
-* Reading is bounded by what the file itself declares, so a crafted file costs at most a few times its
-  own size: the metadata is read first and parsed within the bounds of
-  :func:`horq_ref.io.schema.parse_json`; then only the members it names are read, and a member that
-  is not named is refused. Every member's ``.npy`` header is checked against the size the zip
-  directory declares *before* anything is allocated, and a compressed member may inflate to at most
-  :data:`MAX_INFLATION` times its compressed size (``np.savez`` never compresses). What the fields
-  must be is :mod:`horq_ref.io.schema`'s business.
-* Files are created with the permissions ``open`` would give them (``0666`` less the umask), not the
-  ``0600`` of a temporary file.
-"""
+* The file is a plain NumPy ``.npz`` read with ``allow_pickle=False``: every member is a numeric
+  array. A state is a nested structure of dicts (string keys), lists, arrays and JSON scalars
+  (Python ints of any size, so a random generator's 128-bit state fits). Arrays are stored as
+  members named by their path (``"model/fc1.W"``); everything else goes into one JSON document,
+  the UTF-8 bytes of member ``__meta__``, that also names the file's ``kind`` and format
+  ``version``. NumPy scalars come back as NumPy scalars of the same dtype, so a restored state
+  computes bit for bit what the saved one would have.
+* Writing is atomic (:mod:`.atomic`): a reader sees the old file or the new one, never half of one.
+* A truncated, corrupt or foreign file raises ``ValueError`` naming the path. Reading is bounded by
+  what the file declares, so a crafted file costs at most a few times its own size: the metadata is
+  parsed first within the bounds of :func:`horq_ref.io.schema.parse_json`; then only the members it
+  names are read (another member is refused), each ``.npy`` header checked against the size the
+  zip directory declares *before* anything is allocated, and a compressed member may inflate to at
+  most :data:`MAX_INFLATION` times its size (``np.savez`` never compresses). What the fields must
+  be is :mod:`horq_ref.io.schema`'s business."""
 
 from __future__ import annotations
 

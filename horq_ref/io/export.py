@@ -11,8 +11,9 @@ order, ...), each packed weight's shape and the bit layout, read back with ``all
 Choices made here: a weight ``W`` of shape (F, ...) is packed as its rows ``W.reshape(F, D)``,
 ``D = C*kh*kw`` in im2col order; loading rebuilds latent weights ``alpha_f B_f``, which the model
 binarizes back to the same ``B_f`` and to ``alpha_f`` up to the rounding of a mean of ``D`` equal
-numbers (a couple of ulps), the same size as the difference between the "float" and "bits" backends. Sizes: ``F*D*4`` bytes of float32 become ``F*ceil(D/64)*8 + F*4``, a ratio near 32 for
-``D`` a multiple of 64 and large.
+numbers (a couple of ulps), the size of the difference between the "float" and "bits" backends.
+Sizes: ``F*D*4`` bytes of float32 become ``F*ceil(D/64)*8 + F*4``, a ratio near 32 for ``D`` a
+multiple of 64 and large. A file is checked against :data:`horq_ref.io.schema.PACKED_MODEL` when read.
 """
 
 from __future__ import annotations
@@ -51,15 +52,10 @@ def pack_model(model):
 
 
 def size_report(model, path=None):
-    """Sizes in bytes and ratios against float32.
-
-    Returns
-    -------
-    dict
-        ``binarized_float32_bytes`` (the binarized weights as float32), ``binarized_packed_bytes``
-        (their bits + alpha), ``binarized_ratio``, ``model_float32_bytes`` (every array of the model as
-        float32), ``file_bytes`` and ``file_ratio`` (model float32 bytes / file size) if ``path``.
-    """
+    """Sizes in bytes and ratios against float32: ``binarized_float32_bytes`` (the binarized
+    weights as float32), ``binarized_packed_bytes`` (their bits + alpha), ``binarized_ratio``,
+    ``model_float32_bytes`` (every array as float32), and if ``path``, ``file_bytes`` and
+    ``file_ratio`` (model float32 bytes / file size)."""
     packed = pack_model(model)
     b32 = sum(4 * int(np.prod(s)) for s in packed["header"]["packed_shapes"].values())
     bp = sum(v["bits"].nbytes + 4 * v["alpha"].size for v in packed["binary"].values())

@@ -1,15 +1,14 @@
 """Output paths and folders: checked before any work, owned by one run, locked while it works.
 
 Not part of the paper. An output path is checked before any work (:func:`check_output_file`,
-:func:`check_output_dir`): it is not empty, a folder is a writable folder, and a file a user made is
-never replaced without ``force``; messages name the user's path and flag, never a temporary file.
-A folder belongs to one run (:func:`claim`): ``OUT/run.json`` records the command, its settings and
-its data (:attr:`horq_ref.data.datasets.Dataset.fingerprint`); a run with other settings or data, or
-into a folder holding outputs of an unknown run, is refused with one line naming the differences
-unless ``force`` (which removes the old outputs). While it works, a run holds an exclusive lock on
-``OUT/.lock`` (``fcntl.flock``; none on Windows): a second run there is refused at once, naming the
-holder, and the lock of a dead process is free (the system releases it). Temporary ``.part`` files
-a killed writer left (:mod:`.atomic`) in the folder or its ``runs/`` are removed by the next run."""
+:func:`check_output_dir`): not empty, a writable folder, and a file a user made is never replaced
+without ``force``; messages name the user's path and flag, never a temporary file. A folder belongs
+to one run (:func:`claim`): ``OUT/run.json`` records the command, its settings and its data
+(:attr:`horq_ref.data.datasets.Dataset.fingerprint`); other settings or data, or outputs of an
+unknown run, are refused naming the differences unless ``force`` (which removes the old outputs).
+A working run holds an exclusive lock on ``OUT/.lock`` (:func:`locked`, ``fcntl.flock``; none on
+Windows): a second run there is refused at once, naming the holder; the system frees the lock of a
+dead process; the ``.part`` files a killed writer left (:mod:`.atomic`) are removed."""
 
 from __future__ import annotations
 
@@ -28,7 +27,7 @@ try:
 except ImportError:  # pragma: no cover - Windows
     fcntl = None
 
-__all__ = ["check_output_file", "check_output_dir", "differences", "claim", "MANIFEST", "LOCK"]
+__all__ = ["check_output_file", "check_output_dir", "differences", "locked", "claim"]
 
 MANIFEST, LOCK = "run.json", ".lock"
 _PART = re.compile(r"\..+\.[a-z0-9_]{8}\.part")  # tempfile.mkstemp(prefix=".NAME.", suffix=".part")
@@ -86,19 +85,16 @@ def differences(old, new, skip=(), label="before"):
         if isinstance(a, dict) and isinstance(b, dict):
             out += [f"{key}.{d}" for d in differences(a, b, skip, label)]
         elif json.dumps(a, sort_keys=True) != json.dumps(b, sort_keys=True):
-            out.append(f"{key}: {_short(a)} ({label}) != {_short(b)} (now)")
+            out.append(f"{key}: {a!r:.40} ({label}) != {b!r:.40} (now)")
     return out
 
 
-def _short(value):
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
 @contextlib.contextmanager
-def _locked(folder, command):
-    """Hold the exclusive lock of ``folder`` for the block; ``ValueError`` naming the holder if
-    another process holds it."""
+def locked(folder, command):
+    """Hold the exclusive lock of ``folder`` (created if needed) for the block, after removing the
+    ``.part`` files a killed writer left there; ``ValueError`` naming the holder if another process
+    holds it."""
+    os.makedirs(folder, exist_ok=True)
     fd = os.open(os.path.join(folder, LOCK), os.O_RDWR | os.O_CREAT, 0o666)
     try:
         if fcntl is not None:
@@ -111,6 +107,8 @@ def _locked(folder, command):
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"pid {os.getpid()}: horq-ref {command}, since "
                           f"{time.strftime('%Y-%m-%d %H:%M:%S')}".encode("utf-8"), 0)
+        for sub in (folder, os.path.join(folder, "runs")):
+            _remove(sub, [n for n in os.listdir(sub) if _PART.fullmatch(n)] if os.path.isdir(sub) else [])
         yield
     finally:
         os.close(fd)  # releases the lock
@@ -130,10 +128,7 @@ def claim(folder, command, settings, data, *, force=False, outputs=()):
     removed, and refused (``ValueError``) if the folder holds a run of ``command`` with other
     ``settings`` or ``data`` or, without a record, any of the ``outputs`` (names in the folder) --
     unless ``force``, which removes those outputs. The run is then recorded in ``folder/run.json``."""
-    os.makedirs(folder, exist_ok=True)
-    with _locked(folder, command):
-        for sub in (folder, os.path.join(folder, "runs")):
-            _remove(sub, [n for n in os.listdir(sub) if _PART.fullmatch(n)] if os.path.isdir(sub) else [])
+    with locked(folder, command):
         mine = {"command": command, "settings": settings, "data": data}
         path = os.path.join(folder, MANIFEST)
         old = validate(FOLDER, read_json(path), path) if os.path.exists(path) else None

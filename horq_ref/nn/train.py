@@ -8,9 +8,8 @@ epochs; the choices made here:
 * Mini-batches are drawn without replacement from a permutation of the training set per epoch, made
   by a generator seeded from ``seed`` (a stream separate from the model's initialization), and the
   last, smaller batch is kept. The loss is the mean softmax cross-entropy of
-  :func:`horq_ref.nn.losses.softmax_cross_entropy`.
-* The learning rate is set at the start of each epoch from a schedule, a function of the 0-based
-  epoch (:mod:`horq_ref.nn.optim`).
+  :func:`horq_ref.nn.losses.softmax_cross_entropy`. The learning rate is set at the start of each
+  epoch from a schedule, a function of the 0-based epoch (:mod:`horq_ref.nn.optim`).
 * Training loss and accuracy are the running means over the epoch's batches, in training mode;
   test accuracy is measured in evaluation mode (batch norm on its running statistics) in batches.
 * Divergence is caught the same way for every method and backend: the training steps and the test
@@ -24,11 +23,11 @@ epochs; the choices made here:
   up. The plan is stored in the checkpoint, so an interrupted extended run resumes bit for bit too.
   Resuming with another method, order, STE rule, architecture, width, test set or data (the data
   set's fingerprint) is refused, naming both values.
-* At the end of every epoch a checkpoint holds the model (``state_dict``), the optimizer, the shuffling
-  generator's state, the epoch, the history and the training configuration (:mod:`horq_ref.io.checkpoint`),
-  checked against :data:`horq_ref.io.schema.CHECKPOINT` when read. Resuming restores all of it, so an interrupted and resumed run ends with the same weights, bit for
-  bit, as a run that was never interrupted. ``KeyboardInterrupt`` makes sure the last finished epoch
-  is on disk, then propagates.
+* At the end of every epoch a checkpoint holds the model, the optimizer, the shuffling generator's
+  state, the epoch, the history and the configuration (:mod:`horq_ref.io.checkpoint`; checked
+  against :data:`horq_ref.io.schema.CHECKPOINT` when read). Resuming restores all of it, so an
+  interrupted and resumed run ends with the same weights, bit for bit, as one never interrupted.
+  ``KeyboardInterrupt`` makes sure the last finished epoch is on disk, then propagates.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The run records of ``reproduce`` (horq_ref.experiments.records): a good record is read back; one
+"""The run records of ``reproduce`` (horq_ref.experiments.reproduce_run): a good record is read back; one
 that disagrees with its name or with the run's settings, or that is damaged, is a one-line error
 naming the file and the field, never a traceback and never a silent rerun."""
 
@@ -9,8 +9,7 @@ from support import one_line_error
 
 from horq_ref.commands import main
 from horq_ref.data.datasets import load_dataset
-from horq_ref.experiments.records import data_note, saved_run
-from horq_ref.experiments.reproduce_run import ptq_plan
+from horq_ref.experiments.reproduce_run import data_note, ptq_plan, saved_run
 
 SPEC = dict(seeds=1, epochs=1, batch_size=100, optimizer="adam", lr=2e-3, schedule="cosine",
             ptq=dict(images=50, conv_alternating=2))
