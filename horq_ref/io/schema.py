@@ -51,8 +51,7 @@ _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 
 
 def _fail(ctx, path, why, *value):
-    raise ValueError(f"{ctx['where']}: {path or 'the content'} {why}" + "".join(
-        f", got {_show(v)}" for v in value))
+    raise ValueError(f"{ctx['where']}: {path or 'the content'} {why}" + "".join(f", got {_show(v)}" for v in value))
 
 
 def _show(v):
@@ -130,6 +129,7 @@ def Map(fields):
         for key, t in want.items():
             out[key] = ctx[at(key)] = t(v[key], at(key), ctx)
         return out
+    check.fields = fields  # what a test may change (a negative control)
     return check
 
 
@@ -258,10 +258,10 @@ MODEL_CONFIG = Fields(
     backend=Str("float", "bits", "bits-fast"), hidden_relu=BOOL,
     input_shape=List(Int(1, MAX_WIDTH), length=lambda ctx: 3), num_classes=Int(2, MAX_WIDTH),
     dtype=Str("float32", "float64"), hidden=WIDTHS, channels=WIDTHS, scales=Str("greedy", "refit"))
-U128, UNIT = Int(0, 2**128 - 1), Real(0, 1)
+U128, UNIT, TIME = Int(0, 2**128 - 1), Real(0, 1), Real(0, 1e9)  # (seconds, images per second)
 HISTORY_ROW = Fields(epoch=Is(lambda ctx: ctx["#"] + 1), lr=Real(above=0), train_loss=Real(0),
-                     train_acc=UNIT, test_loss=Real(0), test_acc=UNIT, seconds=Real(0),
-                     train_seconds=Real(0), images_per_s=Real(0))
+                     train_acc=UNIT, test_loss=Real(0), test_acc=UNIT, seconds=TIME,
+                     train_seconds=TIME, images_per_s=TIME)
 CHECKPOINT = Fields(
     model_config=MODEL_CONFIG,
     config=Fields(dataset=Str(), data=Str(), n_train=Int(1), n_test=Int(1), batch_size=Int(1),
@@ -290,7 +290,7 @@ def run_record(given):
     fields.update(correct=Bits(given["n_test"]),
                   test_acc=Is(lambda ctx: ctx["correct"].count("1") / given["n_test"]),
                   history=List(HISTORY_ROW, length=lambda ctx: given["settings"]["epochs"]),
-                  train_seconds=Real(0), images_per_s=Real(0), settings=Is(given["settings"]),
+                  train_seconds=TIME, images_per_s=TIME, settings=Is(given["settings"]),
                   data=Is(given["data"]))
     if given["ptq"] is not None:
         sweep = given["ptq"].items()
