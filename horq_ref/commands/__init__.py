@@ -121,7 +121,7 @@ def main(argv=None) -> int:
         _apply_threads(args)
         return int(args._run(args) or 0)
     except KeyboardInterrupt as exc:
-        print(f"{name}: {exc or 'interrupted'}", file=sys.stderr)
+        print(f"{name}: {str(exc) or 'interrupted'}", file=sys.stderr)
         return 143 if str(exc) == "terminated" else 130
     except MemoryError as exc:
         print(f"{name}: error: out of memory{f' ({exc})' if str(exc) else ''}", file=sys.stderr)

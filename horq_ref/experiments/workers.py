@@ -104,8 +104,9 @@ def _stop(procs):
     for p in procs:
         if p.is_alive():
             p.terminate()
+    deadline = time.monotonic() + STOP_SECONDS
     for p in procs:
-        p.join(STOP_SECONDS)
+        p.join(max(0.0, deadline - time.monotonic()))
         if p.is_alive():
             p.kill()
             p.join(STOP_SECONDS)

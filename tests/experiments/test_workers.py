@@ -85,6 +85,23 @@ def test_the_origin_tells_a_check_from_a_bug_and_the_workers_traceback_is_the_ca
         dict(run_tasks(worker_tasks.key_error, ["a", "b"], jobs=2, log=None))
 
 
+@needs_proc
+def test_a_stopped_worker_is_killed_when_the_caller_stops(tmp_path, monkeypatch):
+    """A stopped worker (SIGSTOP) ignores the polite SIGTERM; after STOP_SECONDS it is killed, so
+    closing the tasks (as Ctrl-C does) returns instead of waiting for it forever."""
+    monkeypatch.setattr(workers, "STOP_SECONDS", 0.5)
+    slow = str(tmp_path / "slow.pid")
+    gen = run_tasks(worker_tasks.record_pid_then_sleep, [(str(tmp_path / "fast"), 0), (slow, 60)],
+                    jobs=2, log=None)
+    with closing(gen):
+        assert next(gen)[1] == str(tmp_path / "fast")
+        assert _wait_until(lambda: os.path.exists(slow), 30)
+        pid = int(open(slow).read())
+        os.kill(pid, signal.SIGSTOP)
+        assert _wait_until(lambda: _state(pid) == "T", 10)
+    assert _state(pid) is None  # killed and reaped by the time the generator is closed
+
+
 def test_a_worker_that_dies_is_reported():
     with pytest.raises(OSError, match="a worker process died .exit code 3"):
         dict(run_tasks(worker_tasks.exit_abruptly, [0, 1, 2, 3], jobs=2, log=None))
