@@ -46,7 +46,8 @@ TRAIN = ["--arch", "mlp", "--method", "horq2", "--hidden", "8", "--batch-size", 
 REPRODUCE = ["reproduce", "--quick", "--models", "mlp", "--seeds", "1", "--epochs", "1",
              "--limit-train", "100", "--limit-test", "40", "--hidden", "8", "--bound-groups", "5",
              "--jobs", "1"]
-WRONG = [-1, 2**200, 1.5, float("nan"), float("inf"), -1e300, 1e300, "x", True, None, [], {}]
+WRONG = [-1, -0.5, 2**200, float("nan"), float("inf"), -1e300, 1e300, "x", True, None, [], {}]  # no field
+# takes any of these (a value in range, 0.5 for a loss say, would make another valid file)
 DTYPES = [np.complex128, np.float16, np.int64, ">f4", ">f8", ">u8", np.bool_, np.uint8]
 
 
@@ -100,9 +101,10 @@ def mutate(tree, rng):
             box[key].flat[rng.integers(value.size)] = rng.choice([np.nan, np.inf, 1e30])
     elif kind == "dtype":
         box[key] = value.astype(DTYPES[rng.integers(len(DTYPES))])
-    elif kind == "shape":
-        box[key] = [value[:-1], value[None], value.T.copy(), value.reshape(-1)[:1].reshape(())][
-            rng.integers(4)] if value.ndim else value.reshape(1)
+    elif kind == "shape":  # (a shape that differs: the transpose of a square matrix would not)
+        shapes = [value[:-1], value[None], value.T.copy(), value.reshape(-1)[:1].reshape(())]
+        box[key] = [a for a in shapes if a.shape != value.shape][rng.integers(3)] if value.ndim else \
+            value.reshape(1)
     elif kind == "delete" and isinstance(box, dict):
         del box[key]
     elif kind == "extra" and isinstance(box, dict):

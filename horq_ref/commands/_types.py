@@ -30,13 +30,13 @@ def _strip_name(exc):
     return str(exc).removeprefix("value ")
 
 
-def _int(text, minimum):
+def _int(text, minimum, order=False):
     try:
         value = int(text, 10)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
     try:
-        return check_int(value, "value", minimum=minimum)
+        return check_order(value, "value") if order else check_int(value, "value", minimum=minimum)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(_strip_name(exc)) from None
 
@@ -87,10 +87,7 @@ def comma_list(choices):
 
 def order(text):
     """An expansion order: an integer in ``1..ORDER_LIMIT`` (:data:`horq_ref.checks.ORDER_LIMIT`)."""
-    try:
-        return check_order(_int(text, 1), "value")
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(_strip_name(exc)) from None
+    return _int(text, 1, order=True)
 
 
 def path(text):

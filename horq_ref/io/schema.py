@@ -15,13 +15,12 @@ and :data:`MAX_DEPTH` (:func:`parse_json`); widths, epochs and the order
 (:data:`horq_ref.checks.ORDER_LIMIT`) have maximums; the model a file names is built only once the
 file holds as many numbers as the model has weights.
 
-Field types: ``Int(lo, hi)``, ``Real(lo, hi, above=, below=)`` (finite; ``above``/``below`` are open
-ends), ``Str(*choices)``, ``BOOL``, ``Bits(n)`` (``n`` characters 0 or 1), ``Maybe(t)`` (None or a
-``t``), ``List(t, n, length=f)`` (at most ``n`` items, or exactly ``f(ctx)``), ``Fields(**t)`` (a dict
-with exactly these keys, checked in this order), ``Map(f)`` (the keys and types ``f(ctx, value)``
-gives), ``Is(v)`` (equal to ``v`` or ``v(ctx)`` as JSON) and ``Array(shape, dtype, lo, hi)``. ``ctx``
-holds what a file must agree with (``ctx["given"]``) and every field checked so far by its dotted
-path (``ctx["config.optimizer"]``)."""
+Field types: ``Int(lo, hi)``, ``Real(lo, hi, above=, below=)`` (finite; open ``above``/``below``),
+``Str(*choices)``, ``BOOL``, ``Bits(n)`` (``n`` characters 0 or 1), ``Maybe(t)`` (None or a ``t``),
+``List(t, n, length=f)`` (at most ``n`` items, or exactly ``f(ctx)``), ``Fields(**t)`` (exactly these
+keys, checked in order), ``Map(f)`` (the keys and types ``f(ctx, value)`` gives), ``Is(v)`` (equal to
+``v`` or ``v(ctx)`` as JSON), ``Array(shape, dtype, lo, hi)``. ``ctx`` holds what a file must agree
+with (``ctx["given"]``) and every field checked so far by its dotted path (``ctx["config.lr"]``)."""
 
 from __future__ import annotations
 
@@ -97,10 +96,7 @@ def Bits(n):
 
 
 BOOL = _test(lambda v: isinstance(v, bool), "must be true or false")
-
-
-def Maybe(t):
-    return lambda v, path, ctx: None if v is None else t(v, path, ctx)
+Maybe = lambda t: lambda v, path, ctx: None if v is None else t(v, path, ctx)  # noqa: E731 (None or t)
 
 
 def List(item, n=MAX_EPOCHS, *, length=None):
@@ -227,10 +223,11 @@ def _optimizer(ctx, v):
     """The optimizer the run's ``config.optimizer`` names; a moment per parameter once it moved."""
     net, adam = _net(ctx, "model_config"), ctx["config.optimizer"] == "adam"
     unit = Real(0, below=1)
-    hyper = dict(beta1=unit, beta2=unit, eps=Real(above=0)) if adam else dict(momentum=unit,
-                                                                                nesterov=BOOL)
+    hyper = dict(beta1=unit, beta2=unit, eps=Real(above=0, hi=1)) if adam else dict(momentum=unit,
+                                                                                       nesterov=BOOL)
     moved = v.get("t") != 0 and (adam or v.get("momentum") != 0)
-    return {"lr": Real(above=0), "t": Int(0), "weight_decay": Real(0), **hyper,
+    steps = ctx["epoch"] * -(-ctx["config.n_train"] // ctx["config.batch_size"])  # (one per batch)
+    return {"lr": Real(above=0), "t": Is(steps), "weight_decay": Is(ctx["config.weight_decay"]), **hyper,
             **{f"{b}.{k}": Array(p.shape, net.dtype, *((0, BIG) if b == "v" else ()))
                for b in (("m", "v") if adam else ("velocity",)) if moved for k, p in net.params.items()}}
 
@@ -258,10 +255,12 @@ MODEL_CONFIG = Fields(
     backend=Str("float", "bits", "bits-fast"), hidden_relu=BOOL,
     input_shape=List(Int(1, MAX_WIDTH), length=lambda ctx: 3), num_classes=Int(2, MAX_WIDTH),
     dtype=Str("float32", "float64"), hidden=WIDTHS, channels=WIDTHS, scales=Str("greedy", "refit"))
-U128, UNIT, TIME = Int(0, 2**128 - 1), Real(0, 1), Real(0, 1e9)  # (seconds, images per second)
-HISTORY_ROW = Fields(epoch=Is(lambda ctx: ctx["#"] + 1), lr=Real(above=0), train_loss=Real(0),
-                     train_acc=UNIT, test_loss=Real(0), test_acc=UNIT, seconds=TIME,
-                     train_seconds=TIME, images_per_s=TIME)
+U128, UNIT, MEASURED = Int(0, 2**128 - 1), Real(0, 1), Real(0, 1e9)  # losses, seconds, images/s
+RATE = lambda v, path, ctx: Real(above=0, hi=ctx.get("config.lr") or ctx["settings"]["lr"])(  # noqa: E731
+    v, path, ctx)  # a rate of the run: at most its peak learning rate
+HISTORY_ROW = Fields(epoch=Is(lambda ctx: ctx["#"] + 1), lr=RATE, train_loss=MEASURED,
+                     train_acc=UNIT, test_loss=MEASURED, test_acc=UNIT, seconds=MEASURED,
+                     train_seconds=MEASURED, images_per_s=MEASURED)
 CHECKPOINT = Fields(
     model_config=MODEL_CONFIG,
     config=Fields(dataset=Str(), data=Str(), n_train=Int(1), n_test=Int(1), batch_size=Int(1),
@@ -272,7 +271,7 @@ CHECKPOINT = Fields(
     model=Map(_state("model_config")), optimizer=Map(_optimizer),
     rng=Fields(bit_generator=Str("PCG64"), state=Fields(state=U128, inc=U128),
                has_uint32=Int(0, 1), uinteger=Int(0, 2**32 - 1)),
-    lr_plan=Fields(start=Int(0), offset=Int(0, 1), span=Int(1), peak=Real(above=0)))
+    lr_plan=Fields(start=Int(0, MAX_EPOCHS), offset=Int(0, 1), span=Int(1, MAX_EPOCHS), peak=RATE))
 PACKED_MODEL = Fields(
     header=Fields(model_config=MODEL_CONFIG,
                   packed_shapes=Map(lambda ctx, v: {k: Is(list(s)) for k, s in _binarized(ctx).items()}),
@@ -287,11 +286,10 @@ def run_record(given):
     ``order``, ``seed``) and the run's ``settings``, ``data`` and ``n_test``; ``given["ptq"]`` is
     ``{scales: (orders, images)}`` of a float run's post-training sweep, None for another run."""
     fields = {k: Is(given[k]) for k in ("model", "method", "order", "seed")}
-    fields.update(correct=Bits(given["n_test"]),
+    fields.update(settings=Is(given["settings"]), data=Is(given["data"]), correct=Bits(given["n_test"]),
                   test_acc=Is(lambda ctx: ctx["correct"].count("1") / given["n_test"]),
                   history=List(HISTORY_ROW, length=lambda ctx: given["settings"]["epochs"]),
-                  train_seconds=TIME, images_per_s=TIME, settings=Is(given["settings"]),
-                  data=Is(given["data"]))
+                  train_seconds=MEASURED, images_per_s=MEASURED)
     if given["ptq"] is not None:
         sweep = given["ptq"].items()
         fields["ptq"] = Fields(**{sc: Fields(**{str(K): UNIT for K in Ks}) for sc, (Ks, n) in sweep})
