@@ -50,7 +50,8 @@ _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 
 
 def _fail(ctx, path, why, *value):
-    raise ValueError(f"{ctx['where']}: {path or 'the content'} {why}" + "".join(f", got {_show(v)}" for v in value))
+    got = "".join(f", got {_show(v)}" for v in value)
+    raise ValueError(f"{ctx['where']}: {path or 'the content'} {why}{got}")
 
 
 def _show(v):

@@ -36,3 +36,15 @@ def test_every_writer_uses_the_one_implementation():
     for module in (download, plots):
         assert module.atomic_output is atomic.atomic_output, module.__name__
     assert report.atomic_write is atomic.atomic_write
+
+
+def test_an_os_error_while_writing_names_the_target_not_the_temporary_file(tmp_path):
+    import errno
+
+    def full_disk(fh):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left on device") as info:
+        atomic_write(tmp_path / "results.json", full_disk)
+    assert info.value.filename == str(tmp_path / "results.json") and ".part" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []
