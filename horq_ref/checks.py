@@ -11,16 +11,17 @@
 from __future__ import annotations
 
 import math
-import os
-import traceback
 from numbers import Integral, Real
 
 import numpy as np
 
 __all__ = ["check_int", "check_real", "check_choice", "check_real_dtype", "as_float_array",
-           "check_order", "normalize_axis", "raised_by_a_check"]
+           "check_order", "normalize_axis", "ORDER_LIMIT"]
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))  # horq_ref/
+#: Largest order K accepted anywhere (expansions, models, model files, the command line). The time
+#: and memory of an expansion grow in proportion to K, so an unbounded K in a file or a flag could
+#: run for hours; the paper uses K <= 3 and the experiments here K <= 6.
+ORDER_LIMIT = 128
 
 
 def check_int(value, name, minimum=None, maximum=None):
@@ -79,8 +80,10 @@ def check_choice(value, name, choices):
 
 
 def check_order(order, name="order"):
-    """The order ``K`` of an expansion: an integer >= 1."""
-    return check_int(order, name, minimum=1)
+    """The order ``K`` of an expansion: an integer in ``1..ORDER_LIMIT``."""
+    if check_int(order, name, minimum=1) > ORDER_LIMIT:
+        raise ValueError(f"{name} must be <= ORDER_LIMIT = {ORDER_LIMIT}, got {order}")
+    return int(order)
 
 
 def check_real_dtype(arr, name):
@@ -128,16 +131,3 @@ def normalize_axis(axis, ndim, name="axis"):
         raise ValueError(f"{name} contains a repeated axis: {axis!r}")
     return tuple(sorted(out))
 
-
-def raised_by_a_check(exc):
-    """True if ``exc`` came from a ``raise`` statement in horq_ref's own source.
-
-    The command line reports such an error in one line (the user's input or file is at fault); any
-    other exception is a bug and keeps its traceback (:mod:`horq_ref.commands`).
-    """
-    frames = traceback.extract_tb(exc.__traceback__)
-    if not frames:
-        return False
-    last = frames[-1]
-    mine = os.path.abspath(last.filename).startswith(_PACKAGE_DIR + os.sep)
-    return mine and (last.line or "").lstrip().startswith("raise")

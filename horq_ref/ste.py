@@ -166,6 +166,8 @@ def quantizer_backward(dXt, cache):
     ``identity``: ``dX = dXt * 1{|X| <= 1}``.
     """
     ste, sign_fn, betas, H, R, axis, n = cache
+    if np.shape(dXt) != R[0].shape:
+        raise ValueError(f"dXt must have the input's shape {R[0].shape}, got {np.shape(dXt)}")
     if ste == "identity":
         return dXt * _window(R[0])
     u, dX = dXt, np.zeros_like(dXt)

@@ -130,6 +130,20 @@ def idx_bytes(array, code=0x08):
     return head + array.astype(np.uint8).tobytes()
 
 
+def write_idx(path, array):
+    """Write the uint8 ``array`` as an IDX file (gzipped if ``path`` ends in ``.gz``)."""
+    data = idx_bytes(np.asarray(array))
+    path.write_bytes(gzip.compress(data, mtime=0) if str(path).endswith(".gz") else data)
+
+
+def write_cifar10_batch(path, images, labels):
+    """Write uint8 ``images`` (N, 3, 32, 32) and ``labels`` (N,) as a CIFAR-10 binary batch: one
+    record per image, its label byte then its 3072 pixel bytes."""
+    records = np.concatenate([np.asarray(labels, np.uint8)[:, None],
+                              np.asarray(images, np.uint8).reshape(len(images), -1)], axis=1)
+    path.write_bytes(records.tobytes())
+
+
 #: The MNIST file names (without ``.gz``), written out here rather than taken from horq_ref.
 MNIST_FILE_NAMES = dict(train_images="train-images-idx3-ubyte", train_labels="train-labels-idx1-ubyte",
                         test_images="t10k-images-idx3-ubyte", test_labels="t10k-labels-idx1-ubyte")

@@ -75,3 +75,50 @@ def test_forward_names_a_list_input(which):
         fwd = conv2d_forward
     with pytest.raises(TypeError, match="x"):
         fwd(x.tolist(), W, b)
+
+
+@pytest.mark.parametrize("ste", ["chain", "identity"])
+def test_quantizer_backward_names_a_wrong_shaped_dXt(ste):
+    from horq_ref.ste import quantizer_backward, quantizer_forward
+
+    Xt, cache = quantizer_forward(np.linspace(-1, 1, 12).reshape(3, 4), 2, ste=ste)
+    assert quantizer_backward(np.ones_like(Xt), cache).shape == Xt.shape
+    with pytest.raises(ValueError, match=r"dXt must have the input's shape \(3, 4\), got \(4, 3\)"):
+        quantizer_backward(np.ones((4, 3)), cache)
+
+
+@pytest.mark.parametrize("order", [2**70, 10**6])
+def test_orders_beyond_the_limit_are_refused_naming_it(order):
+    from horq_ref.checks import ORDER_LIMIT
+    from horq_ref.quantize import expand
+
+    with pytest.raises(ValueError, match=f"order must be <= ORDER_LIMIT = {ORDER_LIMIT}"):
+        expand(np.ones((2, 3)), order)
+    assert len(expand(np.ones((2, 3)), ORDER_LIMIT)[0]) == ORDER_LIMIT  # the limit itself is fine
+
+
+def test_thread_counts_of_the_fast_kernels_must_be_integers():
+    from horq_ref.fast.gemm import mismatch_counts
+
+    a, b = np.zeros((1, 4), np.uint64), np.zeros((1, 3), np.uint64)
+    with pytest.raises(TypeError, match="threads must be an integer, got 1.5"):
+        mismatch_counts(a, b, 1.5)
+    assert mismatch_counts(a, b, 2).shape == (3, 4)
+
+
+def test_extract_tar_takes_a_dot_entry_and_refuses_what_leaves(tmp_path):
+    import io
+    import tarfile
+
+    from horq_ref.data.download import extract_tar
+
+    for name, ok in ((".", True), ("./a", True), ("..", False), ("/abs", False)):
+        with tarfile.open(tmp_path / "t.tar", "w") as tf:
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.DIRTYPE if name in (".", "..") else tarfile.REGTYPE
+            tf.addfile(info, None if info.isdir() else io.BytesIO(b""))
+        if ok:
+            extract_tar(tmp_path / "t.tar", tmp_path / "out")
+        else:
+            with pytest.raises(ValueError, match="leaves the destination"):
+                extract_tar(tmp_path / "t.tar", tmp_path / "out")

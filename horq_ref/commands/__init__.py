@@ -16,8 +16,10 @@ The error rule
   checks name what is wrong, so their message is all a user needs.
 * **Anything else is a bug** and is not disguised: any other exception, and a ValueError or
   TypeError raised from inside NumPy or the standard library (a check of ours is missing), prints
-  the full traceback and a line saying it is a bug in horq_ref; exit status 1.
-* ``KeyboardInterrupt`` prints ``interrupted``; exit status 130.
+  the full traceback and a line saying it is a bug in horq_ref; exit status 1 (the frame that
+  raised tells, :func:`raised_by_a_check`; for a worker process's failure, its ``exc.origin``).
+* ``KeyboardInterrupt`` prints ``interrupted``, exit status 130; ``SIGTERM`` stops the same way
+  (the last epoch saved, workers stopped, no temporary file left), exit status 143.
 
 BLAS threads
 ------------
@@ -34,13 +36,28 @@ import argparse
 import importlib
 import os
 import pkgutil
+import signal
 import sys
 import traceback
 
 from .. import __version__
-from ..checks import raised_by_a_check
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "raised_by_a_check"]
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # horq_ref/
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt("terminated")  # SIGTERM stops the program where it is, as Ctrl-C does
+
+
+def raised_by_a_check(exc):
+    """True if ``exc`` came from a ``raise`` statement in horq_ref's own source: its last frame, or
+    the ``origin`` ``(file name, source line)`` a worker process attached to it."""
+    last = traceback.extract_tb(exc.__traceback__)[-1:]
+    file, line = getattr(exc, "origin", None) or ((last[0].filename, last[0].line) if last else ("", ""))
+    mine = bool(file) and os.path.abspath(file).startswith(_PACKAGE_DIR + os.sep)
+    return mine and (line or "").lstrip().startswith("raise")
 
 
 def _command_modules():
@@ -99,12 +116,13 @@ def main(argv=None) -> int:
         parser.print_help()
         return 2
     name = f"horq-ref {args.command}"
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         _apply_threads(args)
         return int(args._run(args) or 0)
-    except KeyboardInterrupt:
-        print(f"{name}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print(f"{name}: {str(exc) or 'interrupted'}", file=sys.stderr)
+        return 143 if str(exc) == "terminated" else 130
     except MemoryError as exc:
         print(f"{name}: error: out of memory{f' ({exc})' if str(exc) else ''}", file=sys.stderr)
         return 2
@@ -115,6 +133,8 @@ def main(argv=None) -> int:
         return _bug(name)
     except Exception:  # noqa: BLE001 - reported as a bug, with its traceback
         return _bug(name)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _bug(name):

@@ -19,9 +19,10 @@ from __future__ import annotations
 import argparse
 import math
 
-from ..checks import check_int, check_real
+from ..checks import check_int, check_order, check_real
 
-__all__ = ["positive_int", "non_negative_int", "positive_float", "comma_list", "threads"]
+__all__ = ["positive_int", "non_negative_int", "positive_float", "comma_list", "threads", "order",
+           "path", "figure"]
 
 
 def _strip_name(exc):
@@ -29,13 +30,13 @@ def _strip_name(exc):
     return str(exc).removeprefix("value ")
 
 
-def _int(text, minimum):
+def _int(text, minimum, order=False):
     try:
         value = int(text, 10)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
     try:
-        return check_int(value, "value", minimum=minimum)
+        return check_order(value, "value") if order else check_int(value, "value", minimum=minimum)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(_strip_name(exc)) from None
 
@@ -82,3 +83,23 @@ def comma_list(choices):
 
     parse.__name__ = "comma_list"
     return parse
+
+
+def order(text):
+    """An expansion order: an integer in ``1..ORDER_LIMIT`` (:data:`horq_ref.checks.ORDER_LIMIT`)."""
+    return _int(text, 1, order=True)
+
+
+def path(text):
+    """A file or folder name: not empty (an empty name would silently mean "no output")."""
+    if not text:
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
+
+
+def figure(text):
+    """A figure file whose type matplotlib writes, named by its extension."""
+    if not path(text).lower().endswith(kinds := (".png", ".pdf", ".svg", ".jpg", ".eps", ".tif")):
+        raise argparse.ArgumentTypeError(f"must end in one of {', '.join(kinds)}, got {text!r}")
+    return text
+

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..experiments.reproduce import BOUND_N
 from ..experiments.tasks import BOUND_LAWS, bound_check
-from ._types import non_negative_int, positive_int
+from ._types import figure, non_negative_int, positive_int
 
 NAME = "bound"
 HELP = "verify the error guarantee ||R_K||^2 <= (1-1/n)^K ||X||^2 on inputs of a chosen law"
@@ -27,11 +27,16 @@ def add_arguments(parser):
     parser.add_argument("--orders", type=positive_int, default=4, help="largest order K (default 4)")
     parser.add_argument("--groups", type=positive_int, default=1000, help="groups per law (default 1000)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
-    parser.add_argument("--plot", metavar="FILE", help="save a figure of error ratio against order")
+    parser.add_argument("--plot", type=figure, metavar="FILE",
+                        help="save a figure of error ratio against order (.png, .pdf, .svg, ...)")
 
 
 def run(args):
     """Run ``horq-ref bound`` with parsed ``args``; return the exit status."""
+    if args.plot:  # checked before the work
+        from ..io.paths import check_output_file
+
+        check_output_file(args.plot, "--plot", force=True)
     laws = CHOICES if args.law == "all" else (args.law,)
     reports, broken = bound_check(laws, args.n, args.orders, args.groups, args.seed)
     if args.plot:

@@ -8,7 +8,7 @@ fetched again.
 from __future__ import annotations
 
 from ..data.download import REGISTRY, download
-from ._types import positive_float
+from ._types import path, positive_float
 
 NAME = "download"
 HELP = "fetch MNIST, Fashion-MNIST or CIFAR-10 into a directory, verified by SHA-256"
@@ -17,7 +17,7 @@ HELP = "fetch MNIST, Fashion-MNIST or CIFAR-10 into a directory, verified by SHA
 def add_arguments(parser):
     """Register ``NAME``, ``--data-dir``, ``--base-url``, ``--timeout`` and ``--no-verify``."""
     parser.add_argument("name", choices=sorted(REGISTRY), help="the data set")
-    parser.add_argument("--data-dir", required=True, help="directory to put the files in")
+    parser.add_argument("--data-dir", type=path, required=True, help="directory to put the files in")
     parser.add_argument("--base-url", default=None,
                         help="a mirror holding the same files under the same names")
     parser.add_argument("--timeout", type=positive_float, default=60.0,

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import os
 
+from ._types import path
+
 NAME = "export"
 HELP = "pack a training checkpoint's binarized weights as bits into a model file (.npz)"
 
 
 def add_arguments(parser):
     """Register the options of ``horq-ref export`` on ``parser``."""
-    parser.add_argument("--checkpoint", required=True, metavar="FILE",
+    parser.add_argument("--checkpoint", type=path, required=True, metavar="FILE",
                         help="training checkpoint (from `horq-ref train`)")
-    parser.add_argument("--out", required=True, metavar="MODEL.npz",
+    parser.add_argument("--out", type=path, required=True, metavar="MODEL.npz",
                         help="packed model file (an existing file is refused unless --force)")
     parser.add_argument("--force", action="store_true", help="replace --out if it exists")
 

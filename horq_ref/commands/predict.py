@@ -9,7 +9,7 @@ import os
 
 from ..conv import BACKENDS
 from ..data.datasets import DATASET_NAMES
-from ._types import positive_int
+from ._types import path, positive_int
 
 NAME = "predict"
 HELP = "run a packed model file (from `horq-ref export`) on a test set and report its accuracy"
@@ -17,10 +17,10 @@ HELP = "run a packed model file (from `horq-ref export`) on a test set and repor
 
 def add_arguments(parser):
     """Register the options of ``horq-ref predict`` on ``parser``."""
-    parser.add_argument("--model", required=True, metavar="MODEL.npz", help="packed model file")
+    parser.add_argument("--model", type=path, required=True, metavar="MODEL.npz", help="packed model file")
     parser.add_argument("--data", choices=DATASET_NAMES, default="mnist",
                         help="data set (default mnist: the embedded subset's test split)")
-    parser.add_argument("--data-dir", metavar="DIR", help="folder with the full data set")
+    parser.add_argument("--data-dir", type=path, metavar="DIR", help="folder with the full data set")
     parser.add_argument("--limit", type=positive_int, metavar="N", help="use a stratified N test images")
     parser.add_argument("--backend", choices=BACKENDS, default="bits-fast",
                         help="arithmetic of the HORQ layers (default bits-fast; bits is the "

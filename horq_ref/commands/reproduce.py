@@ -6,7 +6,9 @@ into ``results/quick``: about one minute on two free cores and a little over two
 processes (docs/performance.md). ``--full`` runs the paper-scale preset into ``results/full`` and
 says how long it expects to take before it starts. ``--jobs N`` trains N runs at once, each in its
 own process (default: the usable cores divided by ``--threads``); the numbers do not depend on it.
-An interrupted run started again with the same ``--out`` resumes from ``DIR/runs/``.
+An interrupted run started again with the same ``--out`` resumes from ``DIR/runs/``; a folder made
+with other settings or data is refused unless ``--force`` (which replaces its results), and a folder
+another run is working in is refused at once.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ import argparse
 import os
 
 from ..data.datasets import DATASET_NAMES
-from ..experiments.reproduce import MODELS, reproduce, summary
-from ._types import comma_list, positive_int
+from ..experiments.reproduce import FIGURES, MODELS, reproduce, summary
+from ._types import comma_list, path, positive_int
 
 NAME = "reproduce"
 HELP = "train float / HORQ-1 / HORQ-2 / HORQ-3 MLPs and CNNs over seeds; write results.json/.md"
@@ -32,12 +34,14 @@ def add_arguments(parser):
     preset.add_argument("--full", action="store_true",
                         help="the paper-scale preset (also the deeper mlp3 and cnn3, more seeds and "
                              "epochs): tens of minutes; prints its expected wall time first")
-    parser.add_argument("--out", metavar="DIR",
+    parser.add_argument("--out", type=path, metavar="DIR",
                         help="folder for results.json, results.md and the figures (default "
                              "results/quick or results/full)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace the results of a run with other settings or data in --out")
     parser.add_argument("--data", choices=DATASET_NAMES, default="mnist",
                         help="data set (default mnist)")
-    parser.add_argument("--data-dir", metavar="DIR",
+    parser.add_argument("--data-dir", type=path, metavar="DIR",
                         help="folder with the full data set (default: the embedded 5,000 MNIST "
                              "digits; full MNIST has 15x the training images and takes 15x longer)")
     parser.add_argument("--seeds", type=positive_int, metavar="N",
@@ -64,12 +68,12 @@ def run(args):
     from ..io.paths import check_output_dir
 
     preset = "full" if args.full else "quick"
-    out = check_output_dir(args.out or os.path.join("results", preset), "--out")
-    results = reproduce(out, preset=preset, data=args.data, data_dir=args.data_dir,
-                        models=args.models, seeds=args.seeds, epochs=args.epochs,
-                        limit_train=args.limit_train, limit_test=args.limit_test,
-                        hidden=args.hidden, channels=args.channels, bound_groups=args.bound_groups,
-                        threads=args.threads, jobs=args.jobs or default_jobs(args.threads),
-                        log=lambda s: print(s, flush=True))
+    out = check_output_dir(os.path.join("results", preset) if args.out is None else args.out,
+                           "--out", ("results.json", "results.md") + FIGURES)
+    results = reproduce(out, preset=preset, data=args.data, data_dir=args.data_dir, models=args.models,
+                        seeds=args.seeds, epochs=args.epochs, limit_train=args.limit_train,
+                        limit_test=args.limit_test, hidden=args.hidden, channels=args.channels,
+                        bound_groups=args.bound_groups, threads=args.threads, force=args.force,
+                        jobs=args.jobs or default_jobs(args.threads), log=lambda s: print(s, flush=True))
     print(summary(results, out))
     return 0

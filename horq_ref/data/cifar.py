@@ -1,4 +1,4 @@
-"""The binary version of CIFAR-10, read and written without pickle.
+"""The binary version of CIFAR-10, read without pickle.
 
 This module is plumbing, not part of the paper: the paper reports CIFAR-10 results, and this reads the
 "CIFAR-10 binary version" (``cifar-10-binary.tar.gz``) rather than the Python version, whose batches are
@@ -26,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io.atomic import atomic_output
 
 __all__ = [
     "CIFAR10_CLASSES",
@@ -34,7 +33,6 @@ __all__ = [
     "TRAIN_BATCHES",
     "TEST_BATCH",
     "read_cifar10_batch",
-    "write_cifar10_batch",
     "find_cifar10_batches",
 ]
 
@@ -84,43 +82,6 @@ def read_cifar10_batch(path):
                          f"0..{len(CIFAR10_CLASSES) - 1}: not a CIFAR-10 batch")
     images = records[:, 1:].reshape(-1, *IMAGE_SHAPE)  # (N, 3072) -> (N, 3, 32, 32)
     return images, labels
-
-
-def write_cifar10_batch(path, images, labels):
-    """Write images and labels as a CIFAR-10 binary batch file, atomically.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-    images : array_like of uint8, shape (N, 3, 32, 32)
-    labels : array_like of integers in 0..9, shape (N,)
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     p = pathlib.Path(d) / "test_batch.bin"
-    ...     write_cifar10_batch(p, np.zeros((2, 3, 32, 32), np.uint8), [7, 3])
-    ...     print(p.stat().st_size, read_cifar10_batch(p)[1])
-    6146 [7 3]
-    """
-    images = np.asarray(images)
-    labels = np.asarray(labels)
-    if images.dtype != np.uint8:
-        raise TypeError(f"images must have dtype uint8, got {images.dtype}")
-    if images.ndim != 4 or images.shape[1:] != IMAGE_SHAPE:
-        raise ValueError(f"images must have shape (N, 3, 32, 32), got {images.shape}")
-    if labels.shape != images.shape[:1]:
-        raise ValueError(f"labels must have shape ({images.shape[0]},), got {labels.shape}")
-    if not np.issubdtype(labels.dtype, np.integer):
-        raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
-    if labels.size and (labels.min() < 0 or labels.max() >= len(CIFAR10_CLASSES)):
-        raise ValueError(f"labels must lie in 0..{len(CIFAR10_CLASSES) - 1}")
-    records = np.empty((images.shape[0], RECORD_BYTES), dtype=np.uint8)  # (N, 3073)
-    records[:, 0] = labels
-    records[:, 1:] = images.reshape(images.shape[0], -1)  # (N, 3, 32, 32) -> (N, 3072)
-    with atomic_output(path) as fh:
-        fh.write(records.tobytes())
 
 
 def find_cifar10_batches(data_dir):

@@ -15,6 +15,7 @@ how pixels are scaled; the choices made here are:
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,16 +24,8 @@ from ..checks import check_int
 from .cifar import CIFAR10_CLASSES, find_cifar10_batches, read_cifar10_batch
 from .idx import find_idx_files, read_idx_images, read_idx_labels
 
-__all__ = [
-    "Dataset",
-    "DATASET_NAMES",
-    "MNIST_CLASSES",
-    "FASHION_MNIST_CLASSES",
-    "CIFAR10_CLASSES",
-    "normalize_images",
-    "stratified_split",
-    "load_dataset",
-]
+__all__ = ["Dataset", "DATASET_NAMES", "MNIST_CLASSES", "FASHION_MNIST_CLASSES", "CIFAR10_CLASSES",
+           "normalize_images", "stratified_split", "load_dataset"]
 
 MNIST_CLASSES = tuple(str(d) for d in range(10))
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -89,6 +82,14 @@ class Dataset:
     @property
     def n_test(self):
         return int(self.x_test.shape[0])
+
+    @property
+    def fingerprint(self):
+        """SHA-256 (hex) of the images and labels: equal counts from other files differ here."""
+        h = hashlib.sha256()
+        for a in (self.x_train, self.y_train, self.x_test, self.y_test):
+            h.update(np.ascontiguousarray(a))
+        return h.hexdigest()
 
     def __repr__(self):
         return (f"Dataset({self.name!r}, train={self.x_train.shape}, test={self.x_test.shape}, "

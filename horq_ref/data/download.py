@@ -12,8 +12,8 @@ How a file is fetched (:func:`fetch_verified`)
    than the registry's size + :data:`SIZE_MARGIN` is cut off there, verified or not.
 3. The digest is compared with the expected one: a mismatch gives a :class:`ChecksumError` naming both.
 4. Only then is the temporary file renamed onto its name (:func:`os.replace`); on any failure it is
-   removed, so the destination holds the verified file or nothing new; a ``.part`` file left by a
-   killed process is removed by the next :func:`download`.
+   removed; a ``.part`` file left by a killed process is removed by the next :func:`download`.
+   URLs and redirects are followed for http:// and https:// only.
 
 The registry
 ------------
@@ -112,18 +112,34 @@ def file_sha256(path):
 
 
 def _check_sha256(sha256):
-    if sha256 is None:
-        return None
-    if not isinstance(sha256, str) or not _HEX64.fullmatch(sha256.lower()):
+    if sha256 is not None and (not isinstance(sha256, str) or not _HEX64.fullmatch(sha256.lower())):
         raise ValueError(f"sha256 must be 64 hex digits, got {sha256!r}")
-    return sha256.lower()
+    return sha256 and sha256.lower()
+
+
+def _check_url(url, name="url"):
+    """``url`` if it parses as an http:// or https:// URL with a host; else ``ValueError``."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError as exc:  # e.g. "http://[::1": an unclosed IPv6 address
+        raise ValueError(f"{name} {url!r} is not a URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{name} must be an http:// or https:// URL, got {url!r}")
+    return url
+
+
+class _HttpRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows redirects to http:// and https:// URLs only (urllib alone also follows ftp://)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        _check_url(urllib.parse.urljoin(req.full_url, newurl), f"{req.full_url} redirects: the target")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 def _open_url(url, timeout):
     """The HTTP response for ``url``, or a :class:`DownloadError` saying why not."""
-    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-        raise ValueError(f"url must be http:// or https://, got {url!r}")
-    opener = urllib.request.build_opener()  # reads the proxy settings of the environment now
+    _check_url(url)
+    opener = urllib.request.build_opener(_HttpRedirects)  # reads the environment's proxies now
     try:
         return opener.open(urllib.request.Request(url, headers={"User-Agent": "horq-ref"}),
                            timeout=timeout)
@@ -171,25 +187,11 @@ def _check_received(url, n, digest, announced, sha256, size):
 def fetch_verified(url, dest, sha256, size=None, timeout=60.0, max_bytes=None):
     """Download ``url`` to ``dest`` if and only if its bytes have the given SHA-256.
 
-    Parameters
-    ----------
-    url : str
-        ``http://`` or ``https://``.
-    dest : str or os.PathLike
-        The final path; its directory is created if needed.
-    sha256 : str or None
-        The expected digest (64 hex digits). None skips the comparison (the digest is still returned).
-    size : int, optional
-        The expected size in bytes; the transfer stops beyond ``size + SIZE_MARGIN``.
-    timeout : float
-        Seconds to wait for the connection and for each read: finite and > 0.
-    max_bytes : int, optional
-        Stop beyond this many bytes (default ``size + SIZE_MARGIN``).
-
-    Returns
-    -------
-    str
-        The SHA-256 of the file now at ``dest``.
+    ``url`` is http:// or https:// (so is every redirect followed); ``dest`` the final path (its
+    folder is created); ``sha256`` the expected digest, 64 hex digits (None: not compared);
+    ``size`` the expected bytes; ``timeout`` the seconds to wait for the connection and each read
+    (finite, > 0); the transfer stops beyond ``max_bytes`` (default ``size + SIZE_MARGIN``).
+    Returns the SHA-256 of the file now at ``dest``.
 
     Raises
     ------
@@ -215,8 +217,9 @@ def _member_target(root, member, archive):
     if not (member.isfile() or member.isdir()):
         raise ValueError(f"{archive}: refusing member {member.name!r}: only regular files and "
                          f"directories are extracted (no links or special files)")
-    parts = PurePosixPath(member.name).parts
-    if not parts or PurePosixPath(member.name).is_absolute() or ".." in parts or "\\" in member.name:
+    parts = PurePosixPath(member.name).parts  # "." has none: the destination itself
+    if not (parts or member.isdir()) or PurePosixPath(member.name).is_absolute() or ".." in parts \
+            or "\\" in member.name:
         raise ValueError(f"{archive}: refusing member {member.name!r}: path leaves the destination")
     target = (root / Path(*parts)).resolve()
     if root != target and root not in target.parents:
@@ -229,9 +232,7 @@ def extract_tar(archive, dest_dir):
     """Unpack a (compressed) tar archive into ``dest_dir`` after checking every member.
 
     Every member must be a regular file or directory whose path stays inside ``dest_dir``; one bad
-    member refuses the whole archive before anything is written. Files are written atomically.
-    Returns the list of files written (``Path``).
-    """
+    member refuses the whole archive before anything is written. Returns the files written."""
     root, written = Path(dest_dir).resolve(), []
     try:
         with tarfile.open(archive, "r:*") as tar:
@@ -276,7 +277,7 @@ def download(name, data_dir, base_url=None, timeout=60.0, verify=True, log=None)
     if verify and any(f.sha256 is None for f in source.files):
         raise ValueError(f"{name}: no SHA-256 is recorded for its files; download with "
                          f"verify=False (--no-verify) only if you trust the source")
-    base = (base_url or source.base_url).rstrip("/") + "/"
+    base = _check_url(base_url or source.base_url, "base_url").rstrip("/") + "/"
     paths = []
     for remote in source.files:
         dest = Path(data_dir) / remote.filename

@@ -1,4 +1,4 @@
-"""The IDX file format of MNIST and Fashion-MNIST, read and written with every size checked.
+"""The IDX file format of MNIST and Fashion-MNIST, read with every size checked.
 
 This module is plumbing, not part of the paper: it reads the data sets the paper trains on (MNIST) and
 a drop-in alternative of the same format (Fashion-MNIST).
@@ -20,8 +20,6 @@ Choices made here
 * The file must hold exactly the bytes its header claims: a truncated download and trailing garbage
   are both refused, with a ``ValueError`` that names the file and the two sizes.
 * Gzip compression is recognized by its magic bytes ``1f 8b``, not by the file name.
-* Files are written atomically: into a temporary file in the destination directory, then
-  :func:`os.replace` d into place, so a reader never sees half a file.
 """
 
 from __future__ import annotations
@@ -34,7 +32,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io.atomic import atomic_output
 
 __all__ = [
     "IDX_UBYTE",
@@ -43,7 +40,6 @@ __all__ = [
     "read_idx",
     "read_idx_labels",
     "read_idx_images",
-    "write_idx",
     "find_idx_files",
     "IDX_STEMS",
 ]
@@ -154,43 +150,6 @@ def read_idx_labels(path):
 def read_idx_images(path):
     """Images from an IDX file with magic ``0x00000803``: uint8 (N, H, W)."""
     return read_idx(path, magic=MAGIC_IMAGES)
-
-
-def write_idx(path, array, compress=None):
-    """Write a uint8 array as an IDX file, atomically.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-    array : array_like of uint8, 1 to 255 dimensions, each below 2**32
-    compress : bool, optional
-        Gzip the file. Default: when ``path`` ends in ``.gz``.
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     p = pathlib.Path(d) / "labels-idx1-ubyte"
-    ...     write_idx(p, np.array([3, 1, 4], dtype=np.uint8))
-    ...     print(p.read_bytes()[:4].hex(), p.stat().st_size, read_idx_labels(p))
-    00000801 11 [3 1 4]
-    """
-    arr = np.asarray(array)
-    if arr.dtype != np.uint8:
-        raise TypeError(f"array must have dtype uint8, got {arr.dtype}")
-    if not 1 <= arr.ndim <= 255 or any(d >= 2**32 for d in arr.shape):
-        raise ValueError(f"array must have 1 to 255 dimensions each below 2**32, got shape {arr.shape}")
-    header = bytes([0, 0, IDX_UBYTE, arr.ndim]) + b"".join(d.to_bytes(4, "big") for d in arr.shape)
-    if compress is None:
-        compress = os.fspath(path).endswith(".gz")
-    with atomic_output(path) as fh:
-        if compress:  # mtime=0: the same array always gives the same bytes
-            with gzip.GzipFile(filename="", fileobj=fh, mode="wb", mtime=0) as gz:
-                gz.write(header)
-                gz.write(np.ascontiguousarray(arr).tobytes())
-        else:
-            fh.write(header)
-            fh.write(np.ascontiguousarray(arr).tobytes())
 
 
 def _find_file(folder, stem):

@@ -8,7 +8,9 @@ paper gives no schedule): ``quick`` (the default) and ``full`` (the paper-scale 
 epochs, the deeper ``mlp3`` and ``cnn3``, HORQ-2 CNNs with refit scales). Within a seed,
 initialization and shuffling are the same for every method, so per-seed differences between methods
 are paired. Every finished training run is kept in ``OUT/runs/`` as it completes; an interrupted run
-started again with the same data and settings picks up where it stopped. ``jobs`` trains several
+started again with the same data and settings picks up where it stopped; the output folder belongs to
+one run (:func:`horq_ref.io.paths.claim`: other settings or data are refused without ``force``, and
+two runs cannot work in it at once). ``jobs`` trains several
 runs at once in worker processes (:mod:`.workers`); the numbers are the same for every ``jobs``.
 
 How long: a timed pilot of each network kind predicts the seconds of every run
@@ -29,8 +31,8 @@ import numpy as np
 
 from ..checks import check_choice, check_int
 from ..nn.models import ARCHS, METHODS as MODEL_METHODS
-from .records import PTQ_SCALES, data_note as _data_note, saved_run as _saved_run
-from .reproduce_run import PTQ_ORDERS, pilot_task, train_task
+from .reproduce_run import (PTQ_ORDERS, PTQ_SCALES, data_note as _data_note, pilot_task,
+                            saved_run as _saved_run, train_task)
 from .workers import Progress, duration, run_tasks
 
 __all__ = ["summary", "METHODS", "MODELS", "PTQ_ORDERS", "PTQ_SCALES", "BOUND_LAWS", "BOUND_N",
@@ -56,7 +58,7 @@ FIGURES = ("training_curves.png", "accuracy_vs_order.png", "ptq.png", "ptq_scale
 
 def reproduce(out, *, preset="quick", data="mnist", data_dir=None, models=None, seeds=None,
               epochs=None, limit_train=None, limit_test=None, hidden=None, channels=None,
-              bound_groups=None, threads=None, jobs=1, log=print, progress_every=30.0):
+              bound_groups=None, threads=None, jobs=1, log=print, progress_every=30.0, force=False):
     """Run the experiment and write ``out/results.json``, ``out/results.md`` and the figures.
 
     Parameters
@@ -75,22 +77,21 @@ def reproduce(out, *, preset="quick", data="mnist", data_dir=None, models=None, 
         Shrink the run (the tests use them).
     threads : int, optional
         The BLAS thread count the caller set (:func:`horq_ref.experiments.blas.set_blas_threads`),
-        recorded in ``info["blas"]`` with the BLAS library's name and the count in effect. The count
-        changes the order of floating-point sums and so the last digits of every accuracy.
+        recorded in ``info["blas"]``; it changes the last digits of every accuracy.
     jobs : int
-        Training runs at once, each in its own worker process (:mod:`horq_ref.experiments.workers`);
-        the results do not depend on it. 1 (default) trains in this process.
-    log : callable
-        Receives one line of progress at a time.
-    progress_every : float
-        Longest wait in seconds between two status lines (runs done / total, elapsed, time left).
+        Training runs at once, each in its own worker process; the results do not depend on it.
+    log, progress_every
+        Receives the lines of progress; the longest wait in seconds between two status lines.
+    force : bool
+        Replace the outputs of a run with other settings or data in ``out`` (else refused).
 
     Returns
     -------
-    results : dict
+    dict
         What ``results.json`` holds.
     """
     from ..data.datasets import load_dataset
+    from ..io.paths import claim
     from .blas import blas_info
     from .report import summarize_ptq, summarize_runs
     from .stats import compare_records, wall_estimates
@@ -104,7 +105,10 @@ def reproduce(out, *, preset="quick", data="mnist", data_dir=None, models=None, 
                     limit_test=limit_test)  # also gives each worker process its copy
     ds = setup()
     plan = _plan(s, list(models or PRESETS[preset]))
-    with Progress(log, every=progress_every) as progress:
+    data = {"name": ds.name, "sha256": ds.fingerprint}
+    with claim(out, "reproduce", {"preset": preset, "plan": plan}, data, force=force,
+               outputs=("runs", "results.json", "results.md") + FIGURES), \
+            Progress(log, every=progress_every) as progress:
         records, earlier = _run_all(ds, plan, out, progress, jobs, setup, preset)
         progress.note = "all runs done; now the statistics, the bound check and the figures"
         runs, ptq = summarize_runs(records, ds.name, ds.n_test), summarize_ptq(records, ds.name)
@@ -133,7 +137,7 @@ def _run_all(ds, plan, out, progress, jobs, setup, preset):
             for s in range(plan[m]["seeds"])]
     progress.log(_describe(preset, plan, ds, len(keys), jobs, out))
     path = lambda k: os.path.join(out, "runs", "{}-{}-seed{}.json".format(*k))  # noqa: E731
-    records = {k: _saved_run(path(k), ds, plan[k[0]]) for k in keys}
+    records = {k: _saved_run(path(k), ds, k, plan[k[0]]) for k in keys}
     for k in keys:
         if records[k] is not None:
             progress.log(f"    {k[0]} {k[1]} seed {k[2]}: finished earlier, read from {path(k)}")

@@ -17,16 +17,28 @@ model, the calls that do not grow with the images), a run of ``E`` epochs on ``N
 with ``t_train``, ``t_test`` the pilot epoch's training and test-pass seconds on ``N_p`` and ``n_p``
 images and ``t_after`` what the pilot spends after its epoch. ``reproduce`` runs the pilots in worker
 processes, as many at once as the runs, so they share the cores as the runs will.
+
+Each finished run is kept as a record (``OUT/runs/*.json``) that a later call in the same folder
+(same settings and data: :func:`horq_ref.io.paths.claim`) reads back instead of training again
+(:func:`saved_run`), after checking it against :func:`horq_ref.io.schema.run_record`: it must agree
+with its name (model, method, seed), the run's settings and data, and hold one right-or-wrong mark
+per test image. A record that does not is refused with a ``ValueError`` naming the file and the
+field; it is never run again silently (it may be a result the user wants to inspect).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import replace
 
-__all__ = ["PTQ_ORDERS", "PILOT", "one_run", "train_task", "pilot_task"]
+from ..io.schema import read_json, run_record, validate
+
+__all__ = ["PTQ_ORDERS", "PTQ_SCALES", "PILOT", "one_run", "train_task", "pilot_task", "ptq_plan",
+           "data_note", "saved_run"]
 
 PTQ_ORDERS = (1, 2, 3, 4, 5, 6)
+PTQ_SCALES = ("greedy", "refit", "alternating")
 #: Size of a pilot: training batches of one epoch, and test images (one evaluation batch, as the
 #: runs use: the time per image of a HORQ convolution depends on the batch size).
 PILOT = dict(batches=3, test=100)
@@ -67,23 +79,27 @@ def _head(ds, N, n):
                    y_test=ds.y_test[:n])
 
 
+def ptq_plan(arch, limits, n_test):
+    """``{scales: (orders, test images)}`` of the PTQ sweep of a float ``arch``: the alternating
+    variant (slow) on the first ``limits["images"]`` test images only, and on convolutions up to
+    order ``limits["conv_alternating"]``."""
+    top = limits["conv_alternating"] if arch.startswith("cnn") else max(PTQ_ORDERS)
+    return {sc: ([K for K in PTQ_ORDERS if sc != "alternating" or K <= top],
+                 min(limits["images"], n_test) if sc == "alternating" else n_test)
+            for sc in PTQ_SCALES}
+
+
 def ptq_sweep(model, ds, limits):
     """``({scales: {K: accuracy}}, {scales: {K: correct}})``: every non-first layer's input expanded
-    to order K with the named scales, weights float; the alternating variant (slow) on the first
-    ``limits["images"]`` test images only."""
+    to order K with the named scales, weights float, as :func:`ptq_plan` says."""
     from ..nn.train import predict
-    from .records import PTQ_SCALES
     from .stats import encode_correct
 
-    conv = model.config["arch"].startswith("cnn")
     accs, correct = {}, {}
-    for sc in PTQ_SCALES:
+    for sc, (orders, m) in ptq_plan(model.config["arch"], limits, ds.n_test).items():
         model.set_input_scales(sc)
-        m = limits["images"] if sc == "alternating" else ds.n_test
         x, y = ds.x_test[:m], ds.y_test[:m]
-        for K in PTQ_ORDERS:
-            if sc == "alternating" and conv and K > limits["conv_alternating"]:
-                continue
+        for K in orders:
             model.set_input_order(K)
             ok = predict(model, x) == y
             accs.setdefault(sc, {})[K] = float(ok.mean())
@@ -109,4 +125,28 @@ def one_run(ds, arch, method, seed, spec):
     rec = run_record(model, ds, method, seed, hist, {k: v for k, v in spec.items() if k != "seeds"})
     if method == "float":
         rec["ptq"], rec["ptq_correct"] = ptq_sweep(model, ds, spec["ptq"])
+    return rec
+
+
+def data_note(ds):
+    """One line on the data set: its name, sizes and split (records match on it)."""
+    what = ("the embedded MNIST subset, stratified split" if ds.name == "mnist-5k"
+            else "the full data set's own split, possibly limited")
+    return f"{ds.name}: {ds.n_train:,} training / {ds.n_test:,} test images ({what})"
+
+
+def saved_run(path, ds, key, spec):
+    """The record of the run ``key`` = ``(model, method, seed)`` with the settings ``spec`` that an
+    earlier ``reproduce`` finished in this folder, or None if there is none."""
+    if not os.path.exists(path):
+        return None
+    model, method, seed = key
+    given = {"model": model, "method": method, "seed": seed, "n_test": ds.n_test,
+             "order": int(method[4]) if method.startswith("horq") else 0, "data": data_note(ds),
+             "settings": {k: v for k, v in spec.items() if k != "seeds"},
+             "ptq": ptq_plan(model, spec["ptq"], ds.n_test) if method == "float" else None}
+    rec = validate(run_record(given), read_json(path), path)
+    for name in ("ptq", "ptq_correct"):  # JSON object keys are strings
+        if name in rec:
+            rec[name] = {sc: {int(k): v for k, v in by.items()} for sc, by in rec[name].items()}
     return rec

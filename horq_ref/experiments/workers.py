@@ -9,11 +9,12 @@ time, never a result (tested). With ``jobs > 1`` the tasks go to that many fresh
   :mod:`horq_ref.experiments.blas`), builds its context once (``setup()``, e.g. loading the data set)
   and then takes tasks in the order given, so a caller who lists the longest first balances the load;
 * results and log lines come back through a queue; only the calling process writes files;
-* an error in a task stops the others: a ``ValueError`` / ``TypeError`` raised by one of horq_ref's
-  checks, an ``OSError`` or a ``MemoryError`` is raised again here with the task's message (one line
-  at the command line); anything else becomes a ``RuntimeError`` carrying the worker's traceback;
-* a worker that dies (killed, out of memory) is reported as an ``OSError``; workers ignore Ctrl-C
-  (the calling process stops them) and exit by themselves if the calling process disappears.
+* the first error in a task stops the others: a ``ValueError``, ``TypeError``, ``OSError`` or
+  ``MemoryError`` is raised again here with its message, its ``origin`` (the file and line that
+  raised it: a check or a bug?) and the worker's traceback as its cause; anything else becomes a
+  ``RuntimeError``; a worker that dies or cannot start (too many open files) is an ``OSError``;
+* workers ignore Ctrl-C (the calling process stops them: SIGTERM, then SIGKILL after
+  :data:`STOP_SECONDS`) and exit by themselves if the calling process disappears.
 
 :class:`Progress` prints how far a long list of such tasks is: tasks done / total, the time elapsed
 and an estimate of the time left, at least every so many seconds whatever runs at the time.
@@ -29,9 +30,12 @@ import threading
 import time
 import traceback
 
-from ..checks import check_int, raised_by_a_check
+from ..checks import check_int
 
-__all__ = ["usable_cores", "default_jobs", "run_tasks", "makespan", "duration", "Progress"]
+__all__ = ["usable_cores", "default_jobs", "run_tasks", "makespan", "duration", "Progress",
+           "STOP_SECONDS"]
+
+STOP_SECONDS = 5.0  # how long a worker asked to stop (SIGTERM) may take before it is killed
 
 _EXPECTED = {"ValueError": ValueError, "TypeError": TypeError, "OSError": OSError,
              "MemoryError": MemoryError}
@@ -85,13 +89,27 @@ def run_tasks(fn, tasks, *, context=None, setup=None, jobs=1, log=print):
              for _ in range(n_workers)]
     try:
         for p in procs:
-            p.start()
+            try:
+                p.start()
+            except OSError as exc:  # e.g. EMFILE: too many open files
+                raise OSError(f"cannot start a worker process ({exc.strerror or exc}); run again "
+                              f"with fewer --jobs") from None
         yield from _collect(done, procs, len(tasks), log)
     finally:
-        for p in procs:
-            if p.is_alive():
-                p.terminate()
-            p.join()
+        _stop([p for p in procs if p.pid is not None])  # (a process that failed to start has none)
+
+
+def _stop(procs):
+    """Ask the running workers to end, then kill those still there after :data:`STOP_SECONDS`."""
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    deadline = time.monotonic() + STOP_SECONDS
+    for p in procs:
+        p.join(max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join(STOP_SECONDS)
 
 
 def _collect(done, procs, n_tasks, log):
@@ -115,14 +133,14 @@ def _collect(done, procs, n_tasks, log):
             _raise_failure(*msg[1:])
 
 
-def _raise_failure(kind, name, message, trace):
+def _raise_failure(kind, name, message, trace, origin):
     """Raise, in the calling process, what a task raised in a worker."""
     if kind == "interrupt":
         raise KeyboardInterrupt
-    if kind == "expected":
-        raise _EXPECTED[name](message)
-    raise RuntimeError(f"a task failed in a worker process with {name}: {message}\n"
-                       f"--- the worker's traceback ---\n{trace}")
+    exc = _EXPECTED[name](message) if kind == "expected" else RuntimeError(
+        f"a task failed in a worker process with {name}: {message}")
+    exc.origin = origin
+    raise exc from RuntimeError(f"the worker's traceback:\n{trace}")  # shown by a bug's traceback
 
 
 def _worker(fn, setup, todo, done, parent):
@@ -135,7 +153,9 @@ def _worker(fn, setup, todo, done, parent):
         for i, task in iter(todo.get, None):
             done.put(("result", i, fn(context, task, log)))
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the caller
-        done.put(("failure", *_kind(exc), str(exc), traceback.format_exc()))
+        last = traceback.extract_tb(exc.__traceback__)[-1:]
+        origin = (last[0].filename, last[0].line) if last else ("", "")
+        done.put(("failure", *_kind(exc), str(exc), traceback.format_exc(), origin))
 
 
 def _kind(exc):
@@ -143,7 +163,7 @@ def _kind(exc):
     if isinstance(exc, KeyboardInterrupt):
         return "interrupt", "KeyboardInterrupt"
     for name, cls in _EXPECTED.items():
-        if isinstance(exc, cls) and (cls in (OSError, MemoryError) or raised_by_a_check(exc)):
+        if isinstance(exc, cls):
             return "expected", name
     return "bug", type(exc).__name__
 

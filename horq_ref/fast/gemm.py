@@ -63,7 +63,7 @@ def mismatch_counts(aT, bT, threads=None):
         raise ValueError(f"aT has {nw} words per column but bT has {bT.shape[0]}")
     acc_dtype = np.min_scalar_type(WORD_BITS * max(nw, 1))
     out = np.zeros((F, M), np.promote_types(acc_dtype, np.uint16))  # (F, M)
-    threads = default_threads() if threads is None else threads
+    threads = default_threads() if threads is None else check_int(threads, "threads", minimum=1)
     mt = min(max(M, 1), _MAX_TILE_COLS)
     ft = max(1, min(_TILE_ELEMS // mt, -(-F // max(1, threads))))  # at least one tile per thread
     tiles = [(f0, min(f0 + ft, F), m0, min(m0 + mt, M)) for f0 in range(0, F, ft)

@@ -3,8 +3,10 @@
 The bytes go to a temporary file in the target's folder, are flushed to disk, and the temporary file
 is then renamed onto the target with :func:`os.replace`. A reader sees the old file or the new one,
 never half of one; if writing fails (or the process is interrupted) the temporary file is removed
-and the target keeps its previous content. Checkpoints, packed models, downloads, data files,
-reports and figures are all written this way.
+and the target keeps its previous content, and an ``OSError`` (a full disk, say) names the target,
+not the temporary file. Checkpoints, packed models, downloads, reports and figures are all written
+this way. (A temporary file a killed process left, ``.NAME.xxxxxxxx.part``, is removed by the next
+run in that folder: :func:`horq_ref.io.paths.locked`.)
 """
 
 from __future__ import annotations
@@ -50,9 +52,11 @@ def atomic_output(path):
             os.fsync(fh.fileno())
         os.chmod(tmp, umask_mode())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno and exc.filename in (None, tmp):  # name the target
+            raise OSError(exc.errno, exc.strerror or str(exc), path) from None
         raise
 
 

@@ -3,50 +3,39 @@
 Not part of the paper; the project's choices for files that must survive a crash and never run code
 when read:
 
-* The file is a plain NumPy ``.npz`` (a zip of ``.npy`` members), read with ``allow_pickle=False``.
-  Nothing is ever pickled: every member is a numeric array.
-* A state is a nested structure of dicts (string keys), lists, arrays and JSON scalars (int, float,
-  str, bool, None; Python ints of any size, so a random generator's 128-bit state fits). Arrays are
-  stored as members named by their path (``"model/fc1.W"``); everything else goes into one JSON
-  document, stored as the UTF-8 bytes of member ``__meta__`` (a uint8 array), that also names the
-  file's ``kind`` and format ``version``. NumPy scalars (e.g. ``np.float32(0.5)``) are stored as 0-d
-  arrays and come back as NumPy scalars of the same dtype, so a restored state computes bit for bit
-  what the saved one would have.
-* Writing goes to a temporary file in the target's folder, is flushed to disk, then renamed over the
-  target with :func:`os.replace`: a reader sees the old file or the new one, never half of one, and a
-  failure midway leaves the old file untouched and no temporary file behind.
-* A truncated, corrupt or foreign file raises ``ValueError`` naming the path, not an error from deep
-  inside NumPy or :mod:`zipfile`.
-* Reading is bounded by what the file itself declares, so a crafted file costs at most a few times its
-  own size: the metadata is read first (at most :data:`MAX_META_BYTES`, nested at most
-  :data:`MAX_JSON_DEPTH` deep); then only the members it names are read, and a member that is not
-  named is refused. Every member's ``.npy`` header is checked against the size the zip directory
-  declares *before* anything is allocated, and a compressed member may inflate to at most
-  :data:`MAX_INFLATION` times its compressed size (``np.savez`` never compresses).
-* Files are created with the permissions ``open`` would give them (``0666`` less the umask), not the
-  ``0600`` of a temporary file.
-"""
+* The file is a plain NumPy ``.npz`` read with ``allow_pickle=False``: every member is a numeric
+  array. A state is a nested structure of dicts (string keys), lists, arrays and JSON scalars
+  (Python ints of any size, so a random generator's 128-bit state fits). Arrays are stored as
+  members named by their path (``"model/fc1.W"``); everything else goes into one JSON document,
+  the UTF-8 bytes of member ``__meta__``, that also names the file's ``kind`` and format
+  ``version``. NumPy scalars come back as NumPy scalars of the same dtype, so a restored state
+  computes bit for bit what the saved one would have.
+* Writing is atomic (:mod:`.atomic`): a reader sees the old file or the new one, never half of one.
+* A truncated, corrupt or foreign file raises ``ValueError`` naming the path. Reading is bounded by
+  what the file declares, so a crafted file costs at most a few times its own size: the metadata is
+  parsed first within the bounds of :func:`horq_ref.io.schema.parse_json`; then only the members it
+  names are read (another member is refused), each ``.npy`` header checked against the size the
+  zip directory declares *before* anything is allocated, and a compressed member may inflate to at
+  most :data:`MAX_INFLATION` times its size (``np.savez`` never compresses). What the fields must
+  be is :mod:`horq_ref.io.schema`'s business."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
+import tokenize
 import zipfile
 
 import numpy as np
 
 from .atomic import atomic_write
+from .schema import MAX_JSON_BYTES, parse_json
 
-__all__ = ["FORMAT_VERSION", "META_KEY", "MAX_META_BYTES", "MAX_JSON_DEPTH", "MAX_INFLATION",
-           "save_state", "load_state"]
+__all__ = ["FORMAT_VERSION", "META_KEY", "MAX_INFLATION", "save_state", "load_state"]
 
 FORMAT_VERSION = 1
 META_KEY = "__meta__"
-MAX_META_BYTES = 64 << 20  # the JSON skeleton: a history of 10^5 epochs fits many times over
-MAX_JSON_DEPTH = 64        # a state written here nests a handful of levels
 MAX_INFLATION = 64         # declared size / compressed size of a deflated member (+ 1 MiB)
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 _ARRAY, _SCALAR = "__array__", "__scalar__"
 
 
@@ -116,13 +105,6 @@ def save_state(path, state, kind="checkpoint"):
     atomic_write(path, lambda fh: np.savez(fh, **arrays))
 
 
-def _json_depth(raw):
-    """The deepest nesting of ``[`` and ``{`` in the JSON bytes ``raw`` (strings ignored)."""
-    codes = np.frombuffer(_STRING.sub(b'""', raw), dtype=np.uint8)
-    step = np.isin(codes, (91, 123)).astype(np.int64) - np.isin(codes, (93, 125))
-    return int(np.cumsum(step).max(initial=0))
-
-
 def _npy_header(fh, name, where):
     """``(shape, fortran_order, dtype)`` of the ``.npy`` stream ``fh``; ValueError naming ``name``."""
     try:
@@ -130,7 +112,7 @@ def _npy_header(fh, name, where):
         read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                        else np.lib.format.read_array_header_2_0)
         return read_header(fh, max_header_size=1 << 16)
-    except (ValueError, TypeError, SyntaxError) as exc:
+    except (ValueError, TypeError, SyntaxError, tokenize.TokenError, RecursionError) as exc:
         raise ValueError(f"{where}: member {name!r} has a damaged .npy header ({exc})") from None
 
 
@@ -179,12 +161,10 @@ def _named(skel, out):
 
 
 def _parse_meta(raw, where):
-    if _json_depth(raw) > MAX_JSON_DEPTH:
-        raise ValueError(f"{where}: metadata nested more than {MAX_JSON_DEPTH} levels deep")
+    meta = parse_json(raw, f"{where} (metadata)")
     try:
-        meta = json.loads(raw.decode("utf-8"))
         return meta["kind"], meta["version"], meta["state"]
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+    except (KeyError, TypeError) as exc:
         raise ValueError(f"{where}: unreadable metadata ({exc})") from None
 
 
@@ -200,7 +180,7 @@ def _read_state(path):
             infos = {i.filename[:-4]: i for i in z.infolist() if i.filename.endswith(".npy")}
             if META_KEY not in infos:
                 raise ValueError(f"{where} is not a horq_ref state file (no {META_KEY} member)")
-            raw = _read_npy(z, infos.pop(META_KEY), where, MAX_META_BYTES)
+            raw = _read_npy(z, infos.pop(META_KEY), where, MAX_JSON_BYTES)
             if raw.dtype != np.uint8 or raw.ndim != 1:
                 raise ValueError(f"{where} is not a horq_ref state file (bad {META_KEY} member)")
             kind, version, skeleton = _parse_meta(raw.tobytes(), where)

@@ -40,6 +40,11 @@ def _one_line_error(capsys, *words):
     (["bench", "--orders", "0"], "--orders"),
     (["predict", "--model", "m.npz", "--limit", "0"], "--limit"),
     (["bound", "--n", "1.5"], "--n"),
+    (["train", "--method", "horq2", "--order", "2000000"], "--order"),  # ORDER_LIMIT, named
+    (["train", "--method", "horq2", "--order", "1180591620717411303424"], "--order"),
+    (["reproduce", "--out", ""], "--out"), (["train", "--checkpoint", ""], "--checkpoint"),
+    (["export", "--checkpoint", "", "--out", "x"], "--checkpoint"), (["predict", "--model", ""], "--model"),
+    (["bound", "--plot", ""], "--plot"), (["bound", "--plot", "out.xyz"], "--plot"),
 ])
 def test_argument_types_refuse_bad_values_naming_the_flag(argv, flag, capsys):
     assert main(argv) == 2

@@ -8,10 +8,9 @@ from importlib import resources
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
-from support import idx_bytes, mnist_like_files
+from support import idx_bytes, mnist_like_files, write_cifar10_batch
 
 from horq_ref.data import EMBEDDED_MNIST_SHA256, load_embedded_mnist
-from horq_ref.data.cifar import write_cifar10_batch
 from horq_ref.data.datasets import (
     FASHION_MNIST_CLASSES,
     Dataset,

@@ -12,21 +12,26 @@ from http.server import BaseHTTPRequestHandler
 
 import numpy as np
 import pytest
-from support import http_server, mnist_like_files
+from support import http_server, mnist_like_files, one_line_error, write_cifar10_batch
 
 from horq_ref import commands as cli
 from horq_ref.data import download as dl
-from horq_ref.data.cifar import write_cifar10_batch
 from horq_ref.data.datasets import load_dataset
 from horq_ref.data.idx import IDX_STEMS
 
 class _Handler(BaseHTTPRequestHandler):
     """Serves ``server.files``; ``/truncated/...`` announces the full length but sends half,
-    ``/stall/...`` sends headers and then nothing, ``/nolength/...`` omits Content-Length."""
+    ``/stall/...`` sends headers and then nothing, ``/nolength/...`` omits Content-Length,
+    ``/moved/URL`` redirects to URL."""
 
     def do_GET(self):
         self.server.requests.append(self.path)
         mode, _, rest = self.path.partition("/")[2].partition("/")
+        if mode == "moved":  # /moved/URL redirects there
+            self.send_response(302)
+            self.send_header("Location", rest)
+            self.end_headers()
+            return
         if mode not in ("truncated", "stall", "nolength"):
             mode, rest = "plain", self.path.lstrip("/")
         body = self.server.files.get(rest)
@@ -271,3 +276,20 @@ def test_cli_with_the_real_registry_rejects_other_bytes(server, tmp_path, rng, c
 def test_cli_rejects_bad_timeout(tmp_path, capsys):
     assert cli.main(["download", "mnist", "--data-dir", str(tmp_path), "--timeout", "0"]) == 2
     assert "--timeout" in capsys.readouterr().err
+
+
+def test_redirects_are_followed_to_http_only(server, tmp_path):
+    server.files["a.bin"] = PAYLOAD
+    target = server.url + "/a.bin"
+    assert dl.fetch_verified(server.url + "/moved/" + target, tmp_path / "a.bin", sha(PAYLOAD)) == sha(PAYLOAD)
+    with pytest.raises(ValueError, match="redirects: the target must be an http:// or https:// URL, got 'ftp://"):
+        dl.fetch_verified(server.url + "/moved/ftp://127.0.0.1/a.bin", tmp_path / "b.bin", sha(PAYLOAD))
+    assert not (tmp_path / "b.bin").exists()
+
+
+@pytest.mark.parametrize("base, words", [("http://[::1", "is not a URL"), ("ftp://x/", "http://"),
+                                          ("http://", "http://")])
+def test_a_bad_base_url_is_refused_before_any_transfer(tmp_path, capsys, base, words):
+    assert cli.main(["download", "mnist", "--data-dir", str(tmp_path), "--base-url", base]) == 2
+    one_line_error(capsys.readouterr().err, "base_url", words)
+    assert list(tmp_path.iterdir()) == []

@@ -1,6 +1,6 @@
-"""IDX files (horq_ref.data.idx): reader and writer against bytes built by hand with :mod:`struct`
-(support.idx_bytes, an oracle independent of the writer), gzip recognized by content, reproducible
-output, and every kind of damaged file refused with a ValueError raised by ``horq_ref.data`` itself.
+"""IDX files (horq_ref.data.idx): the reader against bytes built by hand with :mod:`struct`
+(support.idx_bytes), gzip recognized by content, and every kind of damaged file refused with a
+ValueError raised by ``horq_ref.data`` itself.
 """
 
 import gzip
@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
-from support import assert_damaged_file_is_refused, idx_bytes
+from support import assert_damaged_file_is_refused, idx_bytes, write_idx
 
-from horq_ref.data.idx import read_idx, read_idx_images, read_idx_labels, write_idx
+from horq_ref.data.idx import read_idx, read_idx_images, read_idx_labels
 
 
 def test_read_idx_matches_hand_built_files(tmp_path, rng):
@@ -23,15 +23,6 @@ def test_read_idx_matches_hand_built_files(tmp_path, rng):
     np.testing.assert_array_equal(read_idx_images(tmp_path / "img"), images)
     np.testing.assert_array_equal(read_idx_labels(tmp_path / "lab"), labels)
     assert read_idx_images(tmp_path / "img").flags.writeable
-
-
-def test_write_idx_produces_the_documented_layout(tmp_path, rng):
-    images = rng.integers(0, 256, size=(2, 28, 28), dtype=np.uint8)
-    write_idx(tmp_path / "img", images)
-    data = (tmp_path / "img").read_bytes()
-    assert data[:4] == b"\x00\x00\x08\x03"
-    assert data == idx_bytes(images)
-    assert len(data) == 4 + 3 * 4 + 2 * 28 * 28
 
 
 @given(hnp.arrays(np.uint8, hnp.array_shapes(min_dims=1, max_dims=4, min_side=0, max_side=5)),
@@ -49,13 +40,6 @@ def test_gzip_is_recognized_by_content_not_name(tmp_path):
     labels = np.arange(10, dtype=np.uint8)
     (tmp_path / "train-labels-idx1-ubyte").write_bytes(gzip.compress(idx_bytes(labels)))
     np.testing.assert_array_equal(read_idx_labels(tmp_path / "train-labels-idx1-ubyte"), labels)
-
-
-def test_write_idx_gzip_is_reproducible(tmp_path, rng):
-    a = rng.integers(0, 256, size=(3, 4), dtype=np.uint8)
-    write_idx(tmp_path / "x.gz", a)
-    write_idx(tmp_path / "y.gz", a)
-    assert (tmp_path / "x.gz").read_bytes() == (tmp_path / "y.gz").read_bytes()
 
 
 def _corruptions():
@@ -92,11 +76,3 @@ def _with_bad_crc(gz):
 def test_damaged_idx_gives_a_clear_value_error(tmp_path, case):
     data, phrase = _corruptions()[case]
     assert_damaged_file_is_refused(read_idx_images, tmp_path / "t10k-images-idx3-ubyte", data, phrase)
-
-
-def test_write_idx_rejects_bad_arrays(tmp_path):
-    with pytest.raises(TypeError, match="array"):
-        write_idx(tmp_path / "a", np.zeros(3, dtype=np.float32))
-    with pytest.raises(ValueError, match="array"):
-        write_idx(tmp_path / "a", np.uint8(3))
-    assert list(tmp_path.iterdir()) == []

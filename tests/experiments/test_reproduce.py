@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from support import one_line_error
 
 from horq_ref.commands import main
 from horq_ref.experiments import reproduce
@@ -185,7 +186,7 @@ def test_bad_arguments_exit_2(argv, word, tmp_path, capsys):
 
 def test_interrupted_reproduce_resumes_from_finished_runs(tiny_run, capsys):
     """Each finished run is kept in DIR/runs/; a rerun with the same settings reads them back and
-    writes the same results, and a run made with other settings is trained again."""
+    writes the same results; a run with other settings is refused, and trained anew with --force."""
     out, res = tiny_run
     saved = sorted(p.name for p in (out / "runs").iterdir())
     assert len(saved) == 2 * (5 + 4) and "mlp-horq2-seed1.json" in saved
@@ -203,8 +204,11 @@ def test_interrupted_reproduce_resumes_from_finished_runs(tiny_run, capsys):
         assert r2["test_accuracy_per_seed"] == r["test_accuracy_per_seed"]  # same seeds, same weights
     assert again["ptq"] == res["ptq"]
     other = [a if a != "2" or TINY[i - 1] != "--epochs" else "1" for i, a in enumerate(TINY)]
-    assert main(["reproduce", "--quick", "--out", str(out), "--seeds", "1", "--models", "mlp"]
-                + other) == 0
+    argv = ["reproduce", "--quick", "--out", str(out), "--seeds", "1", "--models", "mlp"] + other
+    assert main(argv) == 2  # the folder holds a run with other settings: refused, nothing replaced
+    one_line_error(capsys.readouterr().err, "holds another run's results", "epochs", "--force")
+    assert json.loads((out / "results.json").read_text()) == again
+    assert main(argv + ["--force"]) == 0
     log = capsys.readouterr().out
     assert "finished earlier" not in log
     assert "mlp float: " in log and "% (1 seed)" in log and "± 0.00" not in log  # one seed: no spread

@@ -13,7 +13,7 @@ from contextlib import closing
 import pytest
 
 import worker_tasks
-from horq_ref.commands import main
+from horq_ref.commands import main, raised_by_a_check
 from horq_ref.experiments import workers
 from horq_ref.experiments.workers import (Progress, default_jobs, duration, makespan, run_tasks,
                                          usable_cores)
@@ -71,13 +71,35 @@ def test_an_error_from_a_check_is_raised_again_with_its_message():
         dict(run_tasks(worker_tasks.checked, [7, "x"], jobs=2, log=None))
 
 
-def test_other_errors_are_bugs_with_the_workers_traceback():
-    # negative control of the rule above: a ValueError that no check of horq_ref raised is a bug
-    with pytest.raises(RuntimeError, match="ValueError: raised by the task itself") as info:
+def test_the_origin_tells_a_check_from_a_bug_and_the_workers_traceback_is_the_cause():
+    with pytest.raises(ValueError, match="n must be >= 5") as info:
+        dict(run_tasks(worker_tasks.checked, [7, 2], jobs=2, log=None))
+    assert raised_by_a_check(info.value)
+    # negative control: a ValueError that no check of horq_ref raised is a bug at the command line
+    with pytest.raises(ValueError, match="raised by the task itself") as info:
         dict(run_tasks(worker_tasks.plain_value_error, [1, 2], jobs=2, log=None))
-    assert "worker_tasks.py" in str(info.value) and "Traceback" in str(info.value)
+    assert not raised_by_a_check(info.value)
+    cause = str(info.value.__cause__)
+    assert "worker_tasks.py" in cause and "Traceback" in cause
     with pytest.raises(RuntimeError, match="KeyError"):
         dict(run_tasks(worker_tasks.key_error, ["a", "b"], jobs=2, log=None))
+
+
+@needs_proc
+def test_a_stopped_worker_is_killed_when_the_caller_stops(tmp_path, monkeypatch):
+    """A stopped worker (SIGSTOP) ignores the polite SIGTERM; after STOP_SECONDS it is killed, so
+    closing the tasks (as Ctrl-C does) returns instead of waiting for it forever."""
+    monkeypatch.setattr(workers, "STOP_SECONDS", 0.5)
+    slow = str(tmp_path / "slow.pid")
+    gen = run_tasks(worker_tasks.record_pid_then_sleep, [(str(tmp_path / "fast"), 0), (slow, 60)],
+                    jobs=2, log=None)
+    with closing(gen):
+        assert next(gen)[1] == str(tmp_path / "fast")
+        assert _wait_until(lambda: os.path.exists(slow), 30)
+        pid = int(open(slow).read())
+        os.kill(pid, signal.SIGSTOP)
+        assert _wait_until(lambda: _state(pid) == "T", 10)
+    assert _state(pid) is None  # killed and reaped by the time the generator is closed
 
 
 def test_a_worker_that_dies_is_reported():

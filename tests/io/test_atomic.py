@@ -5,9 +5,9 @@ import stat
 
 import pytest
 
-from horq_ref.data import cifar, download, idx
+from horq_ref.data import download
 from horq_ref.experiments import plots, report
-from horq_ref.io import atomic, checkpoint
+from horq_ref.io import atomic, checkpoint, paths
 from horq_ref.io.atomic import atomic_output, atomic_write
 
 
@@ -32,7 +32,19 @@ def test_atomic_write_replaces_creates_the_folder_and_is_readable(tmp_path):
 
 
 def test_every_writer_uses_the_one_implementation():
-    assert idx.atomic_output is atomic_output and checkpoint.atomic_write is atomic_write
-    for module in (cifar, download, plots):
+    assert checkpoint.atomic_write is atomic_write and paths.atomic_write is atomic_write
+    for module in (download, plots):
         assert module.atomic_output is atomic.atomic_output, module.__name__
     assert report.atomic_write is atomic.atomic_write
+
+
+def test_an_os_error_while_writing_names_the_target_not_the_temporary_file(tmp_path):
+    import errno
+
+    def full_disk(fh):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left on device") as info:
+        atomic_write(tmp_path / "results.json", full_disk)
+    assert info.value.filename == str(tmp_path / "results.json") and ".part" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []

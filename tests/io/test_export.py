@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from horq_ref.bits import unpack_signs
-from horq_ref.io.checkpoint import save_state
+from horq_ref.io.checkpoint import load_state, save_state
 from horq_ref.commands import main
 from horq_ref.data.datasets import load_dataset
 from horq_ref.io.export import export_model, load_packed, pack_model, size_report
@@ -115,7 +115,12 @@ def test_inconsistent_packed_file_gives_value_error(trained, tmp_path):
     state = pack_model(model)
     state["binary"]["fc2.W"]["bits"] = state["binary"]["fc2.W"]["bits"][:, :1]  # a word missing
     save_state(tmp_path / "bad.npz", state, kind="packed-model")
-    with pytest.raises(ValueError, match="fc2.W"):
+    with pytest.raises(ValueError, match="bad.npz: header.model_config describes .* weights"):
+        load_packed(tmp_path / "bad.npz")  # fewer numbers than the model needs: refused first
+    state = pack_model(model)
+    state["binary"]["fc2.W"]["bits"] = state["binary"]["fc2.W"]["bits"].T.copy()  # as many words
+    save_state(tmp_path / "bad.npz", state, kind="packed-model")
+    with pytest.raises(ValueError, match=r"binary.fc2.W.bits must be a uint64 array of shape"):
         load_packed(tmp_path / "bad.npz")
     state = pack_model(model)
     del state["float"]["fc1.b"]
@@ -138,8 +143,11 @@ def test_export_and_predict_commands(trained, ds, tmp_path, capsys):
 def test_export_needs_model_config(ds, tmp_path, capsys):
     ck = tmp_path / "noconf.npz"
     train(build_model("mlp", "horq1", hidden=8), ds, epochs=1, log=None, checkpoint_path=ck)
+    state = load_state(ck)
+    del state["model_config"]  # a field missing is refused, never defaulted
+    save_state(ck, state)
     assert main(["export", "--checkpoint", str(ck), "--out", str(tmp_path / "x.npz")]) == 2
-    assert "model_config" in capsys.readouterr().err
+    assert "noconf.npz: model_config is missing" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv, word", [
@@ -163,10 +171,10 @@ def test_missing_required_argument_exits_2(capsys):
 def test_every_architecture_exports_and_loads(arch, sizes, tmp_path):
     """The size check of load_packed counts the weights the model really has (it once counted
     cnn3 as an MLP and left out the deeper defaults, refusing a sound cnn3 file)."""
-    from horq_ref.io.export import weight_count
+    from horq_ref.nn.models import weight_count
 
     m = build_model(arch, "horq2", input_shape=(1, 8, 8), seed=1, **sizes)
-    assert weight_count(m.config) == sum(m.params[k].size for k in m.params if k.endswith(".W"))
+    assert weight_count(arch, (1, 8, 8), 10, **sizes) == sum(m.params[k].size for k in m.params if k.endswith(".W"))
     export_model(m, tmp_path / "m.npz")
     x = np.random.default_rng(0).standard_normal((3, 1, 8, 8)).astype(np.float32)
     packed = load_packed(tmp_path / "m.npz", backend="float")

@@ -117,10 +117,10 @@ def test_resume_is_bit_identical_to_uninterrupted(ds, tmp_path, optimizer):
 def test_checkpoint_contents_and_atomicity(ds, tmp_path):
     ck = tmp_path / "c.npz"
     m = _model()
-    _fit(ds, m, epochs=2, checkpoint_path=ck, model_config={"arch": "mlp"})
+    _fit(ds, m, epochs=2, checkpoint_path=ck)
     state = load_checkpoint(ck)
     assert state["epoch"] == 2 and len(state["history"]) == 2
-    assert state["model_config"] == {"arch": "mlp"}
+    assert state["model_config"] == json.loads(json.dumps(m.config))
     assert state["config"]["batch_size"] == 50 and state["optimizer"]["t"] == 2 * 6  # 300/50 steps
     _assert_states_equal(state["model"], m.state_dict())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.npz"]

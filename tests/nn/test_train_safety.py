@@ -135,11 +135,15 @@ def test_divergence_stops_and_keeps_the_last_good_epoch(ds, tmp_path, monkeypatc
         assert np.array_equal(good["model"][k], kept["model"][k])
 
 
-def test_divergence_in_the_cli_is_one_line_and_keeps_history(tmp_path, capsys):
+@pytest.mark.parametrize("method, backend", [("float", "float"), ("horq2", "float"),
+                                             ("horq1", "bits"), ("horq3", "bits-fast")])
+def test_divergence_in_the_cli_is_one_line_and_keeps_history(tmp_path, capsys, method, backend):
+    """Every method and backend reports divergence the same way (np.errstate in the training step):
+    at the step, naming the learning rate, with the history and the figure written."""
     out = tmp_path / "run"
-    assert main(BASE + ["--out", str(out), "--method", "float", "--lr", "1e30"]) == 2
+    assert main(BASE + ["--out", str(out), "--method", method, "--backend", backend, "--lr", "1e30"]) == 2
     err = capsys.readouterr().err.strip()
-    one_line_error(err, "1e+30", "non-finite")
+    one_line_error(err, "1e+30", "non-finite", "step")
     hist = json.loads((out / "history.json").read_text())
     assert hist["history"] == [] and hist["test_accuracy"] is None
-    assert hist["stopped"].startswith("non-finite")
+    assert hist["stopped"].startswith("non-finite") and (out / "training.png").exists()
