@@ -158,11 +158,15 @@ def binary_backward(dY, ops):
     dXt : ndarray, shape (M, D)
     dWt : ndarray, shape (F, D)
     """
-    dY = as_float_array(dY, "dY")
-    if dY.shape != (ops.beta.shape[1], ops.alpha.shape[0]):
-        raise ValueError(f"dY must have shape {(ops.beta.shape[1], ops.alpha.shape[0])}, "
-                         f"got {dY.shape}")
+    dY = _check_dY(dY, ops)
     return input_gradient(dY, ops), weight_gradient(dY, ops)
+
+
+def _check_dY(dY, ops):
+    dY = as_float_array(dY, "dY")
+    if dY.shape != (ops.beta.shape[1], ops.alpha.shape[0]):  # (M, F)
+        raise ValueError(f"dY must have shape {(ops.beta.shape[1], ops.alpha.shape[0])}, got {dY.shape}")
+    return dY
 
 
 def float_backward(dY, ops):
@@ -170,7 +174,7 @@ def float_backward(dY, ops):
 
     ``Xt = sum_i beta_i H_i`` and ``Wt = alpha B`` are rebuilt from ``ops`` in the dtype of ``dY``.
     """
-    dY = as_float_array(dY, "dY")
+    dY = _check_dY(dY, ops)
     H = unpack_signs(ops.H_words, ops.n, dtype=dY.dtype)  # (K, M, D)
     Xt = np.sum(ops.beta[:, :, None].astype(dY.dtype) * H, axis=0)  # (M, D)
     Wt = ops.alpha[:, None].astype(dY.dtype) * unpack_signs(ops.B_words, ops.n, dtype=dY.dtype)

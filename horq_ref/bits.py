@@ -143,8 +143,11 @@ def popcount_dot(a, b, n):
     array([ 1, -3])
     """
     a, b = _as_words(a, "a"), _as_words(b, "b")
+    words, n = max(a.shape[-1], b.shape[-1]), check_int(n, "n", 0)
+    if n_words(n) != words:
+        raise ValueError(f"n = {n} entries take {n_words(n)} words per row, a and b have {words}")
     counts = np.bitwise_count(a ^ b).sum(axis=-1, dtype=np.int64)  # uint8 summed wide
-    return int(n) - 2 * counts
+    return n - 2 * counts
 
 
 def binary_gemm_reference(A, B, n):

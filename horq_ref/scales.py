@@ -23,7 +23,7 @@ import itertools
 
 import numpy as np
 
-from .checks import as_float_array, check_choice, check_int, check_order
+from .checks import as_float_array, check_choice, check_int, check_order, check_real
 from .quantize import Expansion, expand, group_size, normalize_axis, residual_quantize
 
 __all__ = ["SCALES", "RCOND", "MAX_ORDER", "to_groups", "from_groups", "gram_solve",
@@ -192,7 +192,7 @@ def alternating(x, order, axis=None, max_iter=100, rtol=1e-12, return_history=Fa
     error ``||R_K||^2 / ||X||^2`` of every group before the first and after every iteration (stopped
     groups repeat their value; an all-zero group has 0).
     """
-    max_iter = check_int(max_iter, "max_iter", 0)
+    max_iter, rtol = check_int(max_iter, "max_iter", 0), check_real(rtol, "rtol", 0)
     X = as_float_array(x, "x")
     K = check_int(check_order(order), "order", 1, MAX_ORDER)
     e = refit(X, K, axis)

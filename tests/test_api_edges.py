@@ -122,3 +122,31 @@ def test_extract_tar_takes_a_dot_entry_and_refuses_what_leaves(tmp_path):
         else:
             with pytest.raises(ValueError, match="leaves the destination"):
                 extract_tar(tmp_path / "t.tar", tmp_path / "out")
+
+
+@pytest.mark.parametrize("n", [200, 64, -5, 1.5])
+def test_popcount_dot_checks_n_against_the_words(n):
+    """Two words hold 65..128 entries: a row length outside that (or not an integer) is refused, never
+    returned as a dot product (n = 200 on two words once gave 200 - 2 popcount)."""
+    from horq_ref.bits import pack_signs, popcount_dot
+
+    a = pack_signs(np.ones(100))  # (2,) words
+    with pytest.raises((ValueError, TypeError), match="n"):
+        popcount_dot(a, a, n)
+    assert popcount_dot(a, a, 100) == 100
+
+
+def test_float_backward_names_a_wrong_shaped_dY():
+    from horq_ref.binary_backward import binary_operands, float_backward
+
+    ops = binary_operands(np.ones((3, 5)), np.ones((2, 5)), 1)  # M = 3 rows, F = 2 filters
+    with pytest.raises(ValueError, match=r"dY must have shape \(3, 2\)"):
+        float_backward(np.ones((2, 3)), ops)
+
+
+@pytest.mark.parametrize("rtol", [float("nan"), -0.1, float("inf")])
+def test_alternating_refuses_a_tolerance_that_is_not_a_finite_fraction(rtol):
+    from horq_ref.scales import alternating
+
+    with pytest.raises(ValueError, match="rtol"):
+        alternating(np.arange(6.0), 2, rtol=rtol)
