@@ -358,3 +358,21 @@ def test_command_output_negative_controls():
     assert fresh != stale and "law=uniform  n=4  groups=3  seed=0" in fresh and gen.render(fresh) == fresh
     assert gen.unmarked_output("Output:\n```text\nlaw=normal\n```\n") == ["law=normal"]
     assert gen.unmarked_output("Run:\n```console\n$ horq-ref bound\n```\n") == []  # commands only
+
+
+def test_results_page_is_the_report_of_the_committed_run():
+    """docs/results.md is what the report code renders from docs/results/results.json, figure links
+    into results/, every figure the run lists is there."""
+    gen = _doc_tool("gen_results")
+    committed = (ROOT / "docs" / "results.md").read_text(encoding="utf-8")
+    assert committed == gen.generate(), (
+        "docs/results.md is stale: run `python docs/gen_results.py` and commit the result")
+    for name in gen.json.loads(gen.RESULTS.read_text(encoding="utf-8"))["info"]["figures"]:
+        assert (ROOT / "docs" / "results" / name).is_file() and f"](results/{name})" in committed
+
+
+def test_results_page_check_negative_control():
+    gen = _doc_tool("gen_results")
+    results = gen.json.loads(gen.RESULTS.read_text(encoding="utf-8"))
+    results["runs"][0]["test_accuracy"] += 0.01  # one number changed in the JSON: another page
+    assert gen.generate(results) != (ROOT / "docs" / "results.md").read_text(encoding="utf-8")
