@@ -38,6 +38,7 @@ import os
 import pkgutil
 import signal
 import sys
+import threading
 import traceback
 
 from .. import __version__
@@ -116,7 +117,8 @@ def main(argv=None) -> int:
         parser.print_help()
         return 2
     name = f"horq-ref {args.command}"
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    main_thread = threading.current_thread() is threading.main_thread()  # signals go to that thread only
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
         _apply_threads(args)
         return int(args._run(args) or 0)
@@ -134,7 +136,8 @@ def main(argv=None) -> int:
     except Exception:  # noqa: BLE001 - reported as a bug, with its traceback
         return _bug(name)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _bug(name):

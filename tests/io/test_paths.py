@@ -105,3 +105,18 @@ def test_sigterm_stops_a_command_like_ctrl_c(tmp_path):
     assert "Traceback" not in err
     assert (tmp_path / "t" / "checkpoint.npz").exists()
     assert not [p for p in os.listdir(tmp_path / "t") if p.endswith(".part")]
+
+
+def test_a_command_run_from_a_thread_leaves_the_signals_alone(capsys):
+    """Only the main thread may install a signal handler: from another thread (a caller's worker, a
+    GUI) the command runs without the SIGTERM handler instead of failing to start."""
+    import threading
+
+    from horq_ref.commands import main
+
+    before, codes = signal.getsignal(signal.SIGTERM), []
+    t = threading.Thread(target=lambda: codes.append(main(["speedup", "--orders", "1"])))
+    t.start()
+    t.join(60)
+    assert codes == [0] and "K=1" in capsys.readouterr().out
+    assert signal.getsignal(signal.SIGTERM) is before
