@@ -10,28 +10,15 @@ and percentages in ``results.md``.
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
 
-from ..io.atomic import atomic_write
 from .blas import settings_note
 from .claims import claims_markdown, exploratory_markdown
 
-__all__ = ["write_json", "write_text", "binomial_se", "summarize_runs", "summarize_ptq",
+__all__ = ["binomial_se", "summarize_runs", "summarize_ptq",
            "paper_reference", "render_markdown"]
-
-
-def write_json(path, obj):
-    """Write ``obj`` as indented JSON to ``path`` atomically (NaN is refused: it is not JSON)."""
-    text = json.dumps(obj, indent=1, allow_nan=False) + "\n"
-    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
-
-
-def write_text(path, text):
-    """Write the string ``text`` to ``path`` (UTF-8) atomically."""
-    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
 
 
 def binomial_se(p, n):

@@ -131,7 +131,7 @@ def _run_all(ds, plan, out, progress, jobs, setup, preset):
     timed pilot of each network kind; the records in the plan's order and how many were read back."""
     from contextlib import closing
 
-    from .report import write_json
+    from ..io.atomic import write_json
 
     keys = [(m, meth, s) for m in plan for meth in plan[m].get("methods", METHODS)
             for s in range(plan[m]["seeds"])]
@@ -259,7 +259,8 @@ def _command(args):
 def _write(out, results):
     from .plots import (plot_accuracy_vs_order, plot_bound_reports, plot_ptq, plot_ptq_scales,
                         plot_training_curves)
-    from .report import render_markdown, write_json, write_text
+    from ..io.atomic import write_json, write_text
+    from .report import render_markdown
 
     runs, ptq = results["runs"], results["ptq"]
     plot_training_curves(runs, os.path.join(out, "training_curves.png"))

@@ -68,7 +68,7 @@ def train_run(settings, *, out=None, checkpoint=None, log=print):
 
 def _write_outputs(out, settings, model, ds, history, stopped=None):
     from .plots import plot_histories
-    from .report import write_json
+    from ..io.atomic import write_json
 
     acc = history[-1]["test_acc"] if history else None
     doc = {"settings": settings, "model": model.config, "dataset": ds.name, "test_accuracy": acc,

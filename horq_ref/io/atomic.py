@@ -12,10 +12,11 @@ run in that folder: :func:`horq_ref.io.paths.locked`.)
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 
-__all__ = ["atomic_output", "atomic_write", "umask_mode"]
+__all__ = ["atomic_output", "atomic_write", "write_json", "write_text", "umask_mode"]
 
 
 def umask_mode(mode=0o666):
@@ -64,3 +65,13 @@ def atomic_write(path, write):
     """Call ``write(fh)`` on a binary file that replaces ``path`` atomically (:func:`atomic_output`)."""
     with atomic_output(path) as fh:
         write(fh)
+
+
+def write_json(path, obj):
+    """Write ``obj`` as indented JSON to ``path`` atomically (NaN is refused: it is not JSON)."""
+    write_text(path, json.dumps(obj, indent=1, allow_nan=False) + "\n")
+
+
+def write_text(path, text):
+    """Write the string ``text`` to ``path`` (UTF-8) atomically."""
+    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))

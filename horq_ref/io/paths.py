@@ -19,7 +19,7 @@ import re
 import shutil
 import time
 
-from .atomic import atomic_write
+from .atomic import write_json
 from .schema import FOLDER, read_json, validate
 
 try:
@@ -139,5 +139,5 @@ def claim(folder, command, settings, data, *, force=False, outputs=()):
             raise ValueError(f"{folder} holds another run's results ({'; '.join(diff[:3])}); choose "
                              f"another --out, or pass --force to replace them")
         _remove(folder, outputs if diff else ())
-        atomic_write(path, lambda fh: fh.write(json.dumps(mine, indent=1, sort_keys=True).encode()))
+        write_json(path, mine)
         yield

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import closing
+from contextlib import closing, contextmanager
 
 import pytest
 
@@ -85,18 +85,25 @@ def test_the_origin_tells_a_check_from_a_bug_and_the_workers_traceback_is_the_ca
         dict(run_tasks(worker_tasks.key_error, ["a", "b"], jobs=2, log=None))
 
 
-@needs_proc
-def test_a_stopped_worker_is_killed_when_the_caller_stops(tmp_path, monkeypatch):
-    """A stopped worker (SIGSTOP) ignores the polite SIGTERM; after STOP_SECONDS it is killed, so
-    closing the tasks (as Ctrl-C does) returns instead of waiting for it forever."""
-    monkeypatch.setattr(workers, "STOP_SECONDS", 0.5)
+@contextmanager
+def _fast_then_slow(tmp_path):
+    """Two tasks on two workers, open for the block: the fast one has returned, and the block gets
+    the pid of the worker sleeping 60 s on the other; the tasks are closed when the block ends."""
     slow = str(tmp_path / "slow.pid")
     gen = run_tasks(worker_tasks.record_pid_then_sleep, [(str(tmp_path / "fast"), 0), (slow, 60)],
                     jobs=2, log=None)
     with closing(gen):
         assert next(gen)[1] == str(tmp_path / "fast")
         assert _wait_until(lambda: os.path.exists(slow), 30)
-        pid = int(open(slow).read())
+        yield int(open(slow).read())
+
+
+@needs_proc
+def test_a_stopped_worker_is_killed_when_the_caller_stops(tmp_path, monkeypatch):
+    """A stopped worker (SIGSTOP) ignores the polite SIGTERM; after STOP_SECONDS it is killed, so
+    closing the tasks (as Ctrl-C does) returns instead of waiting for it forever."""
+    monkeypatch.setattr(workers, "STOP_SECONDS", 0.5)
+    with _fast_then_slow(tmp_path) as pid:
         os.kill(pid, signal.SIGSTOP)
         assert _wait_until(lambda: _state(pid) == "T", 10)
     assert _state(pid) is None  # killed and reaped by the time the generator is closed
@@ -109,13 +116,7 @@ def test_a_worker_that_dies_is_reported():
 
 @needs_proc
 def test_closing_early_stops_the_workers(tmp_path):
-    slow = str(tmp_path / "slow.pid")
-    gen = run_tasks(worker_tasks.record_pid_then_sleep, [(str(tmp_path / "fast"), 0), (slow, 60)],
-                    jobs=2, log=None)
-    with closing(gen):
-        assert next(gen)[1] == str(tmp_path / "fast")
-        assert _wait_until(lambda: os.path.exists(slow), 30)
-        pid = int(open(slow).read())
+    with _fast_then_slow(tmp_path) as pid:
         assert _state(pid) is not None
     assert _wait_until(lambda: _state(pid) is None, 10)
 

@@ -6,7 +6,7 @@ import stat
 import pytest
 
 from horq_ref.data import download
-from horq_ref.experiments import plots, report
+from horq_ref.experiments import plots
 from horq_ref.io import atomic, checkpoint, paths
 from horq_ref.io.atomic import atomic_output, atomic_write
 
@@ -32,10 +32,19 @@ def test_atomic_write_replaces_creates_the_folder_and_is_readable(tmp_path):
 
 
 def test_every_writer_uses_the_one_implementation():
-    assert checkpoint.atomic_write is atomic_write and paths.atomic_write is atomic_write
+    assert checkpoint.atomic_write is atomic_write and paths.write_json is atomic.write_json
     for module in (download, plots):
         assert module.atomic_output is atomic.atomic_output, module.__name__
-    assert report.atomic_write is atomic.atomic_write
+
+
+def test_write_json_refuses_nan_and_keeps_the_previous_file(tmp_path):
+    import json
+
+    path = tmp_path / "results.json"
+    atomic.write_json(path, {"acc": 0.5})
+    with pytest.raises(ValueError):
+        atomic.write_json(path, {"acc": float("nan")})  # NaN is not JSON
+    assert json.loads(path.read_text()) == {"acc": 0.5} and os.listdir(tmp_path) == ["results.json"]
 
 
 def test_an_os_error_while_writing_names_the_target_not_the_temporary_file(tmp_path):
